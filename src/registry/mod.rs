@@ -1,0 +1,1 @@
+//! Embedded reference registry (axum): the default target and the test fixture.

@@ -1,0 +1,1 @@
+//! Renders run results: terminal table, JSON report.

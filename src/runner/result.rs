@@ -1,0 +1,163 @@
+//! What a conformance run produces: `RunResult` → `ScenarioResult` → `StepResult`, with
+//! outcomes and findings. Serialisable; the only input of the report writers.
+
+use crate::check::Finding;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Outcome of a step or scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every check held.
+    Pass,
+    /// At least one check failed.
+    Fail,
+    /// Not run: the target lacks a capability or answered a spec-legal variant.
+    Skip,
+    /// Could not run: connection refused, timeout, broken scenario.
+    Error,
+}
+
+/// A redacted HTTP transcript of one exchange (kept for failed steps).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Transcript {
+    /// `METHOD URL`.
+    pub request_line: String,
+    /// Request headers (credentials redacted).
+    pub request_headers: Vec<(String, String)>,
+    /// Response status.
+    pub status: u16,
+    /// Response headers (tokens redacted).
+    pub response_headers: Vec<(String, String)>,
+    /// Start of the response body (text, at most 2 KiB, redacted), or a summary for binary.
+    pub response_body: String,
+}
+
+/// Result of one executed request (a looped step yields one per iteration).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Step name (with `[i]` for loop iterations).
+    pub name: String,
+    /// Operation exercised.
+    pub op: String,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// HTTP status received (0 when no response).
+    pub status: u16,
+    /// Wall time of the request including body transfer.
+    pub duration_ms: f64,
+    /// Contract rules evaluated and held.
+    pub checks_passed: u32,
+    /// Failed checks.
+    pub findings: Vec<Finding>,
+    /// Why the step was skipped or errored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Transcript(s), for failed or errored steps.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub transcript: Vec<Transcript>,
+}
+
+/// Result of one scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// Scenario name.
+    pub name: String,
+    /// File it came from.
+    pub file: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Repository it ran in.
+    pub repository: String,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Why skipped / errored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Wall time.
+    pub duration_ms: f64,
+    /// Steps in execution order.
+    pub steps: Vec<StepResult>,
+}
+
+/// Totals over the run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Scenarios selected.
+    pub scenarios: u32,
+    /// Scenarios passed.
+    pub passed: u32,
+    /// Scenarios failed.
+    pub failed: u32,
+    /// Scenarios skipped.
+    pub skipped: u32,
+    /// Scenarios that could not run.
+    pub errors: u32,
+    /// Checks evaluated (contract rules + expectations), passed and failed.
+    pub checks: CheckCounts,
+}
+
+/// Check counters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckCounts {
+    /// Evaluated.
+    pub total: u32,
+    /// Held.
+    pub passed: u32,
+    /// Violated.
+    pub failed: u32,
+}
+
+/// Per-operation coverage.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OperationStats {
+    /// Steps that exercised the operation.
+    pub steps: u32,
+    /// Of those, passed.
+    pub passed: u32,
+    /// Of those, failed.
+    pub failed: u32,
+}
+
+/// Cleanup outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CleanupReport {
+    /// Cleanup was skipped by `--keep`.
+    pub kept: bool,
+    /// Objects deleted.
+    pub deleted: u32,
+    /// Objects that could not be deleted (with reason).
+    pub leftovers: Vec<String>,
+}
+
+/// The whole run: serialised as the JSON report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Report format version.
+    pub schema_version: u32,
+    /// `regcheck <version>`.
+    pub tool: String,
+    /// Target base URL (`embedded` targets show their loopback URL).
+    pub target: String,
+    /// Run id.
+    pub run_id: String,
+    /// Namespace all repositories were created under.
+    pub namespace: String,
+    /// Profile used (`oci` or `acr`).
+    pub profile: String,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Wall time.
+    pub duration_ms: f64,
+    /// Capabilities found by the probe (name → present).
+    pub capabilities: BTreeMap<String, bool>,
+    /// Totals.
+    pub summary: Summary,
+    /// Steps per operation.
+    pub operations: BTreeMap<String, OperationStats>,
+    /// Scenarios.
+    pub scenarios: Vec<ScenarioResult>,
+    /// Cleanup.
+    pub cleanup: CleanupReport,
+}

@@ -1,0 +1,468 @@
+//! The scenario data model: what a `scenarios/*.yaml` file may say, as serde types with
+//! `deny_unknown_fields`. Nothing here knows about HTTP; the runner interprets these types.
+//! The format is documented for users in `scenarios/README.md`.
+
+use crate::contract::Operation;
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+/// One scenario file: a named, self-contained sequence of steps run in its own repository.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Unique name (lowercase, `[a-z0-9-]`); also the repository name under the run namespace.
+    pub name: String,
+    /// What the scenario proves, one or two sentences.
+    #[serde(default)]
+    pub description: String,
+    /// Free tags for `--tag` / `--skip-tag` selection (e.g. `oci`, `acr`, `blobs`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Target capabilities without which the scenario is skipped.
+    #[serde(default)]
+    pub requires: Vec<Capability>,
+    /// Scenario variables (`{{name}}`), rendered once at scenario start (may use built-ins).
+    #[serde(default)]
+    pub vars: IndexMap<String, String>,
+    /// Generated blobs: deterministic pseudo-random bytes from `seed`, unique per run.
+    #[serde(default)]
+    pub blobs: IndexMap<String, BlobSpec>,
+    /// JSON documents (manifests, indexes, configs) rendered in order at scenario start; each may
+    /// reference blobs and earlier documents (`{{documents.NAME.digest}}`).
+    #[serde(default)]
+    pub documents: IndexMap<String, DocumentSpec>,
+    /// The ordered steps.
+    pub steps: Vec<Step>,
+}
+
+/// A capability of the target, found by the capability probe (`regcheck run` prints them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// ACR extensions under `/acr/v1/` are served.
+    Acr,
+    /// Deleting blobs and manifests is allowed (not 405).
+    Delete,
+    /// Blob GETs honour `Range` (`Accept-Ranges: bytes` advertised).
+    Range,
+    /// `/v2/_catalog` is served.
+    Catalog,
+    /// ACR token endpoints `/oauth2/exchange` and `/oauth2/token` are served.
+    #[serde(rename = "oauth2")]
+    OAuth2,
+    /// The target challenges with `WWW-Authenticate: Bearer`.
+    TokenAuth,
+    /// An AAD access token was given (`--aad-token`), so `/oauth2/exchange` can be exercised.
+    AadToken,
+    /// A username and password were given (`--username`/`--password`).
+    Credentials,
+}
+
+impl Capability {
+    /// Every capability.
+    pub const ALL: &'static [Capability] = &[
+        Capability::Acr,
+        Capability::Delete,
+        Capability::Range,
+        Capability::Catalog,
+        Capability::OAuth2,
+        Capability::TokenAuth,
+        Capability::AadToken,
+        Capability::Credentials,
+    ];
+
+    /// The name used in YAML and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Acr => "acr",
+            Capability::Delete => "delete",
+            Capability::Range => "range",
+            Capability::Catalog => "catalog",
+            Capability::OAuth2 => "oauth2",
+            Capability::TokenAuth => "token-auth",
+            Capability::AadToken => "aad-token",
+            Capability::Credentials => "credentials",
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A generated blob.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlobSpec {
+    /// Size: an integer number of bytes or a string such as `3MiB`, `512KiB`, `10B`.
+    pub size: ByteSize,
+    /// Seed mixed with the run id; two blobs with the same seed in one run are identical.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// A JSON document built at scenario start (typically a manifest).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSpec {
+    /// Media type; sent as `Content-Type` when the document is a request body.
+    pub media_type: String,
+    /// The JSON value. Strings are templates; a string that is exactly one `{{placeholder}}`
+    /// takes the placeholder's type (so `"{{blobs.layer.size}}"` becomes a JSON number).
+    pub json: serde_json::Value,
+}
+
+/// One step: a request exercising one contract operation, or a group of steps (`steps:`),
+/// optionally repeated by `for_each`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Human-readable name, unique within the scenario.
+    pub name: String,
+    /// The contract operation this request exercises; required unless the step is a group.
+    #[serde(default)]
+    pub op: Option<Operation>,
+    /// The request to send (not allowed on groups).
+    #[serde(default)]
+    pub request: Option<RequestSpec>,
+    /// Explicit expectations, checked in addition to the contract rules of `op`.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Values captured from the response into variables for later steps.
+    #[serde(default)]
+    pub capture: IndexMap<String, CaptureSpec>,
+    /// Spec-legal variants: when the status is one of these, the rest of the scenario is skipped
+    /// with the reason (e.g. 405 when delete is disabled, 202 when mount falls back to upload).
+    #[serde(default)]
+    pub skip_on: Vec<SkipOn>,
+    /// Repeat the step (or group) for each chunk of a blob or each item of a list.
+    #[serde(default)]
+    pub for_each: Option<ForEach>,
+    /// Sub-steps: makes this step a group.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// How the client authenticates this request (default `auto`).
+    #[serde(default)]
+    pub auth: StepAuth,
+}
+
+/// How the runner's client authenticates a step's request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepAuth {
+    /// Answer challenges with the run's credentials (basic, or token exchange) and retry.
+    #[default]
+    Auto,
+    /// Send the request exactly as written; never add credentials, never retry a 401.
+    None,
+}
+
+/// The request part of a step. Exactly one of `path` and `url` is given.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// HTTP method; defaults to the operation's documented method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path template relative to the target root, e.g. `/v2/{{repo}}/blobs/uploads/`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// URL template, e.g. a captured `Location` (relative or absolute; resolved against the
+    /// target, or against the URL of the response it was captured from).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Query parameters appended in order (values are templates).
+    #[serde(default)]
+    pub query: IndexMap<String, String>,
+    /// Request headers (values are templates).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// The body, if any.
+    #[serde(default)]
+    pub body: Option<BodySpec>,
+    /// Follow redirects (3xx with `Location`) after checking the redirect itself (default true).
+    #[serde(default = "default_true")]
+    pub follow_redirects: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A request body; exactly one field is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodySpec {
+    /// A generated blob by name (streamed).
+    #[serde(default)]
+    pub blob: Option<String>,
+    /// With `blob`: only these bytes, an inclusive range template `START-END`
+    /// (e.g. `"{{chunk.start}}-{{chunk.end}}"`).
+    #[serde(default)]
+    pub bytes: Option<String>,
+    /// A document by name (its exact rendered bytes; `Content-Type` defaults to its media type).
+    #[serde(default)]
+    pub document: Option<String>,
+    /// Inline JSON (templated like documents); `Content-Type: application/json` by default.
+    #[serde(default)]
+    pub json: Option<serde_json::Value>,
+    /// Inline text (template).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// URL-encoded form fields (templates); `application/x-www-form-urlencoded`.
+    #[serde(default)]
+    pub form: Option<IndexMap<String, String>>,
+}
+
+/// Explicit expectations of a step.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Allowed statuses.
+    #[serde(default)]
+    pub status: Option<StatusSet>,
+    /// Header matchers by (case-insensitive) header name.
+    #[serde(default)]
+    pub headers: IndexMap<String, HeaderMatch>,
+    /// JSON body matchers.
+    #[serde(default)]
+    pub json: Vec<JsonMatch>,
+    /// The body's digest (`sha256:<hex>`, template).
+    #[serde(default)]
+    pub body_digest: Option<String>,
+    /// The body's length in bytes (template or integer).
+    #[serde(default)]
+    pub body_length: Option<String>,
+    /// Name of a contract JSON schema the body must satisfy (e.g. `TagList`).
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+/// One status or a list of statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusSet(pub Vec<u16>);
+
+impl StatusSet {
+    /// Whether `status` is in the set.
+    pub fn contains(&self, status: u16) -> bool {
+        self.0.contains(&status)
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(u16),
+            Many(Vec<u16>),
+        }
+        let set = match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("status must be an HTTP status code or a list of them")
+        })? {
+            Raw::One(s) => vec![s],
+            Raw::Many(v) => v,
+        };
+        if set.is_empty() {
+            return Err(serde::de::Error::custom("status list is empty"));
+        }
+        if let Some(bad) = set.iter().find(|s| !(100..=599).contains(*s)) {
+            return Err(serde::de::Error::custom(format!(
+                "{bad} is not an HTTP status code (100-599)"
+            )));
+        }
+        Ok(StatusSet(set))
+    }
+}
+
+/// A header matcher; at least one field is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderMatch {
+    /// Exact value (template).
+    #[serde(default)]
+    pub equals: Option<String>,
+    /// Regular expression the value must match (template, then compiled).
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// `true`: the header must be present; `false`: it must be absent.
+    #[serde(default)]
+    pub present: Option<bool>,
+}
+
+/// A JSON body matcher addressing one value by RFC 6901 pointer; at least one test is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonMatch {
+    /// RFC 6901 pointer (`""` is the whole document).
+    pub pointer: String,
+    /// Exact JSON value (strings are templates; a lone placeholder keeps its type).
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+    /// `true`: the value must exist (`null` counts as existing); `false`: it must not.
+    #[serde(default)]
+    pub present: Option<bool>,
+    /// The value is an array (or string) of this length.
+    #[serde(default)]
+    pub length: Option<usize>,
+    /// The value is an array containing this element (templated).
+    #[serde(default)]
+    pub contains: Option<serde_json::Value>,
+    /// The value is an array not containing this element (templated).
+    #[serde(default)]
+    pub not_contains: Option<serde_json::Value>,
+    /// The value is an array sorted as given.
+    #[serde(default)]
+    pub sorted: Option<SortSpec>,
+}
+
+/// Expected order of an array.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SortSpec {
+    /// Pointer inside each element to the sort key (omit for arrays of scalars).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `asc` or `desc`.
+    pub order: SortOrder,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Ascending (lexical for strings).
+    Asc,
+    /// Descending.
+    Desc,
+}
+
+/// Where a captured value comes from; exactly one source is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureSpec {
+    /// A response header.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// An RFC 6901 pointer into the JSON body.
+    #[serde(default)]
+    pub json: Option<String>,
+    /// The sha256 digest of the body (`true`).
+    #[serde(default)]
+    pub body_digest: Option<bool>,
+    /// Optional regex applied to the captured text; group 1 (or the whole match) is kept.
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// The value is a secret (a token): redacted in every transcript and report.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// A spec-legal variant that skips the rest of the scenario.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipOn {
+    /// Statuses that trigger the skip.
+    pub status: StatusSet,
+    /// Why this is legal, shown in reports (e.g. "registry does not allow deletes").
+    pub reason: String,
+}
+
+/// Loop specification; exactly one of `chunks` and `items`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForEach {
+    /// Blob to split; each iteration sets `chunk.index`, `chunk.start`, `chunk.end` (inclusive),
+    /// `chunk.length` and `chunk.count`.
+    #[serde(default)]
+    pub chunks: Option<String>,
+    /// Chunk size for `chunks`.
+    #[serde(default)]
+    pub chunk_size: Option<ByteSize>,
+    /// Items to iterate over (templates); each iteration sets `item` and `item.index`.
+    #[serde(default)]
+    pub items: Option<Vec<String>>,
+}
+
+/// A size in bytes, written as an integer or with a unit (`B`, `KB`, `MB`, `GB`, `KiB`, `MiB`,
+/// `GiB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// Parses `3MiB`, `512 KiB`, `10`, `1.5MB`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let unit = unit.trim();
+        let mult: u64 = match unit {
+            "" | "B" => 1,
+            "KB" | "kB" => 1000,
+            "MB" => 1000 * 1000,
+            "GB" => 1000 * 1000 * 1000,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}` in `{s}`; use B, KB, MB, GB, KiB, MiB or GiB"
+                ));
+            }
+        };
+        let value: f64 = num
+            .parse()
+            .map_err(|_| format!("`{s}` is not a size (examples: 1024, 512KiB, 3MiB)"))?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(format!("`{s}` is not a valid size"));
+        }
+        Ok(ByteSize((value * mult as f64).round() as u64))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("size must be an integer or a string like 3MiB")
+        })? {
+            Raw::Int(n) => Ok(ByteSize(n)),
+            Raw::Text(s) => ByteSize::parse(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_parse_with_units() {
+        assert_eq!(ByteSize::parse("3MiB").unwrap().0, 3 * 1024 * 1024);
+        assert_eq!(ByteSize::parse("512 KiB").unwrap().0, 512 * 1024);
+        assert_eq!(ByteSize::parse("10").unwrap().0, 10);
+        assert_eq!(ByteSize::parse("1.5MB").unwrap().0, 1_500_000);
+        assert!(ByteSize::parse("3 parsecs").is_err());
+        assert!(ByteSize::parse("MiB").is_err());
+    }
+
+    #[test]
+    fn status_set_accepts_one_or_many_and_rejects_nonsense() {
+        let one: StatusSet = serde_yaml::from_str("201").unwrap();
+        assert_eq!(one.0, vec![201]);
+        let many: StatusSet = serde_yaml::from_str("[201, 202]").unwrap();
+        assert!(many.contains(202));
+        assert!(serde_yaml::from_str::<StatusSet>("[]").is_err());
+        assert!(serde_yaml::from_str::<StatusSet>("42").is_err());
+    }
+}

@@ -1,1 +1,3 @@
-//! Integration tests.
+//! regcheck's integration tests, one module per area (one test binary, like ripgrep).
+
+mod common;

@@ -19,6 +19,10 @@ pub struct ObservedRequest {
     pub headers: Vec<(String, String)>,
     /// Body length in bytes.
     pub body_len: u64,
+    /// The body bytes, kept only for small bodies (manifests, JSON, forms; at most
+    /// `KEEP_BODY_LIMIT`). Rules that compare the response with what was sent (manifest digest,
+    /// PATCHed attributes) use it and are not applicable when it is `None`.
+    pub body: Option<Bytes>,
 }
 
 /// The body of a response: always hashed while streamed, kept when small.

@@ -5,6 +5,7 @@
 //! `contract` (verdicts on every exchange) → `report` (terminal, JSON). `registry` is the
 //! embedded reference registry used as the default target and as the test fixture.
 
+pub mod blob;
 pub mod check;
 pub mod cli;
 pub mod client;

@@ -1,1 +1,601 @@
-//! The only module that speaks HTTP to the target: requests, redirects, auth.
+//! The only module that speaks HTTP to the target. Sends one request (streamed body), streams
+//! the response through sha256 (keeping small bodies), and answers authentication challenges
+//! with the run's credentials: Basic, or Bearer tokens from the challenge's realm (Docker token
+//! protocol with Basic credentials, or ACR's `/oauth2/exchange` with an AAD token).
+//! Credentials are only ever sent to the target's own origin; redirects are not followed here
+//! (the runner follows them and calls back with `Credentials::Never` on a foreign origin).
+
+pub mod challenge;
+pub mod error;
+pub mod secret;
+
+pub use error::ClientError;
+pub use secret::Secret;
+
+use crate::blob::BlobGen;
+use crate::check::{ObservedBody, ObservedRequest, ObservedResponse};
+use bytes::Bytes;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use url::Url;
+
+/// Credentials of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunCredentials {
+    /// Username for Basic auth / token requests.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<Secret>,
+    /// AAD access token for `/oauth2/exchange`.
+    pub aad_token: Option<Secret>,
+}
+
+impl RunCredentials {
+    /// Every secret value, for redaction.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(p) = &self.password {
+            v.push(p.expose().to_string());
+        }
+        if let Some(t) = &self.aad_token {
+            v.push(t.expose().to_string());
+        }
+        if let (Some(u), Some(p)) = (&self.username, &self.password) {
+            use base64::Engine;
+            v.push(base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", p.expose())));
+        }
+        v
+    }
+}
+
+/// How the client configures itself.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Base URL of the target.
+    pub target: Url,
+    /// Timeout for one whole request (connect + headers + body).
+    pub timeout: Duration,
+    /// Credentials.
+    pub credentials: RunCredentials,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum OutgoingBody {
+    /// No body.
+    Empty,
+    /// In-memory bytes.
+    Bytes(Bytes),
+    /// Bytes `start..=end` of a generated blob, streamed (`end < start` means empty).
+    Blob {
+        /// The blob.
+        blob: BlobGen,
+        /// First byte.
+        start: u64,
+        /// Last byte (inclusive).
+        end: u64,
+    },
+}
+
+impl OutgoingBody {
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            OutgoingBody::Empty => 0,
+            OutgoingBody::Bytes(b) => b.len() as u64,
+            OutgoingBody::Blob { start, end, blob } => {
+                if blob.size == 0 || end < start {
+                    0
+                } else {
+                    end.min(&(blob.size - 1)) + 1 - start
+                }
+            }
+        }
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn to_reqwest(&self) -> Option<reqwest::Body> {
+        match self {
+            OutgoingBody::Empty => None,
+            OutgoingBody::Bytes(b) => Some(reqwest::Body::from(b.clone())),
+            OutgoingBody::Blob { blob, start, end } => {
+                let it = blob.range(*start, *end).map(Ok::<Bytes, std::io::Error>);
+                Some(reqwest::Body::wrap_stream(futures::stream::iter(it)))
+            }
+        }
+    }
+
+    /// Small bodies (≤ 64 KiB) as bytes, for rules that compare request and response.
+    fn small_bytes(&self) -> Option<Bytes> {
+        match self {
+            OutgoingBody::Bytes(b) if b.len() <= 64 * 1024 => Some(b.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingRequest {
+    /// Method.
+    pub method: reqwest::Method,
+    /// Absolute URL.
+    pub url: Url,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: OutgoingBody,
+}
+
+/// Whether the client may add credentials and answer challenges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// Add cached credentials and answer a 401 challenge once (same origin only).
+    Auto,
+    /// Send exactly the given headers.
+    Never,
+}
+
+/// A completed exchange as observed on the wire.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// The request as sent (credentials redacted).
+    pub request: ObservedRequest,
+    /// The response.
+    pub response: ObservedResponse,
+    /// Whether credentials were attached to the final attempt.
+    pub authenticated: bool,
+}
+
+/// HTTP client for one run.
+pub struct Client {
+    http: reqwest::Client,
+    options: ClientOptions,
+    /// `Authorization` values by cache key (`origin` for Basic, `origin method repo` for tokens).
+    auth_cache: Mutex<HashMap<String, String>>,
+}
+
+impl Client {
+    /// Builds the client (no redirects followed, no proxy from the environment for loopback).
+    pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("regcheck/", env!("CARGO_PKG_VERSION")))
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(Client {
+            http,
+            options,
+            auth_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The client options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Sends `req`, answering one authentication challenge when `creds` is `Auto` and the URL is
+    /// on the target's origin.
+    pub async fn execute(
+        &self,
+        req: &OutgoingRequest,
+        creds: Credentials,
+    ) -> Result<Observed, ClientError> {
+        let same_origin = same_origin(&req.url, &self.options.target);
+        let may_auth = creds == Credentials::Auto && same_origin;
+        let key = cache_key(req);
+        let cached = if may_auth {
+            self.cached_auth(&req.url, &key)
+        } else {
+            None
+        };
+        let first = self.send_once(req, cached.as_deref()).await?;
+        if !may_auth || first.response.status != 401 {
+            return Ok(first);
+        }
+        let Some(challenge) = first
+            .response
+            .header("www-authenticate")
+            .and_then(challenge::parse)
+        else {
+            return Ok(first);
+        };
+        let Some(auth) = self.answer(&challenge, req).await? else {
+            return Ok(first);
+        };
+        {
+            let mut cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if challenge.scheme == "basic" {
+                cache.insert(origin(&req.url), auth.clone());
+            } else {
+                cache.insert(key, auth.clone());
+            }
+        }
+        self.send_once(req, Some(&auth)).await
+    }
+
+    fn cached_auth(&self, url: &Url, key: &str) -> Option<String> {
+        let cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(key).or_else(|| cache.get(&origin(url))).cloned()
+    }
+
+    /// Turns a challenge into an `Authorization` value, or `None` if we have nothing to offer.
+    async fn answer(
+        &self,
+        challenge: &challenge::Challenge,
+        _req: &OutgoingRequest,
+    ) -> Result<Option<String>, ClientError> {
+        let creds = &self.options.credentials;
+        match challenge.scheme.as_str() {
+            "basic" => Ok(basic_value(creds)),
+            "bearer" => {
+                let Some(realm) = challenge.param("realm") else {
+                    return Ok(None);
+                };
+                let realm_url = Url::parse(realm)
+                    .or_else(|_| self.options.target.join(realm))
+                    .map_err(|e| ClientError::Auth(format!("bad realm `{realm}`: {e}")))?;
+                if !same_origin(&realm_url, &self.options.target) {
+                    return Err(ClientError::Auth(format!(
+                        "the token realm {realm_url} is not on the target's host; regcheck does not send credentials to another host"
+                    )));
+                }
+                let service = challenge.param("service").unwrap_or_default().to_string();
+                let scope = challenge.param("scope").unwrap_or_default().to_string();
+                let token = self.fetch_token(&realm_url, &service, &scope).await?;
+                Ok(token.map(|t| format!("Bearer {t}")))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Gets an access token for `scope` from the realm.
+    async fn fetch_token(
+        &self,
+        realm: &Url,
+        service: &str,
+        scope: &str,
+    ) -> Result<Option<String>, ClientError> {
+        let creds = &self.options.credentials;
+        // ACR flow: AAD token → refresh token → access token.
+        if let Some(aad) = &creds.aad_token {
+            let exchange = realm
+                .join("/oauth2/exchange")
+                .map_err(|e| ClientError::Auth(e.to_string()))?;
+            let refresh: serde_json::Value = self
+                .form_json(
+                    &exchange,
+                    &[
+                        ("grant_type", "access_token"),
+                        ("service", service),
+                        ("access_token", aad.expose()),
+                    ],
+                )
+                .await?;
+            if let Some(rt) = refresh.get("refresh_token").and_then(|v| v.as_str()) {
+                let access: serde_json::Value = self
+                    .form_json(
+                        realm,
+                        &[
+                            ("grant_type", "refresh_token"),
+                            ("service", service),
+                            ("scope", scope),
+                            ("refresh_token", rt),
+                        ],
+                    )
+                    .await?;
+                if let Some(t) = access.get("access_token").and_then(|v| v.as_str()) {
+                    return Ok(Some(t.to_string()));
+                }
+            }
+        }
+        // Docker token flow: GET realm?service=&scope= with Basic credentials (or anonymous).
+        let mut url = realm.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            if !service.is_empty() {
+                q.append_pair("service", service);
+            }
+            for s in scope.split(' ').filter(|s| !s.is_empty()) {
+                q.append_pair("scope", s);
+            }
+        }
+        let mut rb = self.http.get(url.clone());
+        if let Some(v) = basic_value(creds) {
+            rb = rb.header("authorization", v);
+        }
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| map_err(&url, e, self.options.timeout))?;
+        if !resp.status().is_success() {
+            return Err(ClientError::Auth(format!(
+                "token endpoint {} answered {}; check --username/--password",
+                strip_query(&url),
+                resp.status()
+            )));
+        }
+        let body: serde_json::Value = resp
+            .json()
+            .await
+            .map_err(|e| ClientError::Auth(format!("token endpoint sent no JSON: {e}")))?;
+        Ok(body
+            .get("access_token")
+            .or_else(|| body.get("token"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string))
+    }
+
+    async fn form_json(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<serde_json::Value, ClientError> {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let resp = self
+            .http
+            .post(url.clone())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| map_err(url, e, self.options.timeout))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(ClientError::Auth(format!(
+                "{} answered {status}; check --aad-token",
+                strip_query(url)
+            )));
+        }
+        resp.json()
+            .await
+            .map_err(|e| ClientError::Auth(format!("{} sent no JSON: {e}", strip_query(url))))
+    }
+
+    async fn send_once(
+        &self,
+        req: &OutgoingRequest,
+        authorization: Option<&str>,
+    ) -> Result<Observed, ClientError> {
+        let mut rb = self.http.request(req.method.clone(), req.url.clone());
+        let mut sent_headers = Vec::with_capacity(req.headers.len() + 2);
+        let mut has_content_length = false;
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+            has_content_length |= k.eq_ignore_ascii_case("content-length");
+            let shown = if secret::is_sensitive_header(k) {
+                secret::redact_auth_header(v)
+            } else {
+                v.clone()
+            };
+            sent_headers.push((k.clone(), shown));
+        }
+        if let Some(a) = authorization {
+            rb = rb.header("authorization", a);
+            sent_headers.push(("Authorization".into(), secret::redact_auth_header(a)));
+        }
+        let body_len = req.body.len();
+        if let Some(body) = req.body.to_reqwest() {
+            if !has_content_length {
+                rb = rb.header("content-length", body_len.to_string());
+                sent_headers.push(("Content-Length".into(), body_len.to_string()));
+            }
+            rb = rb.body(body);
+        }
+        let observed_request = ObservedRequest {
+            method: req.method.to_string(),
+            url: req.url.to_string(),
+            headers: sent_headers,
+            body_len,
+            body: req.body.small_bytes(),
+        };
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| map_err(&req.url, e, self.options.timeout))?;
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = read_body(resp, &req.url, self.options.timeout).await?;
+        Ok(Observed {
+            request: observed_request,
+            response: ObservedResponse {
+                status,
+                headers,
+                body,
+            },
+            authenticated: authorization.is_some(),
+        })
+    }
+}
+
+/// Streams a response body through sha256, keeping it when it is small.
+async fn read_body(
+    resp: reqwest::Response,
+    url: &Url,
+    timeout: Duration,
+) -> Result<ObservedBody, ClientError> {
+    let limit = crate::check::exchange::KEEP_BODY_LIMIT;
+    let mut hasher = Sha256::new();
+    let mut kept: Vec<u8> = Vec::new();
+    let mut len: u64 = 0;
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| map_err(url, e, timeout))?;
+        hasher.update(&chunk);
+        len += chunk.len() as u64;
+        if len <= limit {
+            kept.extend_from_slice(&chunk);
+        } else if !kept.is_empty() {
+            kept = Vec::new();
+        }
+    }
+    Ok(ObservedBody {
+        len,
+        digest: format!("sha256:{}", hex::encode(hasher.finalize())),
+        bytes: (len <= limit).then(|| Bytes::from(kept)),
+    })
+}
+
+fn map_err(url: &Url, e: reqwest::Error, timeout: Duration) -> ClientError {
+    let shown = strip_query(url);
+    if e.is_timeout() {
+        ClientError::Timeout {
+            url: shown,
+            secs: timeout.as_secs(),
+        }
+    } else if e.is_connect() {
+        ClientError::Connect {
+            url: shown,
+            detail: root_cause(&e),
+        }
+    } else if e.is_builder() {
+        ClientError::Build(root_cause(&e))
+    } else {
+        ClientError::Http {
+            url: shown,
+            detail: root_cause(&e),
+        }
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        msg = format!("{msg}: {s}");
+        cur = s.source();
+    }
+    msg
+}
+
+fn basic_value(creds: &RunCredentials) -> Option<String> {
+    use base64::Engine;
+    let (u, p) = (creds.username.as_ref()?, creds.password.as_ref()?);
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", p.expose()))
+    ))
+}
+
+/// `scheme://host:port` of a URL.
+pub fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Whether two URLs share scheme, host and port.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin()
+}
+
+/// The URL without its query (queries may carry signatures).
+pub fn strip_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.to_string()
+}
+
+/// Token cache key: tokens are scoped per repository and action class.
+fn cache_key(req: &OutgoingRequest) -> String {
+    let path = req.url.path();
+    let repo = crate::runner::paths::repository_of(path).unwrap_or_default();
+    let class = match req.method.as_str() {
+        "GET" | "HEAD" => "read",
+        "DELETE" => "delete",
+        _ => "write",
+    };
+    let surface = if path.starts_with("/acr/") {
+        "acr"
+    } else {
+        "v2"
+    };
+    format!("{} {surface} {class} {repo}", origin(&req.url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_body_length_is_inclusive_and_clamped() {
+        let blob = BlobGen::new("r", 1, 10);
+        assert_eq!(
+            OutgoingBody::Blob {
+                blob,
+                start: 0,
+                end: 9
+            }
+            .len(),
+            10
+        );
+        assert_eq!(
+            OutgoingBody::Blob {
+                blob,
+                start: 2,
+                end: 4
+            }
+            .len(),
+            3
+        );
+        assert_eq!(
+            OutgoingBody::Blob {
+                blob,
+                start: 5,
+                end: 100
+            }
+            .len(),
+            5
+        );
+        assert_eq!(
+            OutgoingBody::Blob {
+                blob,
+                start: 5,
+                end: 4
+            }
+            .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn credentials_secrets_include_the_basic_encoding() {
+        let c = RunCredentials {
+            username: Some("u".into()),
+            password: Some(Secret::new("pw123")),
+            aad_token: None,
+        };
+        let s = c.secrets();
+        assert!(s.contains(&"pw123".to_string()));
+        assert!(s.contains(&"dTpwdzEyMw==".to_string()));
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_port() {
+        let a = Url::parse("http://127.0.0.1:5000/v2/").unwrap();
+        let b = Url::parse("http://127.0.0.1:5000/x?y").unwrap();
+        let c = Url::parse("http://127.0.0.1:5001/v2/").unwrap();
+        assert!(same_origin(&a, &b));
+        assert!(!same_origin(&a, &c));
+    }
+}

@@ -1,6 +1,261 @@
 //! Executes scenarios against a target and returns a `RunResult`; never prints.
+//!
+//! `run` probes the target's capabilities, runs the selected scenarios concurrently (`jobs`),
+//! each in its own repository `<namespace>/<scenario>`, then deletes what the run created
+//! (unless `keep`). Failed checks are data in the result; `RunnerError` only means the run
+//! could not happen.
 
+pub mod cleanup;
+pub mod error;
+pub mod executor;
+pub mod options;
 pub mod paths;
+pub mod probe;
+pub mod request;
 pub mod result;
+pub mod vars;
 
+pub use error::RunnerError;
+pub use options::{Profile, RunOptions, Selection};
 pub use result::*;
+
+use crate::client::{Client, ClientOptions};
+use crate::scenario::Capability;
+use crate::scenario::load::LoadedScenario;
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// A fresh run id: 8 lowercase hex characters.
+pub fn new_run_id() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}
+
+/// Runs `scenarios` (already loaded and validated) with `opts`. `on_scenario` is called as each
+/// scenario finishes (for progress output).
+pub async fn run(
+    scenarios: &[LoadedScenario],
+    opts: &RunOptions,
+    on_scenario: &(dyn Fn(&ScenarioResult) + Sync),
+) -> Result<RunResult, RunnerError> {
+    let started = Instant::now();
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let run_id = new_run_id();
+    let namespace = opts
+        .namespace
+        .clone()
+        .unwrap_or_else(|| format!("regcheck-{run_id}"));
+    if !valid_namespace(&namespace) {
+        return Err(RunnerError::Config(format!(
+            "namespace `{namespace}` is not a valid repository path component (use lowercase letters, digits, `-`, `_`, `.`, `/`)"
+        )));
+    }
+    let client = Client::new(ClientOptions {
+        target: opts.target.clone(),
+        timeout: opts.timeout,
+        credentials: opts.credentials.clone(),
+    })
+    .map_err(|e| RunnerError::Config(e.to_string()))?;
+    let caps = probe::probe(&client, &namespace, opts.profile, &run_id).await?;
+    let tracker = cleanup::Tracker::default();
+    if let Some((repo, digest)) = &caps.probe_repository
+        && !digest.is_empty()
+    {
+        tracker.record(cleanup::Created::Blob(repo.clone(), digest.clone()));
+    }
+    let ctx = executor::Context {
+        client: &client,
+        caps: &caps,
+        namespace: &namespace,
+        tracker: &tracker,
+    };
+    let registry = opts.target.host_str().map(|h| match opts.target.port() {
+        Some(p) => format!("{h}:{p}"),
+        None => h.to_string(),
+    });
+    let creds = &opts.credentials;
+    let stop = AtomicBool::new(false);
+    let selected: Vec<&LoadedScenario> = scenarios
+        .iter()
+        .filter(|s| opts.selection.matches(&s.scenario.name, &s.scenario.tags))
+        .collect();
+    let jobs = opts.jobs.max(1);
+    let results: Vec<ScenarioResult> = futures::stream::iter(selected.into_iter().map(|loaded| {
+        let ctx = &ctx;
+        let caps = &caps;
+        let stop = &stop;
+        let builtins = vars::Builtins {
+            repo: format!("{namespace}/{}", loaded.scenario.name),
+            namespace: namespace.clone(),
+            run_id: run_id.clone(),
+            registry: registry.clone().unwrap_or_default(),
+            target: opts.target.to_string().trim_end_matches('/').to_string(),
+            username: creds.username.clone().unwrap_or_default(),
+            password: creds
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .unwrap_or_default(),
+            aad_token: creds
+                .aad_token
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .unwrap_or_default(),
+        };
+        async move {
+            let result = if stop.load(Ordering::SeqCst) {
+                skipped(loaded, &builtins.repo, "not started: --fail-fast after a failure".into())
+            } else if let Some(missing) = caps.missing(&loaded.scenario.requires) {
+                skipped(
+                    loaded,
+                    &builtins.repo,
+                    format!("target lacks capability `{missing}`"),
+                )
+            } else {
+                executor::run_scenario(ctx, loaded, builtins).await
+            };
+            if opts.fail_fast && matches!(result.outcome, Outcome::Fail | Outcome::Error) {
+                stop.store(true, Ordering::SeqCst);
+            }
+            on_scenario(&result);
+            result
+        }
+    }))
+    .buffered(jobs)
+    .collect()
+    .await;
+
+    let cleanup = if opts.keep {
+        CleanupReport {
+            kept: true,
+            ..Default::default()
+        }
+    } else {
+        let mut report =
+            cleanup::clean(&client, &tracker, &namespace, caps.has(Capability::Acr)).await;
+        if let Some((repo, _)) = &caps.probe_repository
+            && caps.has(Capability::Acr)
+        {
+            // The probe repository exists even when its blob was deleted.
+            let probe_only = cleanup::Tracker::default();
+            probe_only.record(cleanup::Created::Blob(repo.clone(), String::new()));
+            let r = cleanup::clean(&client, &probe_only, &namespace, true).await;
+            report.deleted += r.deleted;
+            report.leftovers.extend(r.leftovers);
+        }
+        report
+    };
+
+    let mut result = RunResult {
+        schema_version: 1,
+        tool: format!("regcheck {}", env!("CARGO_PKG_VERSION")),
+        target: opts.target.to_string(),
+        run_id,
+        namespace,
+        profile: match (opts.profile, caps.has(Capability::Acr)) {
+            (Profile::Oci, _) | (Profile::Auto, false) => "oci".into(),
+            _ => "acr".into(),
+        },
+        started_at,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        capabilities: Capability::ALL
+            .iter()
+            .map(|c| (c.name().to_string(), caps.has(*c)))
+            .collect(),
+        summary: Summary::default(),
+        operations: BTreeMap::new(),
+        scenarios: results,
+        cleanup,
+    };
+    result.recount();
+    Ok(result)
+}
+
+fn skipped(loaded: &LoadedScenario, repo: &str, reason: String) -> ScenarioResult {
+    ScenarioResult {
+        name: loaded.scenario.name.clone(),
+        file: loaded.file.display().to_string(),
+        tags: loaded.scenario.tags.clone(),
+        repository: repo.to_string(),
+        outcome: Outcome::Skip,
+        reason: Some(reason),
+        duration_ms: 0.0,
+        steps: Vec::new(),
+    }
+}
+
+fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty()
+        && ns.split('/').all(|c| {
+            !c.is_empty()
+                && c.chars().all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '-' | '_' | '.')
+                })
+                && c.starts_with(|ch: char| ch.is_ascii_alphanumeric())
+        })
+}
+
+impl RunResult {
+    /// Recomputes `summary` and `operations` from the scenarios.
+    pub fn recount(&mut self) {
+        let mut s = Summary {
+            scenarios: self.scenarios.len() as u32,
+            ..Default::default()
+        };
+        let mut ops: BTreeMap<String, OperationStats> = BTreeMap::new();
+        for sc in &self.scenarios {
+            match sc.outcome {
+                Outcome::Pass => s.passed += 1,
+                Outcome::Fail => s.failed += 1,
+                Outcome::Skip => s.skipped += 1,
+                Outcome::Error => s.errors += 1,
+            }
+            for st in &sc.steps {
+                s.checks.passed += st.checks_passed;
+                s.checks.failed += st.findings.len() as u32;
+                if st.op.is_empty() {
+                    continue;
+                }
+                let e = ops.entry(st.op.clone()).or_default();
+                e.steps += 1;
+                match st.outcome {
+                    Outcome::Pass => e.passed += 1,
+                    Outcome::Fail => e.failed += 1,
+                    _ => {}
+                }
+            }
+        }
+        s.checks.total = s.checks.passed + s.checks.failed;
+        self.summary = s;
+        self.operations = ops;
+    }
+
+    /// Exit code: 0 all passed (skips allowed), 1 any failure, 2 any error.
+    pub fn exit_code(&self) -> i32 {
+        if self.summary.errors > 0 {
+            2
+        } else if self.summary.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_must_be_repository_components() {
+        assert!(valid_namespace("regcheck-1a2b3c4d"));
+        assert!(valid_namespace("ci/regcheck"));
+        assert!(!valid_namespace("Upper"));
+        assert!(!valid_namespace("a//b"));
+        assert!(!valid_namespace("-x"));
+        assert!(!valid_namespace(""));
+    }
+}

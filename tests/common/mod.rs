@@ -1,1 +1,140 @@
-//! Shared fixtures for integration tests.
+//! Shared fixtures for integration tests: free loopback ports, CNCF Distribution
+//! (`docker-registry`) started on a temp dir with delete enabled, the embedded registry, and
+//! running the `regcheck` binary.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral loopback port")
+}
+
+/// A running CNCF Distribution registry; killed on drop.
+pub struct Distribution {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// Base URL.
+    pub url: String,
+}
+
+impl Distribution {
+    /// Starts `docker-registry serve` on a free loopback port with delete enabled.
+    /// Panics with an install hint when the binary is missing.
+    pub fn start() -> Distribution {
+        let bin = which("docker-registry").expect(
+            "docker-registry (CNCF Distribution) is not installed: apt-get install -y docker-registry",
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog: {{level: error}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: 127.0.0.1:{port}}}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("write config");
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn docker-registry");
+        let url = format!("http://127.0.0.1:{port}");
+        let d = Distribution {
+            child,
+            _dir: dir,
+            url,
+        };
+        wait_ready(&format!("127.0.0.1:{port}"));
+        d
+    }
+}
+
+impl Drop for Distribution {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until a TCP connection to `addr` succeeds (20 s at most).
+pub fn wait_ready(addr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listening on {addr} after 20 s");
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain(["/usr/bin".into(), "/usr/sbin".into()])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Output of a `regcheck` invocation.
+pub struct CliOutput {
+    /// Exit code.
+    pub code: i32,
+    /// Stdout.
+    pub stdout: String,
+    /// Stderr.
+    pub stderr: String,
+}
+
+/// Runs the built `regcheck` binary with `args` (from the repository root).
+pub fn regcheck(args: &[&str]) -> CliOutput {
+    let out = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("REGCHECK_PASSWORD")
+        .env_remove("REGCHECK_AAD_TOKEN")
+        .output()
+        .expect("run regcheck");
+    CliOutput {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Reads a JSON report.
+pub fn read_report(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+/// `scenario ▸ rule` for every failed finding of a report, sorted and deduplicated.
+pub fn failed_rules(report: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in report["scenarios"].as_array().into_iter().flatten() {
+        for st in s["steps"].as_array().into_iter().flatten() {
+            for f in st["findings"].as_array().into_iter().flatten() {
+                out.push(format!(
+                    "{} ▸ {}",
+                    s["name"].as_str().unwrap_or("?"),
+                    f["rule"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}

@@ -1,0 +1,118 @@
+//! The terminal summary: one table of scenarios (outcome, steps, duration), the findings of
+//! failed steps with the rule id, expected vs actual, then totals and per-operation coverage.
+
+use crate::runner::{Outcome, RunResult};
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use std::fmt::Write;
+
+fn outcome_label(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+        Outcome::Skip => "SKIP",
+        Outcome::Error => "ERROR",
+    }
+}
+
+/// Renders the summary as text.
+pub fn render(result: &RunResult) -> String {
+    let mut out = String::new();
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["scenario", "result", "steps", "ms", "note"]);
+    for s in &result.scenarios {
+        let failed_rules: Vec<String> = s
+            .steps
+            .iter()
+            .flat_map(|st| st.findings.iter().map(|f| f.rule.clone()))
+            .collect();
+        let note = if !failed_rules.is_empty() {
+            let mut rules = failed_rules;
+            rules.dedup();
+            rules.join(", ")
+        } else {
+            s.reason.clone().unwrap_or_default()
+        };
+        table.add_row(vec![
+            Cell::new(&s.name),
+            Cell::new(outcome_label(s.outcome)),
+            Cell::new(s.steps.len()),
+            Cell::new(format!("{:.0}", s.duration_ms)),
+            Cell::new(note),
+        ]);
+    }
+    let _ = writeln!(out, "{table}");
+
+    for s in result.scenarios.iter().filter(|s| s.outcome == Outcome::Fail || s.outcome == Outcome::Error) {
+        for st in &s.steps {
+            for f in &st.findings {
+                let _ = writeln!(out, "\n{} ▸ {} [{}] {}", s.name, st.name, f.rule, f.message);
+                if let Some(e) = &f.expected {
+                    let _ = writeln!(out, "    expected: {e}");
+                }
+                if let Some(a) = &f.actual {
+                    let _ = writeln!(out, "    actual:   {a}");
+                }
+                if let Some(t) = st.transcript.last() {
+                    let _ = writeln!(out, "    request:  {}  →  {}", t.request_line, t.status);
+                }
+            }
+            if st.outcome == Outcome::Error
+                && let Some(r) = &st.reason
+            {
+                let _ = writeln!(out, "\n{} ▸ {} [error] {r}", s.name, st.name);
+            }
+        }
+        if s.outcome == Outcome::Error && s.steps.iter().all(|st| st.outcome != Outcome::Error)
+            && let Some(r) = &s.reason
+        {
+            let _ = writeln!(out, "\n{} [error] {r}", s.name);
+        }
+    }
+
+    let sm = &result.summary;
+    let covered = result.operations.len();
+    let _ = writeln!(
+        out,
+        "\ntarget {} ({}), namespace {}, {:.1}s",
+        result.target,
+        result.profile,
+        result.namespace,
+        result.duration_ms / 1000.0
+    );
+    let caps: Vec<&str> = result
+        .capabilities
+        .iter()
+        .filter(|(_, v)| **v)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let _ = writeln!(out, "capabilities: {}", caps.join(", "));
+    let _ = writeln!(
+        out,
+        "operations exercised: {covered}/{}; checks: {} passed, {} failed",
+        crate::contract::Operation::ALL.len(),
+        sm.checks.passed,
+        sm.checks.failed
+    );
+    if result.cleanup.kept {
+        let _ = writeln!(out, "cleanup: skipped (--keep)");
+    } else {
+        let _ = writeln!(
+            out,
+            "cleanup: {} deleted, {} left over",
+            result.cleanup.deleted,
+            result.cleanup.leftovers.len()
+        );
+        for l in &result.cleanup.leftovers {
+            let _ = writeln!(out, "  left over: {l}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "scenarios: {} passed, {} failed, {} skipped, {} errors",
+        sm.passed, sm.failed, sm.skipped, sm.errors
+    );
+    out
+}

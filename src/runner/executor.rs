@@ -1,0 +1,588 @@
+//! Runs one scenario: steps in order (groups and `for_each` loops included), each request sent
+//! through the client, redirects followed and checked hop by hop, the contract rules of the
+//! step's operation and its explicit expectations evaluated, values captured, created content
+//! recorded for cleanup. Produces a `ScenarioResult`; never prints.
+
+use super::cleanup::{Created, Tracker};
+use super::paths;
+use super::probe::Capabilities;
+use super::request::{self, BuildError};
+use super::result::{Outcome, ScenarioResult, StepResult, Transcript};
+use super::vars::{Builtins, Vars};
+use crate::check::{self, Exchange, ExchangeContext, Finding, FindingSource, Verdict};
+use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
+use crate::contract::{self, Operation};
+use crate::scenario::template::{self, TValue};
+use crate::scenario::load::LoadedScenario;
+use crate::scenario::{CaptureSpec, ForEach, Step, StepAuth};
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::time::Instant;
+use url::Url;
+
+/// Everything a scenario run shares with the rest of the run.
+pub struct Context<'a> {
+    /// HTTP client.
+    pub client: &'a Client,
+    /// Probe results.
+    pub caps: &'a Capabilities,
+    /// Run namespace.
+    pub namespace: &'a str,
+    /// Created-object tracker.
+    pub tracker: &'a Tracker,
+}
+
+/// What happens after a step.
+#[derive(Debug, Clone, PartialEq)]
+enum Flow {
+    Continue,
+    /// An expectation failed: later steps depend on it.
+    Stop,
+    /// A spec-legal variant: the rest is skipped.
+    Skip(String),
+    /// The step could not run.
+    Error(String),
+}
+
+const MAX_REDIRECTS: usize = 5;
+
+/// Runs one scenario in `repo`.
+pub async fn run_scenario(
+    ctx: &Context<'_>,
+    loaded: &LoadedScenario,
+    builtins: Builtins,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let scenario = &loaded.scenario;
+    let mut result = ScenarioResult {
+        name: scenario.name.clone(),
+        file: loaded.file.display().to_string(),
+        tags: scenario.tags.clone(),
+        repository: builtins.repo.clone(),
+        outcome: Outcome::Pass,
+        reason: None,
+        duration_ms: 0.0,
+        steps: Vec::new(),
+    };
+    let mut vars = match Vars::new(scenario, &builtins) {
+        Ok(v) => v,
+        Err(e) => {
+            result.outcome = Outcome::Error;
+            result.reason = Some(format!("cannot prepare scenario: {e}"));
+            return result;
+        }
+    };
+    let flow = run_steps(ctx, &scenario.steps, &mut vars, &mut result.steps, String::new()).await;
+    let any_fail = result.steps.iter().any(|s| s.outcome == Outcome::Fail);
+    match flow {
+        Flow::Error(reason) => {
+            result.outcome = Outcome::Error;
+            result.reason = Some(reason);
+        }
+        _ if any_fail => result.outcome = Outcome::Fail,
+        Flow::Skip(reason) => {
+            result.outcome = Outcome::Skip;
+            result.reason = Some(reason);
+        }
+        Flow::Continue | Flow::Stop => result.outcome = Outcome::Pass,
+    }
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    result
+}
+
+fn run_steps<'a>(
+    ctx: &'a Context<'a>,
+    steps: &'a [Step],
+    vars: &'a mut Vars,
+    out: &'a mut Vec<StepResult>,
+    prefix: String,
+) -> BoxFuture<'a, Flow> {
+    Box::pin(async move {
+        for step in steps {
+            let name = format!("{prefix}{}", step.name);
+            let flow = match &step.for_each {
+                None => run_one(ctx, step, vars, out, name).await,
+                Some(fe) => match iterations(fe, vars) {
+                    Err(e) => {
+                        out.push(error_step(&name, step.op, &e));
+                        Flow::Error(e)
+                    }
+                    Ok(layers) => {
+                        let mut flow = Flow::Continue;
+                        for (i, layer) in layers.into_iter().enumerate() {
+                            vars.push_layer(layer);
+                            flow = run_one(ctx, step, vars, out, format!("{name}[{i}]")).await;
+                            vars.pop_layer();
+                            if flow != Flow::Continue {
+                                break;
+                            }
+                        }
+                        flow
+                    }
+                },
+            };
+            if flow != Flow::Continue {
+                return flow;
+            }
+        }
+        Flow::Continue
+    })
+}
+
+async fn run_one(
+    ctx: &Context<'_>,
+    step: &Step,
+    vars: &mut Vars,
+    out: &mut Vec<StepResult>,
+    name: String,
+) -> Flow {
+    if !step.steps.is_empty() {
+        return run_steps(ctx, &step.steps, vars, out, format!("{name} / ")).await;
+    }
+    let (result, flow) = run_request(ctx, step, vars, name).await;
+    out.push(result);
+    flow
+}
+
+/// Loop layers for a `for_each`.
+fn iterations(fe: &ForEach, vars: &Vars) -> Result<Vec<HashMap<String, TValue>>, String> {
+    let mut layers = Vec::new();
+    if let Some(blob) = &fe.chunks {
+        let g = vars
+            .blobs
+            .get(blob)
+            .ok_or_else(|| format!("for_each: no blob named `{blob}`"))?;
+        let size = fe.chunk_size.map(|s| s.0).unwrap_or(g.size).max(1);
+        let count = g.size.div_ceil(size).max(1);
+        for i in 0..count {
+            let start = i * size;
+            let end = (start + size).min(g.size).saturating_sub(1);
+            let mut l = HashMap::new();
+            l.insert("chunk.index".into(), TValue::Int(i as i64));
+            l.insert("chunk.start".into(), TValue::Int(start as i64));
+            l.insert("chunk.end".into(), TValue::Int(end as i64));
+            l.insert("chunk.length".into(), TValue::Int((end + 1 - start) as i64));
+            l.insert("chunk.count".into(), TValue::Int(count as i64));
+            layers.push(l);
+        }
+    } else if let Some(items) = &fe.items {
+        for (i, item) in items.iter().enumerate() {
+            let v = template::render_value(item, vars).map_err(|e| e.to_string())?;
+            let mut l = HashMap::new();
+            l.insert("item".into(), v);
+            l.insert("item.index".into(), TValue::Int(i as i64));
+            layers.push(l);
+        }
+    }
+    Ok(layers)
+}
+
+fn error_step(name: &str, op: Option<Operation>, reason: &str) -> StepResult {
+    StepResult {
+        name: name.to_string(),
+        op: op.map(|o| o.name().to_string()).unwrap_or_default(),
+        outcome: Outcome::Error,
+        status: 0,
+        duration_ms: 0.0,
+        checks_passed: 0,
+        findings: Vec::new(),
+        reason: Some(reason.to_string()),
+        transcript: Vec::new(),
+    }
+}
+
+/// The namespace guard: writes only inside the run namespace.
+fn guard(req: &OutgoingRequest, namespace: &str) -> Result<(), String> {
+    if matches!(req.method.as_str(), "GET" | "HEAD") {
+        return Ok(());
+    }
+    let path = req.url.path();
+    if path.starts_with("/oauth2/") {
+        return Ok(());
+    }
+    match paths::repository_of(path) {
+        Some(repo) if repo.starts_with(&format!("{namespace}/")) => Ok(()),
+        Some(repo) => Err(format!(
+            "refusing to {} in repository `{repo}`: outside the run namespace `{namespace}`",
+            req.method
+        )),
+        None => Ok(()),
+    }
+}
+
+async fn run_request(
+    ctx: &Context<'_>,
+    step: &Step,
+    vars: &mut Vars,
+    name: String,
+) -> (StepResult, Flow) {
+    let Some(op) = step.op else {
+        let r = "step has neither `op` nor `steps`".to_string();
+        return (error_step(&name, None, &r), Flow::Error(r));
+    };
+    let Some(spec) = &step.request else {
+        let r = "step has no `request`".to_string();
+        return (error_step(&name, Some(op), &r), Flow::Error(r));
+    };
+    let target = &ctx.client.options().target;
+    let req = match request::build(op, spec, vars, target) {
+        Ok(r) => r,
+        Err(e) => {
+            let r = match e {
+                BuildError::Template(t) => format!("cannot render request: {t}"),
+                BuildError::Invalid(m) => m,
+            };
+            return (error_step(&name, Some(op), &r), Flow::Error(r));
+        }
+    };
+    if let Err(r) = guard(&req, ctx.namespace) {
+        return (error_step(&name, Some(op), &r), Flow::Error(r));
+    }
+    let creds = match step.auth {
+        StepAuth::Auto => Credentials::Auto,
+        StepAuth::None => Credentials::Never,
+    };
+    let started = Instant::now();
+    let hops = match send_following(ctx.client, req, creds, spec.follow_redirects).await {
+        Ok(h) => h,
+        Err(e) => {
+            let r = e.to_string();
+            return (error_step(&name, Some(op), &r), Flow::Error(r));
+        }
+    };
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let mut findings = Vec::new();
+    let mut passed = 0u32;
+    for (i, observed) in hops.iter().enumerate() {
+        let via_redirect = i > 0
+            && Url::parse(&observed.request.url)
+                .map(|u| !client::same_origin(&u, target))
+                .unwrap_or(true);
+        let ex = Exchange {
+            op,
+            request: observed.request.clone(),
+            response: observed.response.clone(),
+            context: ExchangeContext {
+                expects_api_version_header: ctx.caps.api_version_header,
+                via_redirect,
+                ranges_advertised: ctx.caps.ranges_advertised,
+                authenticated: observed.authenticated,
+            },
+        };
+        for r in contract::evaluate(&ex) {
+            match r.verdict {
+                Verdict::Pass => passed += 1,
+                Verdict::Fail(f) => findings.push(f),
+                Verdict::NotApplicable => {}
+            }
+        }
+    }
+    // `hops` is never empty: send_following returns at least the first response.
+    let last = hops.last().map(|o| &o.response).cloned().unwrap_or_default();
+    let mut flow = Flow::Continue;
+
+    if let Some(skip) = step.skip_on.iter().find(|s| s.status.contains(last.status)) {
+        flow = Flow::Skip(format!("{} answered {}: {}", name, last.status, skip.reason));
+    } else {
+        match request::render_expect(&step.expect, vars) {
+            Err(e) => flow = Flow::Error(format!("cannot render expectations: {e}")),
+            Ok(expect) => {
+                let mut scenario_failed = false;
+                for v in check::expect::evaluate(&expect, &last) {
+                    match v {
+                        Verdict::Pass => passed += 1,
+                        Verdict::Fail(f) => {
+                            scenario_failed = true;
+                            findings.push(f);
+                        }
+                        Verdict::NotApplicable => {}
+                    }
+                }
+                if scenario_failed {
+                    flow = Flow::Stop;
+                } else {
+                    let final_url = hops.last().map(|o| o.request.url.clone()).unwrap_or_default();
+                    for (var, cap) in &step.capture {
+                        match capture(cap, &last, &final_url) {
+                            Ok(value) => {
+                                if cap.secret {
+                                    vars.secrets.push(value.clone());
+                                }
+                                vars.set(var, TValue::Str(value));
+                            }
+                            Err(msg) => {
+                                findings.push(Finding {
+                                    rule: format!("scenario.capture.{var}"),
+                                    source: FindingSource::Scenario,
+                                    message: msg,
+                                    expected: None,
+                                    actual: None,
+                                    spec: None,
+                                });
+                                flow = Flow::Stop;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(first) = hops.first() {
+        record_created(ctx, op, first, &last);
+    }
+    let outcome = if !findings.is_empty() {
+        Outcome::Fail
+    } else if matches!(flow, Flow::Error(_)) {
+        Outcome::Error
+    } else if matches!(flow, Flow::Skip(_)) {
+        Outcome::Skip
+    } else {
+        Outcome::Pass
+    };
+    let transcript = if outcome == Outcome::Pass || outcome == Outcome::Skip {
+        Vec::new()
+    } else {
+        hops.iter().map(|o| transcript(o, &vars.secrets)).collect()
+    };
+    let reason = match &flow {
+        Flow::Skip(r) | Flow::Error(r) => Some(r.clone()),
+        _ => None,
+    };
+    (
+        StepResult {
+            name,
+            op: op.name().to_string(),
+            outcome,
+            status: last.status,
+            duration_ms,
+            checks_passed: passed,
+            findings,
+            reason,
+            transcript,
+        },
+        flow,
+    )
+}
+
+/// Sends a request and follows redirects (each hop is returned for checking). On a foreign
+/// origin, credentials are never sent and `Authorization` headers are removed.
+async fn send_following(
+    client: &Client,
+    mut req: OutgoingRequest,
+    creds: Credentials,
+    follow: bool,
+) -> Result<Vec<Observed>, client::ClientError> {
+    let mut hops = Vec::new();
+    let mut creds_now = creds;
+    for _ in 0..=MAX_REDIRECTS {
+        let observed = client.execute(&req, creds_now).await?;
+        let status = observed.response.status;
+        let location = observed.response.header("location").map(str::to_string);
+        hops.push(observed);
+        let redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+        let (true, true, Some(loc)) = (follow, redirect, location) else {
+            break;
+        };
+        let Ok(next) = req.url.join(&loc) else {
+            break;
+        };
+        if !client::same_origin(&next, &client.options().target) {
+            creds_now = Credentials::Never;
+            req.headers
+                .retain(|(k, _)| !secret::is_sensitive_header(k));
+        }
+        if status == 303 {
+            req.method = reqwest::Method::GET;
+            req.body = client::OutgoingBody::Empty;
+        }
+        req.url = next;
+    }
+    Ok(hops)
+}
+
+fn capture(
+    cap: &CaptureSpec,
+    resp: &crate::check::ObservedResponse,
+    request_url: &str,
+) -> Result<String, String> {
+    let raw = if let Some(h) = &cap.header {
+        let v = resp
+            .header(h)
+            .ok_or_else(|| format!("cannot capture header `{h}`: absent from the response"))?;
+        if h.eq_ignore_ascii_case("location") {
+            // Keep Locations absolute, resolved against the URL that answered.
+            Url::parse(request_url)
+                .and_then(|u| u.join(v))
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| v.to_string())
+        } else {
+            v.to_string()
+        }
+    } else if let Some(ptr) = &cap.json {
+        let json = resp
+            .json()
+            .ok_or_else(|| format!("cannot capture `{ptr}`: the body is not JSON"))?;
+        match json.pointer(ptr) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => {
+                return Err(format!("cannot capture `{ptr}`: not in the body"));
+            }
+            Some(other) => other.to_string(),
+        }
+    } else if cap.body_digest == Some(true) {
+        resp.body.digest.clone()
+    } else {
+        return Err("capture has no source".into());
+    };
+    match &cap.regex {
+        None => Ok(raw),
+        Some(re) => {
+            let re = regex::Regex::new(re).map_err(|e| format!("bad capture regex: {e}"))?;
+            let caps = re
+                .captures(&raw)
+                .ok_or_else(|| format!("capture regex `{re}` does not match `{raw}`"))?;
+            Ok(caps
+                .get(1)
+                .or_else(|| caps.get(0))
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default())
+        }
+    }
+}
+
+fn record_created(ctx: &Context<'_>, op: Operation, first: &Observed, last: &crate::check::ObservedResponse) {
+    if last.status != 201 {
+        return;
+    }
+    let Ok(url) = Url::parse(&first.request.url) else {
+        return;
+    };
+    let Some(repo) = paths::repository_of(url.path()) else {
+        return;
+    };
+    let digest = last
+        .header("docker-content-digest")
+        .map(str::to_string)
+        .or_else(|| {
+            url.query_pairs()
+                .find(|(k, _)| k == "digest")
+                .map(|(_, v)| v.into_owned())
+        });
+    let Some(digest) = digest else { return };
+    match op {
+        Operation::CreateManifest => ctx.tracker.record(Created::Manifest(repo, digest)),
+        Operation::CompleteUpload | Operation::StartUpload | Operation::MountBlob => {
+            ctx.tracker.record(Created::Blob(repo, digest))
+        }
+        _ => {}
+    }
+}
+
+/// A redacted transcript of one exchange.
+fn transcript(o: &Observed, secrets: &[String]) -> Transcript {
+    let red = |s: &str| secret::redact(s, secrets);
+    let body = match &o.response.body.bytes {
+        Some(b) if !b.is_empty() => match std::str::from_utf8(b) {
+            Ok(text) => {
+                let text = match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(mut v) => {
+                        redact_token_fields(&mut v);
+                        v.to_string()
+                    }
+                    Err(_) => text.to_string(),
+                };
+                let mut t = red(&text);
+                if t.len() > 2048 {
+                    let mut cut = 2048;
+                    while !t.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    t.truncate(cut);
+                    t.push_str("…");
+                }
+                t
+            }
+            Err(_) => format!("<{} bytes of binary, {}>", b.len(), o.response.body.digest),
+        },
+        Some(_) => String::new(),
+        None => format!(
+            "<{} bytes, {}>",
+            o.response.body.len, o.response.body.digest
+        ),
+    };
+    Transcript {
+        request_line: red(&format!("{} {}", o.request.method, o.request.url)),
+        request_headers: o
+            .request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), red(v)))
+            .collect(),
+        status: o.response.status,
+        response_headers: o
+            .response
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                if secret::is_sensitive_header(k) {
+                    (k.clone(), secret::redact_auth_header(v))
+                } else {
+                    (k.clone(), red(v))
+                }
+            })
+            .collect(),
+        response_body: body,
+    }
+}
+
+/// Replaces the values of JSON fields that hold tokens (`access_token`, `refresh_token`, …).
+fn redact_token_fields(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if k.to_ascii_lowercase().contains("token") && val.is_string() {
+                    *val = serde_json::Value::String("<redacted>".into());
+                } else {
+                    redact_token_fields(val);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_token_fields),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::OutgoingBody;
+
+    fn req(method: &str, path: &str) -> OutgoingRequest {
+        OutgoingRequest {
+            method: reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            url: Url::parse("http://127.0.0.1:1").unwrap().join(path).unwrap(),
+            headers: vec![],
+            body: OutgoingBody::Empty,
+        }
+    }
+
+    #[test]
+    fn guard_refuses_writes_outside_the_namespace() {
+        assert!(guard(&req("DELETE", "/v2/ns1/a/manifests/sha256:00"), "ns1").is_ok());
+        assert!(guard(&req("DELETE", "/v2/other/a/manifests/sha256:00"), "ns1").is_err());
+        assert!(guard(&req("PATCH", "/acr/v1/library/hello"), "ns1").is_err());
+        assert!(guard(&req("DELETE", "/acr/v1/ns1x/a"), "ns1").is_err());
+        assert!(guard(&req("GET", "/v2/other/a/manifests/v1"), "ns1").is_ok());
+        assert!(guard(&req("POST", "/oauth2/token"), "ns1").is_ok());
+    }
+
+    #[test]
+    fn token_fields_are_redacted_in_json() {
+        let mut v = serde_json::json!({"access_token": "abc", "nested": [{"refresh_token": "x"}], "n": 1});
+        redact_token_fields(&mut v);
+        assert_eq!(v["access_token"], "<redacted>");
+        assert_eq!(v["nested"][0]["refresh_token"], "<redacted>");
+        assert_eq!(v["n"], 1);
+    }
+}

@@ -1,0 +1,147 @@
+//! Variables of a running scenario: built-ins, `vars`, generated blobs and documents, captures
+//! (scenario-wide) and loop variables (layered per iteration), plus the secrets to redact.
+
+use crate::blob::{BlobGen, sha256_digest};
+use crate::scenario::template::{self, Lookup, TValue, TemplateError};
+use crate::scenario::{DocumentSpec, Scenario};
+use bytes::Bytes;
+use std::collections::HashMap;
+
+/// A rendered document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Media type.
+    pub media_type: String,
+    /// Exact bytes.
+    pub bytes: Bytes,
+    /// Digest of the bytes.
+    pub digest: String,
+}
+
+/// The variable store of one scenario run.
+#[derive(Debug, Default)]
+pub struct Vars {
+    /// Scenario-wide variables (built-ins, vars, blobs, documents, captures).
+    globals: HashMap<String, TValue>,
+    /// Loop layers, innermost last.
+    layers: Vec<HashMap<String, TValue>>,
+    /// Generated blobs by name.
+    pub blobs: HashMap<String, BlobGen>,
+    /// Rendered documents by name.
+    pub documents: HashMap<String, Document>,
+    /// Values to redact from transcripts.
+    pub secrets: Vec<String>,
+}
+
+impl Lookup for Vars {
+    fn get(&self, name: &str) -> Option<TValue> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|l| l.get(name).cloned())
+            .or_else(|| self.globals.get(name).cloned())
+    }
+}
+
+/// Built-in values of a run.
+#[derive(Debug, Clone)]
+pub struct Builtins {
+    /// Scenario repository.
+    pub repo: String,
+    /// Run namespace.
+    pub namespace: String,
+    /// Run id.
+    pub run_id: String,
+    /// Target host[:port].
+    pub registry: String,
+    /// Target base URL.
+    pub target: String,
+    /// Username (may be empty).
+    pub username: String,
+    /// Password (secret, may be empty).
+    pub password: String,
+    /// AAD token (secret, may be empty).
+    pub aad_token: String,
+}
+
+impl Vars {
+    /// Builds the store for `scenario`: built-ins, blobs (digests computed by streaming), `vars`,
+    /// then documents in order.
+    pub fn new(scenario: &Scenario, b: &Builtins) -> Result<Self, TemplateError> {
+        let mut v = Vars::default();
+        for (k, val) in [
+            ("repo", &b.repo),
+            ("namespace", &b.namespace),
+            ("run_id", &b.run_id),
+            ("registry", &b.registry),
+            ("target", &b.target),
+            ("credentials.username", &b.username),
+            ("credentials.password", &b.password),
+            ("credentials.aad_token", &b.aad_token),
+        ] {
+            v.set(k, TValue::Str(val.clone()));
+        }
+        {
+            use base64::Engine;
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", b.username, b.password));
+            v.set("basic_auth", TValue::Str(format!("Basic {basic}")));
+            v.secrets.push(basic);
+        }
+        v.secrets.extend(
+            [&b.password, &b.aad_token]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .cloned(),
+        );
+        for (name, spec) in &scenario.blobs {
+            let g = BlobGen::new(&b.run_id, spec.seed, spec.size.0);
+            v.set(&format!("blobs.{name}.digest"), TValue::Str(g.digest()));
+            v.set(&format!("blobs.{name}.size"), TValue::Int(g.size as i64));
+            v.blobs.insert(name.clone(), g);
+        }
+        for (name, tpl) in &scenario.vars {
+            let value = template::render_value(tpl, &v)?;
+            v.set(name, value);
+        }
+        for (name, spec) in &scenario.documents {
+            let doc = render_document(spec, &v)?;
+            v.set(&format!("documents.{name}.digest"), TValue::Str(doc.digest.clone()));
+            v.set(
+                &format!("documents.{name}.size"),
+                TValue::Int(doc.bytes.len() as i64),
+            );
+            v.set(
+                &format!("documents.{name}.media_type"),
+                TValue::Str(doc.media_type.clone()),
+            );
+            v.documents.insert(name.clone(), doc);
+        }
+        Ok(v)
+    }
+
+    /// Sets a scenario-wide variable (captures land here).
+    pub fn set(&mut self, name: &str, value: TValue) {
+        self.globals.insert(name.to_string(), value);
+    }
+
+    /// Pushes a loop layer.
+    pub fn push_layer(&mut self, layer: HashMap<String, TValue>) {
+        self.layers.push(layer);
+    }
+
+    /// Pops the innermost loop layer.
+    pub fn pop_layer(&mut self) {
+        self.layers.pop();
+    }
+}
+
+fn render_document(spec: &DocumentSpec, vars: &Vars) -> Result<Document, TemplateError> {
+    let value = template::render_json(&spec.json, vars)?;
+    let bytes = Bytes::from(serde_json::to_vec_pretty(&value).unwrap_or_default());
+    Ok(Document {
+        media_type: spec.media_type.clone(),
+        digest: sha256_digest(&bytes),
+        bytes,
+    })
+}

@@ -4,3 +4,12 @@
 pub mod model;
 
 pub use model::*;
+pub mod error;
+pub mod load;
+pub mod source;
+pub mod template;
+pub mod validate;
+
+pub use error::ScenarioError;
+pub use load::{LoadedScenario, builtin, builtin_dir, load_and_validate, load_file, load_paths};
+pub use source::SourcePos;

@@ -1,0 +1,409 @@
+//! Loading scenario files: reading, parsing with serde_yaml (errors mapped to `file:line:col`
+//! with cleaned-up messages), directory expansion, cross-file checks (duplicate names) and the
+//! one-call [`load_and_validate`].
+
+use super::error::{ScenarioError, one_of, similar_names};
+use super::model::Scenario;
+use super::source::{Seg, SourcePos, YamlIndex, parse_path};
+use super::validate::validate;
+use crate::contract::Operation;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A parsed scenario with the file it came from and its raw text (for locating errors).
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// The parsed scenario.
+    pub scenario: Scenario,
+    /// The file, as given (or as found in a given directory).
+    pub file: PathBuf,
+    /// The raw YAML text.
+    pub source: String,
+}
+
+/// The directory of the scenarios bundled with regcheck (`<crate>/scenarios`).
+pub fn builtin_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+}
+
+/// Loads and validates the bundled scenarios from [`builtin_dir`].
+///
+/// The directory is the one of the source tree regcheck was built from, so an installed binary
+/// whose source tree has moved must be given `--scenarios DIR` instead.
+pub fn builtin() -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+    load_and_validate(&[builtin_dir()])
+}
+
+/// Loads `paths` (files, or directories searched for `*.yaml`/`*.yml`) and validates every
+/// scenario. All errors of all files are returned together.
+pub fn load_and_validate(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+    let (loaded, mut errors) = load_all(paths);
+    for scenario in &loaded {
+        errors.extend(validate(scenario));
+    }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads `paths` without semantic validation: files are parsed, directories are searched
+/// (not recursively) for `*.yaml`/`*.yml` files in name order, and scenario names must be unique.
+/// All errors of all files are returned together.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+    let (loaded, errors) = load_all(paths);
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads what can be loaded and collects every error.
+fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            match scenario_files(path) {
+                Ok(found) if found.is_empty() => {
+                    errors.push(ScenarioError::NoScenarios { path: path.clone() })
+                }
+                Ok(found) => files.extend(found),
+                Err(source) => errors.push(ScenarioError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    // The same file given twice (e.g. a directory and a file in it) is loaded once.
+    let mut seen = HashSet::new();
+    files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
+
+    let mut loaded: Vec<LoadedScenario> = Vec::new();
+    let mut names: HashMap<String, SourcePos> = HashMap::new();
+    for file in files {
+        match load_file(&file) {
+            Ok(scenario) => {
+                let (line, col) = YamlIndex::new(&scenario.source).value_pos(&[Seg::key("name")]);
+                let pos = SourcePos::new(&scenario.file, line, col);
+                let name = scenario.scenario.name.clone();
+                if let Some(first) = names.get(&name) {
+                    errors.push(ScenarioError::Duplicate {
+                        name,
+                        first: first.clone(),
+                        second: pos,
+                    });
+                } else {
+                    names.insert(name, pos);
+                    loaded.push(scenario);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    (loaded, errors)
+}
+
+/// The `*.yaml`/`*.yml` files directly in `dir`, sorted by name.
+fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_yaml = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "yaml" || e == "yml");
+        if is_yaml && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses one scenario file (no semantic validation; see
+/// [`validate`](super::validate::validate)).
+pub fn load_file(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let scenario = parse_str(path, &source)?;
+    Ok(LoadedScenario {
+        scenario,
+        file: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Parses scenario text; `path` is only used in error positions.
+pub fn parse_str(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    serde_yaml::from_str::<Scenario>(text).map_err(|e| {
+        let at = e.location().map(|l| (l.line(), l.column()));
+        let (msg, (line, col)) = explain(&e.to_string(), at, text);
+        ScenarioError::Parse {
+            pos: SourcePos::new(path, line, col),
+            msg,
+        }
+    })
+}
+
+/// Turns a serde_yaml message into a helpful one and, where serde_yaml only knows the enclosing
+/// mapping, a more precise position.
+fn explain(raw: &str, at: Option<(usize, usize)>, text: &str) -> (String, (usize, usize)) {
+    let index = YamlIndex::new(text);
+    let mut pos = at.unwrap_or((1, 1));
+    let mut msg = strip_location(raw);
+
+    if text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---"
+    }) {
+        return (
+            "the file is empty; a scenario needs at least `name:` and `steps:`".to_string(),
+            (1, 1),
+        );
+    }
+    if msg.contains("more than one document") {
+        let pos = index.second_document().unwrap_or(pos);
+        return (
+            "a scenario file holds exactly one YAML document; move the scenario after this `---` into its own file".to_string(),
+            pos,
+        );
+    }
+
+    // `steps[0].op: unknown variant ...` → path + rest.
+    let (path, rest) = match msg.split_once(": ") {
+        Some((p, r)) if !p.contains(char::is_whitespace) && parse_path(p).is_some() => {
+            (Some(p.to_string()), r.to_string())
+        }
+        _ => (None, msg.clone()),
+    };
+    let segs = path.as_deref().and_then(parse_path).unwrap_or_default();
+    let mut rest = rest;
+
+    if let Some(bad) = backticked(&rest).first().cloned() {
+        if rest.starts_with("unknown variant") && segs.last() == Some(&Seg::key("op")) {
+            rest = format!("unknown operation `{bad}`");
+            let names = similar_names(&bad, Operation::ALL.iter().map(|o| o.name()));
+            if !names.is_empty() {
+                rest.push_str(&format!("; did you mean {}?", one_of(&names)));
+            }
+            rest.push_str(" (run `regcheck list --operations` to see the catalogue)");
+        } else if rest.starts_with("unknown field") || rest.starts_with("unknown variant") {
+            let allowed = backticked(&rest);
+            let names = similar_names(&bad, allowed.iter().skip(1).map(String::as_str));
+            if !names.is_empty() {
+                rest.push_str(&format!("; did you mean {}?", one_of(&names)));
+            }
+        }
+    }
+    if rest.contains("invalid type: map, expected")
+        && line_at(text, pos).is_some_and(|s| s.trim_start().starts_with("{{"))
+    {
+        rest.push_str("; a value that starts with `{{` must be quoted, e.g. `url: \"{{upload}}\"`");
+    }
+    if path.is_none() && is_syntax_error(&rest) {
+        rest = format!("invalid YAML: {rest}");
+        if rest.contains("mapping values are not allowed") {
+            rest.push_str(
+                "; quote values that contain `: ` (e.g. `description: \"a: b\"`) or fix the indentation",
+            );
+        } else {
+            rest.push_str("; check the indentation: keys of one mapping and `- ` items of one list must line up");
+        }
+    }
+
+    // serde_yaml places custom errors (bad size, bad status) at the start of the enclosing
+    // mapping: point at the offending value instead when it can be found.
+    if !rest.starts_with("unknown field") && !rest.starts_with("missing field") {
+        let mut candidates = backticked(&rest);
+        if let Some(num) = rest.split_whitespace().next()
+            && num.parse::<i64>().is_ok()
+        {
+            candidates.insert(0, num.to_string());
+        }
+        if let Some(found) = candidates.iter().find_map(|c| index.find_scalar(&segs, c)) {
+            pos = found;
+        }
+    }
+    msg = match path {
+        Some(p) => format!("{p}: {rest}"),
+        None => rest,
+    };
+    (msg, pos)
+}
+
+/// The message without serde_yaml's first ` at line N column M` (the position is printed in
+/// front already).
+fn strip_location(raw: &str) -> String {
+    let Some(at) = raw.find(" at line ") else {
+        return raw.to_string();
+    };
+    let tail = &raw[at + " at line ".len()..];
+    let mut words = tail.splitn(3, ' ');
+    let line_ok = words.next().is_some_and(|w| w.parse::<usize>().is_ok());
+    let column_ok = words.next() == Some("column");
+    if !(line_ok && column_ok) {
+        return raw.to_string();
+    }
+    let after = words.next().unwrap_or("");
+    let digits = after.chars().take_while(char::is_ascii_digit).count();
+    format!("{}{}", &raw[..at], &after[digits..])
+}
+
+/// The text between backticks, in order.
+fn backticked(s: &str) -> Vec<String> {
+    s.split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, t)| t.to_string())
+        .collect()
+}
+
+/// The text of line `line` from column `col` on.
+fn line_at(text: &str, (line, col): (usize, usize)) -> Option<&str> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let start = l
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map(|(i, _)| i)?;
+    l.get(start..)
+}
+
+fn is_syntax_error(msg: &str) -> bool {
+    [
+        "did not find expected",
+        "mapping values are not allowed",
+        "while parsing",
+        "while scanning",
+        "found character that cannot start",
+        "found unexpected",
+        "could not find expected",
+    ]
+    .iter()
+    .any(|m| msg.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(text: &str) -> String {
+        match parse_str(Path::new("f.yaml"), text) {
+            Ok(_) => panic!("expected a parse error for {text:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_located_and_get_suggestions() {
+        let e = parse_err("name: a\nsteps:\n  - name: x\n    opp: GetBlob\n");
+        assert!(
+            e.starts_with(
+                "f.yaml:4:5: steps[0]: unknown field `opp`, expected one of `name`, `op`"
+            ),
+            "{e}"
+        );
+        assert!(e.ends_with("; did you mean `op`?"), "{e}");
+    }
+
+    #[test]
+    fn unknown_operations_get_a_short_message() {
+        let e = parse_err("name: a\nsteps:\n  - name: x\n    op: GetBlobz\n");
+        assert_eq!(
+            e,
+            "f.yaml:4:9: steps[0].op: unknown operation `GetBlobz`; did you mean `GetBlob`? (run `regcheck list --operations` to see the catalogue)"
+        );
+    }
+
+    #[test]
+    fn custom_value_errors_point_at_the_value() {
+        let e = parse_err(
+            "name: a\nsteps:\n  - name: x\n    expect: { body_length: \"1\", status: 42 }\n",
+        );
+        assert_eq!(
+            e,
+            "f.yaml:4:41: steps[0].expect: 42 is not an HTTP status code (100-599)"
+        );
+        let e = parse_err("name: a\nblobs:\n  l:\n    seed: 1\n    size: 3 parsecs\nsteps: []\n");
+        assert!(
+            e.starts_with("f.yaml:5:11: blobs.l: unknown size unit `parsecs`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_mention_indentation() {
+        let e = parse_err("name: a\nsteps:\n  - name: x\n   op: GetBlob\n");
+        assert!(e.starts_with("f.yaml:4:4: invalid YAML: did not find expected '-' indicator, while parsing a block collection at line 3 column 3"), "{e}");
+        assert!(e.contains("check the indentation"), "{e}");
+    }
+
+    #[test]
+    fn unquoted_placeholders_are_explained() {
+        let e = parse_err("name: a\nsteps:\n  - name: x\n    request:\n      url: {{upload}}\n");
+        assert!(e.contains("must be quoted"), "{e}");
+    }
+
+    #[test]
+    fn empty_and_multi_document_files_are_explained() {
+        assert_eq!(
+            parse_err("# nothing\n"),
+            "f.yaml:1:1: the file is empty; a scenario needs at least `name:` and `steps:`"
+        );
+        let e = parse_err("name: a\nsteps: []\n---\nname: b\nsteps: []\n");
+        assert!(
+            e.starts_with("f.yaml:3:1: a scenario file holds exactly one YAML document"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn strip_location_removes_only_the_first_position() {
+        assert_eq!(strip_location("bad at line 3 column 4"), "bad");
+        assert_eq!(
+            strip_location("bad at line 3 column 4, while parsing x at line 1 column 1"),
+            "bad, while parsing x at line 1 column 1"
+        );
+        assert_eq!(strip_location("no position"), "no position");
+    }
+
+    #[test]
+    fn directories_are_expanded_sorted_and_duplicates_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("b.yaml", "name: beta\nsteps: []\n");
+        write("a.yml", "name: alpha\nsteps: []\n");
+        write("notes.txt", "not a scenario");
+        let loaded = load_paths(&[dir.path().to_path_buf()]).unwrap();
+        let names: Vec<_> = loaded.iter().map(|l| l.scenario.name.as_str()).collect();
+        assert_eq!(names, vec!["alpha", "beta"]);
+
+        write("c.yaml", "name:   alpha\nsteps: []\n");
+        write("d.yaml", "name: [oops\n");
+        let errors = load_paths(&[dir.path().to_path_buf()]).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        let dup = errors[0].to_string();
+        assert!(
+            dup.contains("c.yaml:1:9: duplicate scenario name `alpha` (first defined at"),
+            "{dup}"
+        );
+        assert!(matches!(errors[1], ScenarioError::Parse { .. }));
+    }
+
+    #[test]
+    fn missing_paths_and_empty_directories_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let errors =
+            load_paths(&[dir.path().to_path_buf(), dir.path().join("nope.yaml")]).unwrap_err();
+        assert!(matches!(errors[0], ScenarioError::NoScenarios { .. }));
+        assert!(matches!(errors[1], ScenarioError::Read { .. }));
+        assert!(errors[1].to_string().contains("nope.yaml: cannot read"));
+    }
+}

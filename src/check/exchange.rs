@@ -34,6 +34,8 @@ pub struct ObservedBody {
     pub digest: String,
     /// The bytes, when `len <= KEEP_BODY_LIMIT`.
     pub bytes: Option<Bytes>,
+    /// The connection failed mid-body (e.g. fewer bytes than `Content-Length`): what happened.
+    pub incomplete: Option<String>,
 }
 
 /// The response as received.

@@ -441,8 +441,18 @@ async fn read_body(
     let mut kept: Vec<u8> = Vec::new();
     let mut len: u64 = 0;
     let mut stream = resp.bytes_stream();
+    let mut incomplete = None;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| map_err(url, e, timeout))?;
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) if e.is_timeout() => return Err(map_err(url, e, timeout)),
+            Err(e) => {
+                // Headers arrived but the body broke off: a finding about the response, not a
+                // failure to get one.
+                incomplete = Some(root_cause(&e));
+                break;
+            }
+        };
         hasher.update(&chunk);
         len += chunk.len() as u64;
         if len <= limit {
@@ -455,6 +465,7 @@ async fn read_body(
         len,
         digest: format!("sha256:{}", hex::encode(hasher.finalize())),
         bytes: (len <= limit).then(|| Bytes::from(kept)),
+        incomplete,
     })
 }
 

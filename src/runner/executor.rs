@@ -9,9 +9,9 @@ use super::probe::Capabilities;
 use super::request::{self, BuildError};
 use super::result::{Outcome, ScenarioResult, StepResult, Transcript};
 use super::vars::{Builtins, Vars};
-use crate::check::{self, Exchange, ExchangeContext, Finding, FindingSource, Verdict};
+use crate::check::{Exchange, ExchangeContext, Finding, FindingSource, Verdict};
 use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
-use crate::contract::{self, Operation};
+use crate::contract::Operation;
 use crate::scenario::template::{self, TValue};
 use crate::scenario::load::LoadedScenario;
 use crate::scenario::{CaptureSpec, ForEach, Step, StepAuth};
@@ -270,8 +270,8 @@ async fn run_request(
                 authenticated: observed.authenticated,
             },
         };
-        for r in contract::evaluate(&ex) {
-            match r.verdict {
+        for verdict in super::checks::contract(&ex) {
+            match verdict {
                 Verdict::Pass => passed += 1,
                 Verdict::Fail(f) => findings.push(f),
                 Verdict::NotApplicable => {}
@@ -289,7 +289,7 @@ async fn run_request(
             Err(e) => flow = Flow::Error(format!("cannot render expectations: {e}")),
             Ok(expect) => {
                 let mut scenario_failed = false;
-                for v in check::expect::evaluate(&expect, &last) {
+                for v in super::checks::expectations(&expect, &last) {
                     match v {
                         Verdict::Pass => passed += 1,
                         Verdict::Fail(f) => {

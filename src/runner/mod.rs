@@ -5,6 +5,7 @@
 //! (unless `keep`). Failed checks are data in the result; `RunnerError` only means the run
 //! could not happen.
 
+pub mod checks;
 pub mod cleanup;
 pub mod error;
 pub mod executor;

@@ -91,6 +91,12 @@ pub async fn probe(
     } else {
         v2
     };
+    if let Some(broken) = &v2.response.body.incomplete {
+        return Err(RunnerError::NotARegistry {
+            target,
+            detail: format!("the body of GET /v2/ broke off: {broken}"),
+        });
+    }
     match v2.response.status {
         200 => {}
         401 => {

@@ -1,0 +1,145 @@
+//! The command line as a user meets it: bad flags, bad scenario files, unreachable and hostile
+//! targets all end with a clear message and exit code 2 (or 1 for `validate`), never a panic.
+
+use crate::common::{free_port, regcheck};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+fn assert_no_panic(out: &crate::common::CliOutput) {
+    assert!(
+        !out.stderr.contains("panicked"),
+        "regcheck panicked:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let out = regcheck(&["run", "--no-such-flag"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--no-such-flag"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_flag_values_are_usage_errors() {
+    for args in [
+        &["run", "--jobs", "0"][..],
+        &["run", "--profile", "azure"],
+        &["run", "--report", "xml=out.xml"],
+        &["run", "--target", "not a url"],
+        &["run", "--filter", "(unclosed"],
+        &["serve", "--fault", "no-such-fault"],
+    ] {
+        let out = regcheck(args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_no_panic(&out);
+        assert!(out.stderr.contains("error"), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn unreachable_target_is_a_connection_error() {
+    let port = free_port();
+    let target = format!("http://127.0.0.1:{port}");
+    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+    assert_no_panic(&out);
+}
+
+/// A server that answers every connection with `reply` (after reading the request head).
+fn hostile_server(reply: &'static [u8], delay_ms: u64) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(16) {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+                let _ = conn.write_all(reply);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn garbage_answering_target_is_a_clear_error() {
+    let target = hostile_server(b"this is not HTTP at all\r\n\r\n", 0);
+    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("cannot probe"), "{}", out.stderr);
+    assert_no_panic(&out);
+}
+
+#[test]
+fn non_registry_target_is_a_clear_error() {
+    let target = hostile_server(
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+        0,
+    );
+    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("does not look like a registry"), "{}", out.stderr);
+}
+
+#[test]
+fn slow_target_times_out() {
+    let target = hostile_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 4000);
+    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "1"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("within 1s"), "{}", out.stderr);
+}
+
+#[test]
+fn huge_lying_body_does_not_hang_or_panic() {
+    // Claims 10 GB, sends a few bytes, then closes.
+    let target = hostile_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n{}",
+        0,
+    );
+    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_no_panic(&out);
+}
+
+#[test]
+fn invalid_scenario_file_gives_file_line_col() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "name: bad\nsteps:\n  - name: probe\n    op: CheckDockerV2Support\n    request: { path: /v2/ }\n    expect: { stauts: 200 }\n",
+    )
+    .expect("write");
+    let out = regcheck(&["validate", file.to_str().expect("utf8 path")]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("bad.yaml:6:"),
+        "expected a file:line:col position, got: {}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("stauts"), "{}", out.stdout);
+    // `run` with the same file is a configuration error.
+    let out = regcheck(&["run", "-q", "--scenarios", file.to_str().expect("utf8")]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+#[test]
+fn list_shows_every_operation_and_rule() {
+    let out = regcheck(&["list", "--operations"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout.lines().count(), 31, "{}", out.stdout);
+    assert!(out.stdout.contains("ExchangeAadAccessTokenForAcrRefreshToken"));
+    let out = regcheck(&["list", "--rules"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("GetBlob.digest-matches-body"), "{}", out.stdout);
+}
+
+#[test]
+fn bundled_scenarios_validate() {
+    let out = regcheck(&["validate"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}

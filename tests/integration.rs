@@ -1,3 +1,9 @@
 //! regcheck's integration tests, one module per area (one test binary, like ripgrep).
 
 mod common;
+// bad flags, bad scenario files, unreachable and hostile targets → exit codes and messages
+mod cli;
+// the bundled suite passes against the embedded registry in every auth mode; no secret leaks
+mod embedded;
+// the bundled suite against CNCF Distribution: exactly the pinned known deviations fail
+mod distribution;

@@ -1,0 +1,41 @@
+//! The bundled suite against CNCF Distribution 2.8 (Debian `docker-registry`), started on a free
+//! loopback port with delete enabled. No errors; the failures are exactly the known deviations
+//! of Distribution from the spec, pinned here so a new failure — or a known one disappearing —
+//! fails this test.
+
+use crate::common::{Distribution, failed_rules, read_report, regcheck};
+
+/// `scenario ▸ rule` failures Distribution 2.8.2 is known to produce, each a real deviation.
+const KNOWN_DEVIATIONS: &[&str] = &[];
+
+#[test]
+fn distribution_fails_exactly_the_known_deviations() {
+    let registry = Distribution::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report_path = dir.path().join("report.json");
+    let spec = format!("json={}", report_path.display());
+    let out = regcheck(&["run", "-q", "--target", &registry.url, "--report", &spec]);
+    let report = read_report(&report_path);
+    assert_eq!(
+        report["summary"]["errors"], 0,
+        "errors against Distribution:\n{}",
+        out.stdout
+    );
+    let failed = failed_rules(&report);
+    let known: Vec<String> = KNOWN_DEVIATIONS.iter().map(|s| s.to_string()).collect();
+    let new: Vec<&String> = failed.iter().filter(|f| !known.contains(f)).collect();
+    let gone: Vec<&String> = known.iter().filter(|k| !failed.contains(k)).collect();
+    assert!(
+        new.is_empty() && gone.is_empty(),
+        "new failures: {new:#?}\nknown deviations no longer seen: {gone:#?}\n{}",
+        out.stdout
+    );
+    assert_eq!(out.code, if known.is_empty() { 0 } else { 1 });
+    // The OCI surface was exercised and the ACR one skipped (Distribution has no /acr/v1).
+    assert_eq!(report["capabilities"]["acr"], false);
+    assert!(report["operations"]["CompleteUpload"]["steps"].as_u64().unwrap_or(0) > 0);
+    assert!(report["operations"]["GetChunk"]["steps"].as_u64().unwrap_or(0) > 0);
+    // Cleanup removed what the run created.
+    assert_eq!(report["cleanup"]["leftovers"], serde_json::json!([]));
+    assert!(report["cleanup"]["deleted"].as_u64().unwrap_or(0) > 10);
+}

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod operation;
+pub mod rules;
 pub mod schema;
 
 pub use catalogue::{
@@ -10,4 +11,5 @@ pub use catalogue::{
     spec,
 };
 pub use operation::{Operation, Surface, UnknownOperation};
+pub use rules::{Rule, RuleResult, evaluate, rule, rules};
 pub use schema::{SchemaError, Violation, schema_names, validate_schema};

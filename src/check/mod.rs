@@ -2,6 +2,7 @@
 //! rules (`contract::evaluate`) and for a step's explicit expectations (`expect`).
 
 pub mod exchange;
+pub mod expect;
 pub mod finding;
 
 pub use exchange::{Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse};

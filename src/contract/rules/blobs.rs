@@ -90,7 +90,7 @@ pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "GetChunk.digest-header-matches",
         ops: &[O::GetChunk],
-        explanation: "Docker-Content-Digest, when sent, equals the requested digest",
+        explanation: "Docker-Content-Digest equals the requested digest; required on a full 200 from the registry",
         spec: GET_CHUNK,
         check: digest_header_matches,
     },
@@ -159,7 +159,8 @@ fn digest_header_matches(ex: &Exchange) -> Verdict {
         return Verdict::NotApplicable;
     };
     let got = ex.response.header("Docker-Content-Digest");
-    let required = ex.op == O::GetBlob && status == 200 && !ex.context.via_redirect;
+    let required =
+        matches!(ex.op, O::GetBlob | O::GetChunk) && status == 200 && !ex.context.via_redirect;
     match got {
         None if required => fail(
             "200 from the registry lacks Docker-Content-Digest",

@@ -53,6 +53,13 @@ pub(super) const RULES: &[Rule] = &[
         check: link_header_format,
     },
     Rule {
+        id: "all.required-headers",
+        ops: &[],
+        explanation: "Content-Length/Content-Type (and GetBlob 206 Content-Range) the catalogue requires for this status are present; other required headers have dedicated rules",
+        spec: "ACR 2021-07-01 response headers of each operation",
+        check: required_headers,
+    },
+    Rule {
         id: "all.header-format",
         ops: &[],
         explanation: "Headers the catalogue documents for this status are well-formed when present (digests, URLs, ranges, integers, media types)",
@@ -325,6 +332,43 @@ fn link_header_format(ex: &Exchange) -> Verdict {
     }))
 }
 
+/// Required headers whose presence no dedicated rule checks.
+fn generic_presence(ex: &Exchange, name: &str) -> bool {
+    match name {
+        "Content-Type" => true,
+        "Content-Length" => ex.op != crate::contract::Operation::CheckBlobExists,
+        // GetChunk/CheckChunkExists check Content-Range in their content-range rules.
+        "Content-Range" => ex.op == crate::contract::Operation::GetBlob,
+        _ => false,
+    }
+}
+
+fn required_headers(ex: &Exchange) -> Verdict {
+    if ex.context.via_redirect {
+        return Verdict::NotApplicable;
+    }
+    let Some(resp) = catalogue::spec(ex.op).response(ex.response.status) else {
+        return Verdict::NotApplicable;
+    };
+    all_of(
+        resp.headers
+            .iter()
+            .filter(|h| h.required && generic_presence(ex, h.name))
+            .map(|h| {
+                check(ex.response.header(h.name).is_some(), || {
+                    fail(
+                        format!(
+                            "{} {} lacks the {} header",
+                            ex.op, ex.response.status, h.name
+                        ),
+                        format!("{}: {}", h.name, h.format.describe()),
+                        "<absent>",
+                    )
+                })
+            }),
+    )
+}
+
 fn header_format(ex: &Exchange) -> Verdict {
     let Some(resp) = catalogue::spec(ex.op).response(ex.response.status) else {
         return Verdict::NotApplicable;
@@ -438,6 +482,20 @@ pub(super) fn cases() -> Vec<super::testkit::Case> {
                 .header("Link", "</v2/r/tags/list?n=1&last=a>; rel=\"prev\""),
             ex(O::GetTagList, "GET", "/v2/r/tags/list?n=1")
                 .header("Link", "<https://reg.example/v2/r/tags/list?n=1&last=a>; rel=\"next\""),
+        ),
+        case(
+            "all.required-headers",
+            ex(O::GetManifest, "GET", "/v2/r/manifests/t").body("{}"),
+            ex(O::GetManifest, "GET", "/v2/r/manifests/t")
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .body("{}"),
+        ),
+        case(
+            "all.required-headers",
+            ex(O::GetBlob, "GET", "/v2/r/blobs/sha256:aa").body("abc"),
+            ex(O::GetBlob, "GET", "/v2/r/blobs/sha256:aa")
+                .header("Content-Length", "3")
+                .body("abc"),
         ),
         case(
             "all.header-format",

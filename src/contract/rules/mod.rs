@@ -198,6 +198,78 @@ mod tests {
         assert!(missing.is_empty(), "rules without a test case: {missing:?}");
     }
 
+    /// Every header the catalogue marks required is enforced by some rule: removing it from an
+    /// otherwise complete response makes a new rule fail with a message naming the header.
+    #[test]
+    fn every_required_catalogue_header_is_enforced() {
+        use crate::contract::catalogue::{HeaderFormat as F, catalogue};
+        let d = super::support::sha256_digest(b"");
+        let mut missing = Vec::new();
+        for s in catalogue() {
+            let path = match s.op.surface() {
+                crate::contract::Surface::OAuth2 => s.op.path_template().to_string(),
+                _ => {
+                    s.op.path_template()
+                        .replace("{name}", "r")
+                        .replace("{digest}", &d)
+                        .replace("{reference}", &d)
+                        .replace("{nextBlobUuidLink}", "v2/r/blobs/uploads/u")
+                }
+            };
+            let url = format!("{path}?digest={d}&mount={d}&from=src");
+            for r in s.responses {
+                let full = |skip: Option<&str>| {
+                    let mut b = ex(s.op, s.op.method(), &url)
+                        .status(r.status)
+                        .req_header("Range", "bytes=0-0")
+                        .req_header("If-None-Match", "x")
+                        .body("x");
+                    for h in r.headers {
+                        if Some(h.name) == skip {
+                            continue;
+                        }
+                        let v = match h.format {
+                            F::Integer => "1".to_string(),
+                            F::Digest => d.clone(),
+                            F::Url => format!("/v2/r/blobs/uploads/u/blobs/{d}"),
+                            F::Token => "u".to_string(),
+                            F::UploadRange => "0-0".to_string(),
+                            F::ContentRange => "bytes 0-0/1".to_string(),
+                            F::MediaType => "application/json".to_string(),
+                            F::Link => "</x?n=1&last=a>; rel=\"next\"".to_string(),
+                        };
+                        b = b.header(h.name, &v);
+                    }
+                    b.build()
+                };
+                let fails = |e: &Exchange| -> Vec<(String, String)> {
+                    evaluate(e)
+                        .into_iter()
+                        .filter_map(|res| match res.verdict {
+                            Verdict::Fail(f) => Some((f.rule, f.message)),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                let baseline = fails(&full(None));
+                for h in r.headers.iter().filter(|h| h.required) {
+                    let name = h.name.to_ascii_lowercase();
+                    let caught = fails(&full(Some(h.name))).into_iter().any(|(id, msg)| {
+                        msg.to_ascii_lowercase().contains(&name)
+                            && !baseline.iter().any(|(b, _)| *b == id)
+                    });
+                    if !caught {
+                        missing.push(format!("{} {} {}", s.op, r.status, h.name));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "required headers no rule enforces: {missing:?}"
+        );
+    }
+
     #[test]
     fn evaluate_only_runs_rules_of_the_op_and_drops_not_applicable() {
         let e = ex(Operation::DeleteTag, "DELETE", "/acr/v1/r/_tags/t")

@@ -335,7 +335,8 @@ fn link_header_format(ex: &Exchange) -> Verdict {
 /// Required headers whose presence no dedicated rule checks.
 fn generic_presence(ex: &Exchange, name: &str) -> bool {
     match name {
-        "Content-Type" => true,
+        // Token endpoints have `<Op>.content-type-json`.
+        "Content-Type" => ex.op.surface() != Surface::OAuth2,
         "Content-Length" => ex.op != crate::contract::Operation::CheckBlobExists,
         // GetChunk/CheckChunkExists check Content-Range in their content-range rules.
         "Content-Range" => ex.op == crate::contract::Operation::GetBlob,

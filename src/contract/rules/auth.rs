@@ -164,7 +164,7 @@ fn token_json_content_type(ex: &Exchange) -> Verdict {
         ct.is_some_and(|c| media_type_base(c) == "application/json"),
         || {
             fail(
-                "token response is not served as application/json",
+                "token response Content-Type is not application/json",
                 "Content-Type: application/json",
                 shown(ct),
             )

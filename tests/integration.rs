@@ -7,3 +7,5 @@ mod cli;
 mod embedded;
 // the bundled suite against CNCF Distribution: exactly the pinned known deviations fail
 mod distribution;
+// golden errors of tests/data/invalid and the bundled scenarios validate cleanly
+mod scenario_files;

@@ -1,1 +1,198 @@
-//! Embedded reference registry (axum): the default target and the test fixture.
+//! Embedded reference registry (axum on tokio): the default target of `regcheck run` and the
+//! test fixture with injectable faults.
+//!
+//! It implements the ACR data-plane surface — Docker Registry v2 / OCI distribution (`/v2/...`),
+//! the ACR metadata extensions (`/acr/v1/...`) and the token endpoints (`/oauth2/...`) — as
+//! described in `acr-contract.md` and the OCI distribution spec. Each [`Fault`] turns exactly one
+//! contract rule into a violation so the harness's checks can be tested against it.
+//!
+//! Documented behaviour choices (where the contract leaves room):
+//! * Unmatched routes and invalid repository names (e.g. upper case) answer ACR's router miss:
+//!   `404 text/plain` `404 page not found` (no auth challenge), like real ACR.
+//! * Manifest `Accept` negotiation: when `Accept` is present and lists neither the stored media
+//!   type nor a wildcard (`*/*`, `application/*`), GET/HEAD answer `404 MANIFEST_UNKNOWN`
+//!   (Distribution's answer for a non-matching OCI manifest).
+//! * `DELETE /v2/<name>/manifests/<tag>` is supported (OCI 1.1): `202`, removes only the tag.
+//! * A manifest list / index that names an unknown child manifest, and an image manifest that
+//!   names an unlinked config/layer blob, are refused with `400` and one `MANIFEST_BLOB_UNKNOWN`
+//!   error per missing reference (`detail: {"digest": ...}`).
+//! * Changeable attributes are enforced. A refusal is `403` with
+//!   `{"errors":[{"code":"DENIED","message":"The operation is disallowed on this registry, repository or image."}]}`
+//!   (OCI's DENIED; ACR's exact status for locks is UNVERIFIED). Like ACR's image lock,
+//!   `writeEnabled=false` also blocks deletes.
+//! * Only `sha256` digests are accepted for uploads; other algorithms → `400 DIGEST_INVALID`.
+//! * Auth: `basic` mode accepts only `Authorization: Basic` with the configured credentials;
+//!   `token` mode accepts Bearer access tokens issued by `/oauth2/token` and, like ACR, also the
+//!   configured Basic credentials directly. Anonymous `grant_type=password` tokens grant nothing.
+//! * Tokens are JWT-shaped `header.claims.signature` strings signed with HMAC-SHA256 using a
+//!   per-process random key (tokens do not survive a restart).
+
+mod auth;
+mod digest;
+mod errors;
+mod faults;
+mod range;
+mod routes;
+mod server;
+mod store;
+mod timefmt;
+
+pub use faults::{Fault, ParseFaultError};
+pub use server::{RunningRegistry, start};
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// How the embedded registry authenticates `/v2` and `/acr` requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// No authentication at all.
+    #[default]
+    None,
+    /// HTTP Basic with the configured username/password.
+    Basic,
+    /// ACR-style bearer tokens from `/oauth2/token` (challenge `WWW-Authenticate: Bearer ...`).
+    Token,
+}
+
+impl AuthMode {
+    /// The name used on the command line (`none`, `basic`, `token`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMode::None => "none",
+            AuthMode::Basic => "basic",
+            AuthMode::Token => "token",
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AuthMode {
+    type Err = RegistryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(AuthMode::None),
+            "basic" => Ok(AuthMode::Basic),
+            "token" => Ok(AuthMode::Token),
+            other => Err(RegistryError::UnknownAuthMode(other.to_owned())),
+        }
+    }
+}
+
+/// The identities the embedded registry accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Basic-auth user name.
+    pub username: String,
+    /// Basic-auth password.
+    pub password: String,
+    /// The value accepted as an "AAD access token" by `POST /oauth2/exchange`.
+    pub aad_token: String,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials {
+            username: "regcheck".to_owned(),
+            password: "regcheck-password".to_owned(),
+            aad_token: "regcheck-aad-token".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("aad_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Configuration of one embedded registry instance.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Listen address of the registry (default `127.0.0.1:0`, an ephemeral port).
+    pub addr: SocketAddr,
+    /// Authentication mode.
+    pub auth: AuthMode,
+    /// Accepted credentials.
+    pub credentials: Credentials,
+    /// `None`: in memory. `Some(dir)`: blobs and metadata persisted under `dir`.
+    pub storage: Option<PathBuf>,
+    /// Answer blob GET/HEAD with `307` to a second loopback "storage" listener (like ACR → Azure
+    /// Storage) instead of serving bytes directly.
+    pub redirect_blobs: bool,
+    /// Injected contract violations.
+    pub faults: Vec<Fault>,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            auth: AuthMode::None,
+            credentials: Credentials::default(),
+            storage: None,
+            redirect_blobs: false,
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// Errors starting or running the embedded registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source} (pick another address or port)")]
+    Bind {
+        /// The address that was tried.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The storage directory could not be read or written.
+    #[error("storage directory {path}: {source} (check that it exists and is writable)")]
+    Storage {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The persisted metadata file is not valid.
+    #[error(
+        "metadata file {path} is corrupt: {source} (restore it or start with an empty directory)"
+    )]
+    CorruptMetadata {
+        /// The metadata file.
+        path: PathBuf,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An unknown `--auth` value.
+    #[error("unknown auth mode `{0}` (expected none, basic or token)")]
+    UnknownAuthMode(String),
+    /// Waiting for Ctrl-C failed.
+    #[error("cannot wait for Ctrl-C: {0}")]
+    Signal(#[source] std::io::Error),
+}
+
+/// Starts the registry, waits for Ctrl-C, then shuts it down. Prints nothing itself.
+pub async fn serve_until_ctrl_c(config: RegistryConfig) -> Result<(), RegistryError> {
+    let running = start(config).await?;
+    let waited = tokio::signal::ctrl_c().await;
+    running.shutdown().await;
+    waited.map_err(RegistryError::Signal)
+}

@@ -1,0 +1,137 @@
+//! Injectable faults: each one is a narrow, single contract violation; everything else about
+//! the registry stays correct.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! faults {
+    ($( $(#[$doc:meta])* $variant:ident => ($name:literal, $desc:literal) ),+ $(,)?) => {
+        /// One injectable contract violation of the embedded registry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Fault {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl Fault {
+            /// Every fault, in declaration order.
+            pub const ALL: &'static [Fault] = &[ $( Fault::$variant, )+ ];
+
+            /// The kebab-case name used on the command line.
+            pub fn name(self) -> &'static str {
+                match self { $( Fault::$variant => $name, )+ }
+            }
+
+            /// One sentence describing the violation.
+            pub fn description(self) -> &'static str {
+                match self { $( Fault::$variant => $desc, )+ }
+            }
+        }
+    };
+}
+
+faults! {
+    /// Blob GET/HEAD `Docker-Content-Digest` names a different digest.
+    WrongDigestHeader => ("wrong-digest-header", "blob GET/HEAD Docker-Content-Digest is a different valid-looking digest"),
+    /// Blob GET body has one byte flipped.
+    CorruptBlobBody => ("corrupt-blob-body", "blob GET body has one byte flipped (same length)"),
+    /// `Range` is ignored although `Accept-Ranges: bytes` is advertised.
+    RangeIgnored => ("range-ignored", "blob Range requests answer 200 with the full body although Accept-Ranges: bytes is advertised"),
+    /// 206 `Content-Range` is off by one.
+    WrongContentRange => ("wrong-content-range", "206 Content-Range start/end are off by one versus the bytes served"),
+    /// CompleteUpload 201 lacks `Location`.
+    MissingUploadLocation => ("missing-upload-location", "CompleteUpload 201 has no Location header"),
+    /// StartUpload 202 lacks `Location`.
+    MissingStartLocation => ("missing-start-location", "StartUpload 202 has no Location header"),
+    /// StartUpload/UploadChunk 202 lack `Docker-Upload-UUID`.
+    MissingUploadUuid => ("missing-upload-uuid", "StartUpload/UploadChunk 202 have no Docker-Upload-UUID header"),
+    /// PATCH 202 `Range` end is off by one.
+    WrongUploadRange => ("wrong-upload-range", "UploadChunk 202 Range end is off by one"),
+    /// Upload `Range` header is written `bytes 0-N`.
+    BadRangeFormat => ("bad-range-format", "upload progress Range header is written `bytes 0-N` instead of `0-N`"),
+    /// CompleteUpload with a wrong digest is accepted.
+    BadDigestAccepted => ("bad-digest-accepted", "CompleteUpload with a digest that does not match the content answers 201"),
+    /// GET manifest `Docker-Content-Digest` is wrong.
+    ManifestDigestMismatch => ("manifest-digest-mismatch", "GET/HEAD manifest Docker-Content-Digest is not the digest of the body"),
+    /// GET manifest `Content-Type` is not the stored media type.
+    ManifestWrongContentType => ("manifest-wrong-content-type", "GET/HEAD manifest Content-Type is application/json instead of the stored media type"),
+    /// ACR PATCH answers with new values but does not store them.
+    AttributesNotStored => ("attributes-not-stored", "ACR PATCH answers 200 with the new attribute values but does not store them"),
+    /// `orderby` is ignored by `_tags` / `_manifests`.
+    OrderbyIgnored => ("orderby-ignored", "_tags/_manifests ignore orderby (always name/digest order)"),
+    /// Pagination never sends `Link`.
+    MissingLink => ("missing-link", "paginated listings never send a Link header"),
+    /// Error responses are `text/plain` `error`.
+    ErrorBodyNotJson => ("error-body-not-json", "error responses are text/plain `error` instead of the JSON errors body"),
+    /// 401 without `WWW-Authenticate`.
+    NoAuthChallenge => ("no-auth-challenge", "401 responses carry no WWW-Authenticate challenge"),
+    /// Any valid token works for any repository and action.
+    TokenScopeNotEnforced => ("token-scope-not-enforced", "any valid access token is accepted for any repository and action"),
+    /// `Docker-Distribution-Api-Version` missing (except on `/v2/`).
+    MissingApiVersionHeader => ("missing-api-version-header", "Docker-Distribution-Api-Version is missing on every response except GET /v2/"),
+    /// 404 error codes are `NOT_FOUND`.
+    UnknownErrorCode => ("unknown-error-code", "404 error bodies use the undocumented code NOT_FOUND"),
+    /// GetProperties body lacks `imageName`.
+    AcrSchemaViolation => ("acr-schema-violation", "GET /acr/v1/{name} body lacks the required imageName"),
+    /// Manifest DELETE answers 202 but keeps the manifest.
+    DeleteIgnored => ("delete-ignored", "manifest DELETE answers 202 but the manifest stays retrievable"),
+    /// `writeEnabled=false` is not enforced.
+    WriteEnabledNotEnforced => ("write-enabled-not-enforced", "writeEnabled=false does not prevent pushes or overwrites"),
+    /// `tags/list` and `_catalog` are not sorted.
+    TagsUnsorted => ("tags-unsorted", "tags/list and _catalog return names in reverse lexical order"),
+}
+
+/// An unknown fault name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault `{0}` (run `regcheck faults` or see Fault::ALL for the valid names)")]
+pub struct ParseFaultError(pub String);
+
+impl FromStr for Fault {
+    type Err = ParseFaultError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| ParseFaultError(wanted.to_owned()))
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The set of active faults, cheap to query.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FaultSet(Vec<Fault>);
+
+impl FaultSet {
+    pub fn new(faults: &[Fault]) -> Self {
+        FaultSet(faults.to_vec())
+    }
+
+    pub fn has(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        for f in Fault::ALL {
+            assert_eq!(f.name().parse::<Fault>(), Ok(*f));
+            assert!(!f.description().is_empty());
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Fault::ALL.len());
+        assert!("no-such-fault".parse::<Fault>().is_err());
+    }
+}

@@ -1,0 +1,520 @@
+//! Blob upload sessions: StartUpload / MountBlob / monolithic POST, UploadChunk (streamed or
+//! with `Content-Range`), GetUploadStatus, CompleteUpload (digest verified) and CancelUpload.
+//! Bodies are streamed into chunk buffers (memory mode) or a temp file (disk mode) while an
+//! incremental sha256 runs, so no request is buffered twice.
+
+use super::super::digest::{DigestKind, parse_digest, valid_repo_name};
+use super::super::errors::ApiError;
+use super::super::faults::Fault;
+use super::{Ctx, empty_response, ensure_repo_writable};
+use axum::body::Body;
+use axum::http::{Response, StatusCode, header};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::io::SeekFrom;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+
+#[derive(Debug)]
+enum SessionData {
+    Memory(Vec<Bytes>),
+    File {
+        path: PathBuf,
+        writer: BufWriter<tokio::fs::File>,
+    },
+}
+
+/// One upload session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    repo: String,
+    uuid: String,
+    offset: u64,
+    hasher: Sha256,
+    data: SessionData,
+    closed: bool,
+}
+
+type Shared = Arc<tokio::sync::Mutex<Session>>;
+
+/// All open upload sessions (memory only; disk mode keeps their bytes in temp files).
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<String, Shared>>,
+    dir: Option<PathBuf>,
+}
+
+impl Sessions {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Sessions {
+            map: Mutex::new(HashMap::new()),
+            dir,
+        }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Shared>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn create(&self, repo: &str) -> Result<Shared, ApiError> {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let data = match &self.dir {
+            None => SessionData::Memory(Vec::new()),
+            Some(dir) => {
+                let path = dir.join(&uuid);
+                let file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| ApiError::internal(format!("cannot create upload file: {e}")))?;
+                SessionData::File {
+                    path,
+                    writer: BufWriter::with_capacity(256 * 1024, file),
+                }
+            }
+        };
+        let session = Arc::new(tokio::sync::Mutex::new(Session {
+            repo: repo.to_owned(),
+            uuid: uuid.clone(),
+            offset: 0,
+            hasher: Sha256::new(),
+            data,
+            closed: false,
+        }));
+        self.map().insert(uuid, session.clone());
+        Ok(session)
+    }
+
+    /// The session; its repository is checked under the session lock by `lock_open`.
+    fn get(&self, uuid: &str) -> Result<Shared, ApiError> {
+        self.map()
+            .get(uuid)
+            .cloned()
+            .ok_or_else(ApiError::upload_unknown)
+    }
+
+    fn remove(&self, uuid: &str) {
+        self.map().remove(uuid);
+    }
+}
+
+async fn lock_open<'a>(
+    shared: &'a Shared,
+    repo: &str,
+) -> Result<tokio::sync::MutexGuard<'a, Session>, ApiError> {
+    let guard = shared.lock().await;
+    if guard.closed || guard.repo != repo {
+        return Err(ApiError::upload_unknown());
+    }
+    Ok(guard)
+}
+
+/// Streams `body` into the session. With `expected`, the body must be exactly that long;
+/// on any failure the session is rolled back to where it was.
+async fn append(session: &mut Session, body: Body, expected: Option<u64>) -> Result<u64, ApiError> {
+    let start = session.offset;
+    let saved_hasher = session.hasher.clone();
+    let saved_pieces = match &session.data {
+        SessionData::Memory(v) => v.len(),
+        SessionData::File { .. } => 0,
+    };
+    let mut received = 0u64;
+    let outcome: Result<(), ApiError> = async {
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::upload_invalid(format!("cannot read request body: {e}")))?;
+            if chunk.is_empty() {
+                continue;
+            }
+            received += chunk.len() as u64;
+            if let Some(exp) = expected
+                && received > exp
+            {
+                return Err(ApiError::upload_invalid(format!(
+                    "body is longer than the {exp} bytes announced by Content-Range"
+                )));
+            }
+            session.hasher.update(&chunk);
+            match &mut session.data {
+                SessionData::Memory(v) => v.push(chunk),
+                SessionData::File { writer, .. } => writer
+                    .write_all(&chunk)
+                    .await
+                    .map_err(|e| ApiError::internal(format!("cannot write upload: {e}")))?,
+            }
+        }
+        if let Some(exp) = expected
+            && received != exp
+        {
+            return Err(ApiError::upload_invalid(format!(
+                "body has {received} bytes but Content-Range announced {exp}"
+            )));
+        }
+        if let SessionData::File { writer, .. } = &mut session.data {
+            writer
+                .flush()
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot write upload: {e}")))?;
+        }
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            session.offset = start + received;
+            Ok(received)
+        }
+        Err(e) => {
+            session.hasher = saved_hasher;
+            match &mut session.data {
+                SessionData::Memory(v) => v.truncate(saved_pieces),
+                SessionData::File { writer, .. } => {
+                    let _ = writer.flush().await;
+                    let _ = writer.get_ref().set_len(start).await;
+                    let _ = writer.seek(SeekFrom::Start(start)).await;
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+fn range_value(ctx: &Ctx, offset: u64, off_by_one: bool) -> String {
+    let mut end = offset.saturating_sub(1);
+    if off_by_one {
+        end += 1;
+    }
+    if ctx.app.has(Fault::BadRangeFormat) {
+        format!("bytes 0-{end}")
+    } else {
+        format!("0-{end}")
+    }
+}
+
+fn location(ctx: &Ctx, name: &str, uuid: &str, offset: u64) -> String {
+    let state = ctx
+        .app
+        .signer
+        .mac_hex(format!("{uuid}:{offset}").as_bytes());
+    format!(
+        "/v2/{name}/blobs/uploads/{uuid}?_nouploadcache=false&_state={}",
+        &state[..32]
+    )
+}
+
+/// `202` describing a session; which headers are present depends on the step and faults.
+fn session_response(
+    ctx: &Ctx,
+    status: StatusCode,
+    name: &str,
+    session: &Session,
+    is_start: bool,
+    is_patch: bool,
+) -> Response<Body> {
+    let mut headers = Vec::new();
+    if !(is_start && ctx.app.has(Fault::MissingStartLocation)) {
+        headers.push((
+            "location",
+            location(ctx, name, &session.uuid, session.offset),
+        ));
+    }
+    let off = is_patch && ctx.app.has(Fault::WrongUploadRange);
+    headers.push(("range", range_value(ctx, session.offset, off)));
+    if !((is_start || is_patch) && ctx.app.has(Fault::MissingUploadUuid)) {
+        headers.push(("docker-upload-uuid", session.uuid.clone()));
+    }
+    empty_response(status, &headers)
+}
+
+/// `POST /v2/<name>/blobs/uploads/`: mount, monolithic upload, or a new session.
+pub(crate) async fn post(ctx: &Ctx, name: &str, body: Body) -> Result<Response<Body>, ApiError> {
+    ensure_repo_writable(ctx, name)?;
+    if let Some(mount) = ctx.q("mount")
+        && let Some(resp) = try_mount(ctx, name, mount).await?
+    {
+        return Ok(resp);
+    }
+    let shared = ctx.app.sessions.create(name).await?;
+    let mut session = shared.lock().await;
+    if let Some(digest) = ctx.q("digest").map(str::to_owned) {
+        let result = async {
+            append(&mut session, body, None).await?;
+            finish(ctx, name, &mut session, &digest).await
+        }
+        .await;
+        if result.is_err() {
+            discard(ctx, &mut session).await;
+        }
+        return result;
+    }
+    Ok(session_response(
+        ctx,
+        StatusCode::ACCEPTED,
+        name,
+        &session,
+        true,
+        false,
+    ))
+}
+
+async fn try_mount(ctx: &Ctx, name: &str, mount: &str) -> Result<Option<Response<Body>>, ApiError> {
+    let Some(DigestKind::Sha256(digest)) = parse_digest(mount) else {
+        return Ok(None);
+    };
+    let Some(from) = ctx.q("from").filter(|f| valid_repo_name(f)) else {
+        return Ok(None);
+    };
+    if !ctx.grant.allows("repository", from, "pull") {
+        return Ok(None);
+    }
+    let available = ctx.app.store.read(|m| {
+        m.repos
+            .get(from)
+            .is_some_and(|r| r.attrs.read_enabled && r.blobs.contains(&digest))
+    });
+    if !available || ctx.app.store.content(&digest).is_none() {
+        return Ok(None);
+    }
+    ctx.app
+        .store
+        .mutate(|m| {
+            let now = m.tick();
+            let repo = m.repo_mut(name);
+            repo.blobs.insert(digest.clone());
+            repo.updated = now;
+            Ok(())
+        })
+        .await?;
+    Ok(Some(empty_response(
+        StatusCode::CREATED,
+        &[
+            ("location", format!("/v2/{name}/blobs/{digest}")),
+            ("docker-content-digest", digest.clone()),
+        ],
+    )))
+}
+
+/// Verifies the digest, stores the content, links it into `name` and answers 201.
+async fn finish(
+    ctx: &Ctx,
+    name: &str,
+    session: &mut Session,
+    requested: &str,
+) -> Result<Response<Body>, ApiError> {
+    let digest = match parse_digest(requested) {
+        Some(DigestKind::Sha256(d)) => d,
+        Some(DigestKind::Other(_)) => {
+            return Err(ApiError::digest_invalid(
+                "only sha256 digests are supported by this registry",
+            ));
+        }
+        None => {
+            return Err(ApiError::digest_invalid(format!(
+                "`{requested}` is not a valid digest"
+            )));
+        }
+    };
+    let actual = format!("sha256:{}", hex::encode(session.hasher.clone().finalize()));
+    if actual != digest && !ctx.app.has(Fault::BadDigestAccepted) {
+        return Err(ApiError::digest_invalid(format!(
+            "provided digest {digest} did not match uploaded content ({actual})"
+        ))
+        .with_detail(serde_json::json!({ "digest": digest })));
+    }
+    let store = &ctx.app.store;
+    let exists = store.content(&digest).is_some();
+    match &mut session.data {
+        SessionData::Memory(pieces) => {
+            if !exists {
+                let data = match pieces.len() {
+                    0 => Bytes::new(),
+                    1 => pieces[0].clone(),
+                    _ => {
+                        let mut all =
+                            BytesMut::with_capacity(usize::try_from(session.offset).unwrap_or(0));
+                        for p in pieces.iter() {
+                            all.extend_from_slice(p);
+                        }
+                        all.freeze()
+                    }
+                };
+                store
+                    .put_bytes(&digest, data)
+                    .await
+                    .map_err(|e| ApiError::internal(format!("cannot store blob: {e}")))?;
+            }
+            pieces.clear();
+        }
+        SessionData::File { path, writer } => {
+            writer
+                .flush()
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot write upload: {e}")))?;
+            if !exists {
+                writer
+                    .get_ref()
+                    .sync_all()
+                    .await
+                    .map_err(|e| ApiError::internal(format!("cannot sync upload: {e}")))?;
+                store
+                    .put_file(&digest, path)
+                    .await
+                    .map_err(|e| ApiError::internal(format!("cannot store blob: {e}")))?;
+            } else {
+                let _ = tokio::fs::remove_file(&path).await;
+            }
+        }
+    }
+    session.closed = true;
+    ctx.app.sessions.remove(&session.uuid);
+    store
+        .mutate(|m| {
+            let now = m.tick();
+            let repo = m.repo_mut(name);
+            repo.blobs.insert(digest.clone());
+            repo.updated = now;
+            Ok(())
+        })
+        .await?;
+    let mut headers = vec![("docker-content-digest", digest.clone())];
+    if !ctx.app.has(Fault::MissingUploadLocation) {
+        headers.push(("location", format!("/v2/{name}/blobs/{digest}")));
+    }
+    Ok(empty_response(StatusCode::CREATED, &headers))
+}
+
+async fn discard(ctx: &Ctx, session: &mut Session) {
+    session.closed = true;
+    ctx.app.sessions.remove(&session.uuid);
+    match &mut session.data {
+        SessionData::Memory(v) => v.clear(),
+        SessionData::File { path, .. } => {
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+    }
+}
+
+/// Parses `Content-Range: a-b` (also tolerates `bytes a-b`, `bytes=a-b` and a `/total` tail).
+fn parse_content_range(raw: &str) -> Option<(u64, u64)> {
+    let s = raw.trim();
+    let s = s
+        .strip_prefix("bytes=")
+        .or_else(|| s.strip_prefix("bytes "))
+        .unwrap_or(s);
+    let s = s.split('/').next().unwrap_or(s);
+    let (a, b) = s.trim().split_once('-')?;
+    let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
+    (b >= a).then_some((a, b))
+}
+
+/// `PATCH <upload location>`.
+pub(crate) async fn patch(
+    ctx: &Ctx,
+    name: &str,
+    uuid: &str,
+    body: Body,
+) -> Result<Response<Body>, ApiError> {
+    let shared = ctx.app.sessions.get(uuid)?;
+    ensure_repo_writable(ctx, name)?;
+    let mut session = lock_open(&shared, name).await?;
+    let mut expected = None;
+    if let Some(raw) = ctx.header(header::CONTENT_RANGE) {
+        let Some((a, b)) = parse_content_range(raw) else {
+            return Err(ApiError::upload_invalid(format!(
+                "invalid Content-Range `{raw}` (expected `<start>-<end>`)"
+            )));
+        };
+        if a != session.offset {
+            return Err(ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "BLOB_UPLOAD_INVALID",
+                format!(
+                    "chunk starts at {a} but the upload is at offset {}",
+                    session.offset
+                ),
+            )
+            .with_header(header::RANGE, &range_value(ctx, session.offset, false))
+            .with_header(header::LOCATION, &location(ctx, name, uuid, session.offset))
+            .with_header(header::HeaderName::from_static("docker-upload-uuid"), uuid));
+        }
+        let len = b - a + 1;
+        if let Some(cl) = ctx.header(header::CONTENT_LENGTH)
+            && cl.trim().parse::<u64>().ok() != Some(len)
+        {
+            return Err(ApiError::upload_invalid(format!(
+                "Content-Length {cl} does not match Content-Range {raw}"
+            )));
+        }
+        expected = Some(len);
+    }
+    append(&mut session, body, expected).await?;
+    Ok(session_response(
+        ctx,
+        StatusCode::ACCEPTED,
+        name,
+        &session,
+        false,
+        true,
+    ))
+}
+
+/// `GET <upload location>` → 204 with the current progress.
+pub(crate) async fn status(ctx: &Ctx, name: &str, uuid: &str) -> Result<Response<Body>, ApiError> {
+    let shared = ctx.app.sessions.get(uuid)?;
+    let session = lock_open(&shared, name).await?;
+    Ok(session_response(
+        ctx,
+        StatusCode::NO_CONTENT,
+        name,
+        &session,
+        false,
+        false,
+    ))
+}
+
+/// `PUT <upload location>?digest=` (optional final chunk).
+pub(crate) async fn put(
+    ctx: &Ctx,
+    name: &str,
+    uuid: &str,
+    body: Body,
+) -> Result<Response<Body>, ApiError> {
+    let shared = ctx.app.sessions.get(uuid)?;
+    let Some(digest) = ctx.q("digest").map(str::to_owned) else {
+        return Err(ApiError::digest_invalid(
+            "the digest query parameter is required to complete an upload",
+        ));
+    };
+    ensure_repo_writable(ctx, name)?;
+    let mut session = lock_open(&shared, name).await?;
+    append(&mut session, body, None).await?;
+    let result = finish(ctx, name, &mut session, &digest).await;
+    if result.is_err() {
+        discard(ctx, &mut session).await;
+    }
+    result
+}
+
+/// `DELETE <upload location>` → 204; the session is gone afterwards.
+pub(crate) async fn cancel(ctx: &Ctx, name: &str, uuid: &str) -> Result<Response<Body>, ApiError> {
+    let shared = ctx.app.sessions.get(uuid)?;
+    let mut session = lock_open(&shared, name).await?;
+    discard(ctx, &mut session).await;
+    Ok(empty_response(StatusCode::NO_CONTENT, &[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_forms() {
+        assert_eq!(parse_content_range("0-9"), Some((0, 9)));
+        assert_eq!(parse_content_range("bytes 5-9/20"), Some((5, 9)));
+        assert_eq!(parse_content_range("bytes=5-9"), Some((5, 9)));
+        assert_eq!(parse_content_range("9-5"), None);
+        assert_eq!(parse_content_range("x"), None);
+    }
+}

@@ -1,0 +1,148 @@
+//! Binding, spawning and stopping the registry (and, in redirect mode, the storage listener).
+
+use super::auth::Signer;
+use super::faults::FaultSet;
+use super::routes::uploads::Sessions;
+use super::routes::{App, dispatch, storage};
+use super::store::Store;
+use super::{RegistryConfig, RegistryError};
+use axum::Router;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A started registry. Dropping it stops the server (without waiting).
+#[derive(Debug)]
+pub struct RunningRegistry {
+    addr: SocketAddr,
+    storage_addr: Option<SocketAddr>,
+    config: RegistryConfig,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+    } else {
+        addr
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), RegistryError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| RegistryError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| RegistryError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+fn spawn_server(
+    listener: TcpListener,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let shutdown = async move {
+            // Ends when `true` is sent or the sender is dropped.
+            let _ = stop.wait_for(|v| *v).await;
+        };
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+    })
+}
+
+/// Binds and starts the registry described by `config`.
+pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryError> {
+    let (listener, addr) = bind(config.addr).await?;
+    let storage = if config.redirect_blobs {
+        Some(bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?)
+    } else {
+        None
+    };
+    let store_root = config.storage.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(store_root))
+        .await
+        .map_err(|e| RegistryError::Storage {
+            path: config.storage.clone().unwrap_or_default(),
+            source: std::io::Error::other(e),
+        })??;
+    let public = loopback_if_unspecified(addr);
+    let app = Arc::new(App {
+        faults: FaultSet::new(&config.faults),
+        sessions: Sessions::new(store.upload_dir()),
+        store,
+        signer: Signer::new(),
+        storage_url: storage.as_ref().map(|(_, a)| format!("http://{a}")),
+        default_host: public.to_string(),
+        config: config.clone(),
+    });
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let router = Router::new().fallback(dispatch).with_state(app.clone());
+    tasks.push(spawn_server(listener, router, rx.clone()));
+    let mut storage_addr = None;
+    if let Some((listener, a)) = storage {
+        storage_addr = Some(a);
+        let router = Router::new().fallback(storage::handle).with_state(app);
+        tasks.push(spawn_server(listener, router, rx));
+    }
+    Ok(RunningRegistry {
+        addr: public,
+        storage_addr,
+        config,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+impl RunningRegistry {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// The storage listener's address in redirect mode.
+    pub fn storage_addr(&self) -> Option<SocketAddr> {
+        self.storage_addr
+    }
+
+    /// The configuration the registry was started with.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to 5 s), then stops.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for RunningRegistry {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

@@ -188,7 +188,9 @@ async fn run(args: RunArgs) -> Result<i32> {
         Some(t) => url::Url::parse(t)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .with_context(|| format!("--target `{t}` is not an http(s) URL (example: http://127.0.0.1:5000)"))?,
+            .with_context(|| {
+                format!("--target `{t}` is not an http(s) URL (example: http://127.0.0.1:5000)")
+            })?,
         None => {
             let config = RegistryConfig {
                 auth: args.embedded_auth,
@@ -261,15 +263,19 @@ fn list(args: ListArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     if args.operations {
         for op in Operation::ALL {
-            writeln!(out, "{:<44} {:<7} {}", op.name(), op.method(), op.path_template())?;
+            writeln!(
+                out,
+                "{:<44} {:<7} {}",
+                op.name(),
+                op.method(),
+                op.path_template()
+            )?;
         }
         return Ok(0);
     }
     if args.rules {
-        for r in crate::contract::rules() {
-            let ops: Vec<&str> = r.ops.iter().map(|o| o.name()).collect();
-            let ops = if ops.is_empty() { "all".to_string() } else { ops.join(",") };
-            writeln!(out, "{:<48} [{ops}] {}", r.id, r.explanation)?;
+        for (id, ops, explanation) in crate::runner::checks::rule_list() {
+            writeln!(out, "{id:<48} [{ops}] {explanation}")?;
         }
         return Ok(0);
     }
@@ -331,7 +337,9 @@ async fn serve(args: ServeArgs) -> Result<i32> {
         println!("fault: {} ({})", f.name(), f.description());
     }
     let _ = std::io::stdout().flush();
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     reg.shutdown().await;
     Ok(0)
 }

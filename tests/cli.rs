@@ -82,7 +82,11 @@ fn non_registry_target_is_a_clear_error() {
     );
     let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("does not look like a registry"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("does not look like a registry"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -132,10 +136,17 @@ fn list_shows_every_operation_and_rule() {
     let out = regcheck(&["list", "--operations"]);
     assert_eq!(out.code, 0);
     assert_eq!(out.stdout.lines().count(), 31, "{}", out.stdout);
-    assert!(out.stdout.contains("ExchangeAadAccessTokenForAcrRefreshToken"));
+    assert!(
+        out.stdout
+            .contains("ExchangeAadAccessTokenForAcrRefreshToken")
+    );
     let out = regcheck(&["list", "--rules"]);
     assert_eq!(out.code, 0);
-    assert!(out.stdout.contains("GetBlob.digest-matches-body"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("GetBlob.digest-matches-body"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -33,8 +33,18 @@ fn distribution_fails_exactly_the_known_deviations() {
     assert_eq!(out.code, if known.is_empty() { 0 } else { 1 });
     // The OCI surface was exercised and the ACR one skipped (Distribution has no /acr/v1).
     assert_eq!(report["capabilities"]["acr"], false);
-    assert!(report["operations"]["CompleteUpload"]["steps"].as_u64().unwrap_or(0) > 0);
-    assert!(report["operations"]["GetChunk"]["steps"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        report["operations"]["CompleteUpload"]["steps"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+    assert!(
+        report["operations"]["GetChunk"]["steps"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
     // Cleanup removed what the run created.
     assert_eq!(report["cleanup"]["leftovers"], serde_json::json!([]));
     assert!(report["cleanup"]["deleted"].as_u64().unwrap_or(0) > 10);

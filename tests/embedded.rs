@@ -27,7 +27,10 @@ fn assert_all_pass(mode: &str) -> serde_json::Value {
     assert_eq!(s["failed"], 0, "auth {mode}:\n{}", out.stdout);
     assert_eq!(out.code, 0, "auth {mode}:\n{}\n{}", out.stdout, out.stderr);
     assert!(s["passed"].as_u64().unwrap_or(0) >= 40, "auth {mode}: {s}");
-    assert!(s["checks"]["passed"].as_u64().unwrap_or(0) > 500, "auth {mode}: {s}");
+    assert!(
+        s["checks"]["passed"].as_u64().unwrap_or(0) > 500,
+        "auth {mode}: {s}"
+    );
     // Every documented operation was exercised and passed at least once.
     for op in regcheck::contract::Operation::ALL {
         let stats = &report["operations"][op.name()];
@@ -78,7 +81,10 @@ fn secrets_never_appear_in_output_or_reports() {
     ]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     let text = report.to_string() + &out.stdout + &out.stderr;
-    assert!(text.contains("transcript"), "failing steps carry transcripts");
+    assert!(
+        text.contains("transcript"),
+        "failing steps carry transcripts"
+    );
     let creds = regcheck::registry::Credentials::default();
     for secret in [creds.password.as_str(), creds.aad_token.as_str()] {
         assert!(!text.contains(secret), "secret leaked into output");

@@ -439,6 +439,13 @@ static CATALOGUE: [OperationSpec; 31] = [
                 B::None,
             ),
             alt(307, Condition::Always, ACR_REDIRECT, REDIRECT, B::None),
+            alt(
+                206,
+                Condition::RangeRequested,
+                "RFC 9110 §9.3.2: HEAD answers with the headers GET would send, so a ranged HEAD may be 206",
+                CHUNK_206,
+                B::None,
+            ),
         ],
         "ACR 2021-07-01 ContainerRegistryBlob_CheckChunkExists; RFC 9110 §14",
     ),

@@ -45,7 +45,11 @@ pub fn render(result: &RunResult) -> String {
     }
     let _ = writeln!(out, "{table}");
 
-    for s in result.scenarios.iter().filter(|s| s.outcome == Outcome::Fail || s.outcome == Outcome::Error) {
+    for s in result
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Fail || s.outcome == Outcome::Error)
+    {
         for st in &s.steps {
             for f in &st.findings {
                 let _ = writeln!(out, "\n{} ▸ {} [{}] {}", s.name, st.name, f.rule, f.message);
@@ -65,7 +69,8 @@ pub fn render(result: &RunResult) -> String {
                 let _ = writeln!(out, "\n{} ▸ {} [error] {r}", s.name, st.name);
             }
         }
-        if s.outcome == Outcome::Error && s.steps.iter().all(|st| st.outcome != Outcome::Error)
+        if s.outcome == Outcome::Error
+            && s.steps.iter().all(|st| st.outcome != Outcome::Error)
             && let Some(r) = &s.reason
         {
             let _ = writeln!(out, "\n{} [error] {r}", s.name);

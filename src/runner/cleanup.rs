@@ -68,7 +68,12 @@ async fn delete(client: &Client, path: &str) -> Result<u16, String> {
 }
 
 /// Deletes what `tracker` recorded, every repository only if it is inside `namespace`.
-pub async fn clean(client: &Client, tracker: &Tracker, namespace: &str, acr: bool) -> CleanupReport {
+pub async fn clean(
+    client: &Client,
+    tracker: &Tracker,
+    namespace: &str,
+    acr: bool,
+) -> CleanupReport {
     let mut report = CleanupReport::default();
     let prefix = format!("{namespace}/");
     let items = tracker.snapshot();
@@ -80,7 +85,9 @@ pub async fn clean(client: &Client, tracker: &Tracker, namespace: &str, acr: boo
             match delete(client, &format!("/acr/v1/{repo}")).await {
                 Ok(202 | 200 | 204) => report.deleted += 1,
                 Ok(404) => {}
-                Ok(s) => report.leftovers.push(format!("repository {repo}: DELETE answered {s}")),
+                Ok(s) => report
+                    .leftovers
+                    .push(format!("repository {repo}: DELETE answered {s}")),
                 Err(e) => report.leftovers.push(format!("repository {repo}: {e}")),
             }
         }

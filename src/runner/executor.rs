@@ -12,8 +12,8 @@ use super::vars::{Builtins, Vars};
 use crate::check::{Exchange, ExchangeContext, Finding, FindingSource, Verdict};
 use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
 use crate::contract::Operation;
-use crate::scenario::template::{self, TValue};
 use crate::scenario::load::LoadedScenario;
+use crate::scenario::template::{self, TValue};
 use crate::scenario::{CaptureSpec, ForEach, Step, StepAuth};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -72,7 +72,14 @@ pub async fn run_scenario(
             return result;
         }
     };
-    let flow = run_steps(ctx, &scenario.steps, &mut vars, &mut result.steps, String::new()).await;
+    let flow = run_steps(
+        ctx,
+        &scenario.steps,
+        &mut vars,
+        &mut result.steps,
+        String::new(),
+    )
+    .await;
     let any_fail = result.steps.iter().any(|s| s.outcome == Outcome::Fail);
     match flow {
         Flow::Error(reason) => {
@@ -279,11 +286,18 @@ async fn run_request(
         }
     }
     // `hops` is never empty: send_following returns at least the first response.
-    let last = hops.last().map(|o| &o.response).cloned().unwrap_or_default();
+    let last = hops
+        .last()
+        .map(|o| &o.response)
+        .cloned()
+        .unwrap_or_default();
     let mut flow = Flow::Continue;
 
     if let Some(skip) = step.skip_on.iter().find(|s| s.status.contains(last.status)) {
-        flow = Flow::Skip(format!("{} answered {}: {}", name, last.status, skip.reason));
+        flow = Flow::Skip(format!(
+            "{} answered {}: {}",
+            name, last.status, skip.reason
+        ));
     } else {
         match request::render_expect(&step.expect, vars) {
             Err(e) => flow = Flow::Error(format!("cannot render expectations: {e}")),
@@ -302,7 +316,10 @@ async fn run_request(
                 if scenario_failed {
                     flow = Flow::Stop;
                 } else {
-                    let final_url = hops.last().map(|o| o.request.url.clone()).unwrap_or_default();
+                    let final_url = hops
+                        .last()
+                        .map(|o| o.request.url.clone())
+                        .unwrap_or_default();
                     for (var, cap) in &step.capture {
                         match capture(cap, &last, &final_url) {
                             Ok(value) => {
@@ -389,8 +406,7 @@ async fn send_following(
         };
         if !client::same_origin(&next, &client.options().target) {
             creds_now = Credentials::Never;
-            req.headers
-                .retain(|(k, _)| !secret::is_sensitive_header(k));
+            req.headers.retain(|(k, _)| !secret::is_sensitive_header(k));
         }
         if status == 303 {
             req.method = reqwest::Method::GET;
@@ -451,7 +467,12 @@ fn capture(
     }
 }
 
-fn record_created(ctx: &Context<'_>, op: Operation, first: &Observed, last: &crate::check::ObservedResponse) {
+fn record_created(
+    ctx: &Context<'_>,
+    op: Operation,
+    first: &Observed,
+    last: &crate::check::ObservedResponse,
+) {
     if last.status != 201 {
         return;
     }
@@ -499,7 +520,7 @@ fn transcript(o: &Observed, secrets: &[String]) -> Transcript {
                         cut -= 1;
                     }
                     t.truncate(cut);
-                    t.push_str("…");
+                    t.push('…');
                 }
                 t
             }
@@ -561,7 +582,10 @@ mod tests {
     fn req(method: &str, path: &str) -> OutgoingRequest {
         OutgoingRequest {
             method: reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            url: Url::parse("http://127.0.0.1:1").unwrap().join(path).unwrap(),
+            url: Url::parse("http://127.0.0.1:1")
+                .unwrap()
+                .join(path)
+                .unwrap(),
             headers: vec![],
             body: OutgoingBody::Empty,
         }
@@ -579,7 +603,8 @@ mod tests {
 
     #[test]
     fn token_fields_are_redacted_in_json() {
-        let mut v = serde_json::json!({"access_token": "abc", "nested": [{"refresh_token": "x"}], "n": 1});
+        let mut v =
+            serde_json::json!({"access_token": "abc", "nested": [{"refresh_token": "x"}], "n": 1});
         redact_token_fields(&mut v);
         assert_eq!(v["access_token"], "<redacted>");
         assert_eq!(v["nested"][0]["refresh_token"], "<redacted>");

@@ -108,7 +108,11 @@ pub async fn run(
         };
         async move {
             let result = if stop.load(Ordering::SeqCst) {
-                skipped(loaded, &builtins.repo, "not started: --fail-fast after a failure".into())
+                skipped(
+                    loaded,
+                    &builtins.repo,
+                    "not started: --fail-fast after a failure".into(),
+                )
             } else if let Some(missing) = caps.missing(&loaded.scenario.requires) {
                 skipped(
                     loaded,

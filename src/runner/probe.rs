@@ -128,16 +128,23 @@ pub async fn probe(
     let acr = match profile {
         Profile::Oci => false,
         Profile::Acr => true,
-        Profile::Auto => client
-            .execute(
-                &req(client, Method::GET, "/acr/v1/_catalog?n=1", OutgoingBody::Empty),
-                Credentials::Auto,
-            )
-            .await
-            .map_err(unreachable)?
-            .response
-            .status
-            == 200,
+        Profile::Auto => {
+            client
+                .execute(
+                    &req(
+                        client,
+                        Method::GET,
+                        "/acr/v1/_catalog?n=1",
+                        OutgoingBody::Empty,
+                    ),
+                    Credentials::Auto,
+                )
+                .await
+                .map_err(unreachable)?
+                .response
+                .status
+                == 200
+        }
     };
     caps.present.insert(Capability::Acr, acr);
 

@@ -47,7 +47,10 @@ pub fn build(
     if !spec.query.is_empty() {
         let mut rendered = Vec::with_capacity(spec.query.len());
         for (k, v) in &spec.query {
-            rendered.push((template::render_str(k, vars)?, template::render_str(v, vars)?));
+            rendered.push((
+                template::render_str(k, vars)?,
+                template::render_str(v, vars)?,
+            ));
         }
         let mut q = url.query_pairs_mut();
         for (k, v) in &rendered {
@@ -63,7 +66,9 @@ pub fn build(
         Some(b) => build_body(b, vars)?,
     };
     if let Some(ct) = content_type
-        && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
     {
         headers.push(("Content-Type".into(), ct));
     }
@@ -185,7 +190,9 @@ mod tests {
     fn resolves_relative_and_absolute_locations() {
         let t = Url::parse("http://127.0.0.1:5000/").unwrap();
         assert_eq!(
-            resolve(&t, "/v2/a/blobs/uploads/x?_state=1").unwrap().as_str(),
+            resolve(&t, "/v2/a/blobs/uploads/x?_state=1")
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:5000/v2/a/blobs/uploads/x?_state=1"
         );
         assert_eq!(

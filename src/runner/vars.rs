@@ -106,7 +106,10 @@ impl Vars {
         }
         for (name, spec) in &scenario.documents {
             let doc = render_document(spec, &v)?;
-            v.set(&format!("documents.{name}.digest"), TValue::Str(doc.digest.clone()));
+            v.set(
+                &format!("documents.{name}.digest"),
+                TValue::Str(doc.digest.clone()),
+            );
             v.set(
                 &format!("documents.{name}.size"),
                 TValue::Int(doc.bytes.len() as i64),

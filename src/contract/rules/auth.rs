@@ -127,7 +127,8 @@ pub(super) fn parse_challenge(s: &str) -> Option<Challenge> {
 }
 
 fn auth_challenge(ex: &Exchange) -> Verdict {
-    if ex.response.status != 401 {
+    // Token endpoints answer bad grants per OAuth2 (RFC 6749 §5.2), not with a challenge.
+    if ex.response.status != 401 || ex.op.surface() == crate::contract::Surface::OAuth2 {
         return Verdict::NotApplicable;
     }
     let expected = "WWW-Authenticate: Bearer realm=\"…\",service=\"…\" (or Basic realm=\"…\")";
@@ -263,5 +264,27 @@ mod tests {
         assert_eq!(c.param("realm"), Some("x"));
         assert!(parse_challenge("Bearer realm=\"unterminated").is_none());
         assert!(parse_challenge("Bearer realm=\"a\" service=\"b\"").is_none());
+    }
+}
+
+#[cfg(test)]
+mod oauth2_tests {
+    use super::*;
+    use crate::contract::rules::testkit::ex;
+
+    /// Token endpoints refuse bad grants the OAuth2 way (RFC 6749 §5.2): no challenge needed
+    /// there, while the same 401 on a registry path fails.
+    #[test]
+    fn token_endpoint_401_needs_no_challenge() {
+        let token = ex(
+            O::ExchangeAcrRefreshTokenForAcrAccessToken,
+            "POST",
+            "/oauth2/token",
+        )
+        .status(401)
+        .build();
+        assert_eq!(auth_challenge(&token), Verdict::NotApplicable);
+        let registry = ex(O::GetTags, "GET", "/acr/v1/r/_tags").status(401).build();
+        assert!(matches!(auth_challenge(&registry), Verdict::Fail(_)));
     }
 }

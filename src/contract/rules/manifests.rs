@@ -126,6 +126,22 @@ fn get_digest_matches_body(ex: &Exchange) -> Verdict {
     if ex.response.status != 200 {
         return Verdict::NotApplicable;
     }
+    if ex.request.method.eq_ignore_ascii_case("HEAD") {
+        // No body: the header alone must name the requested digest.
+        return match (
+            ex.response.header("Docker-Content-Digest").map(str::trim),
+            reference_digest(ex),
+        ) {
+            (Some(h), Some(r)) => check(h == r, || {
+                fail(
+                    "HEAD by digest answered another Docker-Content-Digest",
+                    r.clone(),
+                    h,
+                )
+            }),
+            _ => Verdict::NotApplicable,
+        };
+    }
     let body = ex.response.body.digest.as_str();
     let header = match ex.response.header("Docker-Content-Digest").map(str::trim) {
         Some(h) if h.starts_with("sha256:") => check(h == body, || {
@@ -175,7 +191,7 @@ fn content_type_matches_media_type(ex: &Exchange) -> Verdict {
 }
 
 fn manifest_schema(ex: &Exchange) -> Verdict {
-    if ex.response.status != 200 {
+    if ex.response.status != 200 || ex.request.method.eq_ignore_ascii_case("HEAD") {
         return Verdict::NotApplicable;
     }
     let media_type = ex
@@ -245,7 +261,14 @@ pub(super) fn cases() -> Vec<super::testkit::Case> {
             .header("Content-Type", oci)
             .body(&manifest)
     };
+    let head = |url: &str| ex(O::GetManifest, "HEAD", url).header("Content-Type", oci);
     vec![
+        // HEAD has no body: only the header is compared with the requested digest.
+        case(
+            "GetManifest.digest-matches-body",
+            head(&by_digest).header("Docker-Content-Digest", &digest_of(b"other")),
+            head(&by_digest).header("Docker-Content-Digest", &md),
+        ),
         case(
             "CreateManifest.location-present",
             put("/v2/r/manifests/v1"),

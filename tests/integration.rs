@@ -9,3 +9,5 @@ mod embedded;
 mod distribution;
 // golden errors of tests/data/invalid and the bundled scenarios validate cleanly
 mod scenario_files;
+// real clients (skopeo, azure-containerregistry SDK, oras-py) round-trip content through the embedded registry
+mod interop;

@@ -152,6 +152,8 @@ pub struct Observed {
     pub response: ObservedResponse,
     /// Whether credentials were attached to the final attempt.
     pub authenticated: bool,
+    /// The 401 answer that was retried with credentials, if any (it is checked too).
+    pub challenged: Option<Box<Observed>>,
 }
 
 /// HTTP client for one run.
@@ -204,13 +206,11 @@ impl Client {
         if !may_auth || first.response.status != 401 {
             return Ok(first);
         }
-        let Some(challenge) = first
+        let challenge = first
             .response
             .header("www-authenticate")
             .and_then(challenge::parse)
-        else {
-            return Ok(first);
-        };
+            .unwrap_or_else(|| self.assumed_challenge(req));
         let Some(auth) = self.answer(&challenge, req).await? else {
             return Ok(first);
         };
@@ -222,7 +222,42 @@ impl Client {
                 cache.insert(key, auth.clone());
             }
         }
-        self.send_once(req, Some(&auth)).await
+        let mut retried = self.send_once(req, Some(&auth)).await?;
+        retried.challenged = Some(Box::new(first));
+        Ok(retried)
+    }
+
+    /// What to try when a 401 carries no (usable) challenge: Basic when a password was given,
+    /// else ACR's token endpoint on the target itself (`/oauth2/token`, service = host). The
+    /// missing challenge is still reported by the contract rules on the 401 itself.
+    fn assumed_challenge(&self, req: &OutgoingRequest) -> challenge::Challenge {
+        let creds = &self.options.credentials;
+        let target = &self.options.target;
+        if creds.aad_token.is_none() && creds.password.is_some() {
+            return challenge::Challenge {
+                scheme: "basic".into(),
+                params: Default::default(),
+            };
+        }
+        let host = match (target.host_str(), target.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => String::new(),
+        };
+        let realm = target
+            .join("/oauth2/token")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        challenge::Challenge {
+            scheme: "bearer".into(),
+            params: [
+                ("realm".to_string(), realm),
+                ("service".to_string(), host),
+                ("scope".to_string(), assumed_scope(req)),
+            ]
+            .into_iter()
+            .collect(),
+        }
     }
 
     fn cached_auth(&self, url: &Url, key: &str) -> Option<String> {
@@ -426,6 +461,7 @@ impl Client {
                 body,
             },
             authenticated: authorization.is_some(),
+            challenged: None,
         })
     }
 }
@@ -527,6 +563,27 @@ pub fn strip_query(url: &Url) -> String {
     u.to_string()
 }
 
+/// The scope ACR would put in its challenge for this request (acr-contract.md §6.3).
+fn assumed_scope(req: &OutgoingRequest) -> String {
+    let path = req.url.path();
+    if path.ends_with("/_catalog") {
+        return "registry:catalog:*".into();
+    }
+    let Some(repo) = crate::runner::paths::repository_of(path) else {
+        return String::new();
+    };
+    let method = req.method.as_str();
+    let action = match (path.starts_with("/acr/"), method) {
+        (false, _) if path.contains("/blobs/uploads") => "push,pull",
+        (_, "DELETE") => "delete",
+        (true, "PATCH") => "metadata_write",
+        (true, _) => "metadata_read",
+        (false, "GET" | "HEAD") => "pull",
+        (false, _) => "push,pull",
+    };
+    format!("repository:{repo}:{action}")
+}
+
 /// Token cache key: tokens are scoped per repository and action class.
 fn cache_key(req: &OutgoingRequest) -> String {
     let path = req.url.path();
@@ -599,6 +656,48 @@ mod tests {
         let s = c.secrets();
         assert!(s.contains(&"pw123".to_string()));
         assert!(s.contains(&"dTpwdzEyMw==".to_string()));
+    }
+
+    #[test]
+    fn assumed_scopes_follow_acr_conventions() {
+        let r = |m: &str, p: &str| OutgoingRequest {
+            method: reqwest::Method::from_bytes(m.as_bytes()).unwrap(),
+            url: Url::parse("http://h:1").unwrap().join(p).unwrap(),
+            headers: vec![],
+            body: OutgoingBody::Empty,
+        };
+        assert_eq!(
+            assumed_scope(&r("GET", "/v2/a/b/blobs/sha256:0")),
+            "repository:a/b:pull"
+        );
+        assert_eq!(
+            assumed_scope(&r("PATCH", "/v2/a/blobs/uploads/u")),
+            "repository:a:push,pull"
+        );
+        assert_eq!(
+            assumed_scope(&r("GET", "/v2/a/blobs/uploads/u")),
+            "repository:a:push,pull"
+        );
+        assert_eq!(
+            assumed_scope(&r("DELETE", "/v2/a/blobs/uploads/u")),
+            "repository:a:push,pull"
+        );
+        assert_eq!(
+            assumed_scope(&r("DELETE", "/acr/v1/a/_tags/t")),
+            "repository:a:delete"
+        );
+        assert_eq!(
+            assumed_scope(&r("PATCH", "/acr/v1/a")),
+            "repository:a:metadata_write"
+        );
+        assert_eq!(
+            assumed_scope(&r("GET", "/acr/v1/a/_tags")),
+            "repository:a:metadata_read"
+        );
+        assert_eq!(
+            assumed_scope(&r("GET", "/v2/_catalog")),
+            "registry:catalog:*"
+        );
     }
 
     #[test]

@@ -261,7 +261,20 @@ async fn run_request(
 
     let mut findings = Vec::new();
     let mut passed = 0u32;
-    for (i, observed) in hops.iter().enumerate() {
+    // Every answer the target gave is checked: the 401s that were retried with credentials,
+    // then each redirect hop.
+    let checked: Vec<(usize, &Observed)> = hops
+        .iter()
+        .enumerate()
+        .flat_map(|(i, o)| {
+            o.challenged
+                .as_deref()
+                .map(|c| (i, c))
+                .into_iter()
+                .chain([(i, o)])
+        })
+        .collect();
+    for (i, observed) in checked {
         let via_redirect = i > 0
             && Url::parse(&observed.request.url)
                 .map(|u| !client::same_origin(&u, target))
@@ -360,7 +373,10 @@ async fn run_request(
     let transcript = if outcome == Outcome::Pass || outcome == Outcome::Skip {
         Vec::new()
     } else {
-        hops.iter().map(|o| transcript(o, &vars.secrets)).collect()
+        hops.iter()
+            .flat_map(|o| o.challenged.as_deref().into_iter().chain([o]))
+            .map(|o| transcript(o, &vars.secrets))
+            .collect()
     };
     let reason = match &flow {
         Flow::Skip(r) | Flow::Error(r) => Some(r.clone()),

@@ -11,3 +11,4 @@ mod distribution;
 mod scenario_files;
 // real clients (skopeo, azure-containerregistry SDK, oras-py) round-trip content through the embedded registry
 mod interop;
+mod registry;

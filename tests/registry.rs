@@ -1,0 +1,1830 @@
+//! The embedded reference registry over real HTTP (reqwest against 127.0.0.1:0): the /v2
+//! protocol, ACR metadata, attribute enforcement, auth and tokens, redirect mode, disk
+//! persistence, concurrency, and one test per injected fault.
+
+use regcheck::registry::{self, AuthMode, Fault, RegistryConfig, RunningRegistry};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const DOCKER_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+fn sha(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+struct Reg {
+    reg: RunningRegistry,
+    c: Client,
+    base: String,
+}
+
+impl Reg {
+    async fn start(config: RegistryConfig) -> Reg {
+        let reg = registry::start(config).await.expect("registry starts");
+        let base = reg.url();
+        Reg {
+            reg,
+            c: client(),
+            base,
+        }
+    }
+
+    async fn plain() -> Reg {
+        Reg::start(RegistryConfig::default()).await
+    }
+
+    async fn with_fault(f: Fault) -> Reg {
+        Reg::start(RegistryConfig {
+            faults: vec![f],
+            ..RegistryConfig::default()
+        })
+        .await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.c.request(method, self.url(path))
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        self.req(Method::GET, path).send().await.expect("GET")
+    }
+
+    /// POST + PUT with the whole body; returns the digest.
+    async fn push_blob(&self, repo: &str, data: &[u8]) -> String {
+        let digest = sha(data);
+        let r = self
+            .req(Method::POST, &format!("/v2/{repo}/blobs/uploads/"))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let loc = header(&r, "location");
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        let r = self
+            .req(Method::PUT, &format!("{loc}{sep}digest={digest}"))
+            .body(data.to_vec())
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(r.status(), StatusCode::CREATED, "push blob");
+        digest
+    }
+
+    /// Pushes config (with architecture/os) + one layer + manifest under `tag`.
+    async fn push_image(&self, repo: &str, tag: &str, salt: &str) -> (Vec<u8>, String) {
+        let config = json!({"architecture": "arm64", "os": "linux", "salt": salt}).to_string();
+        let cd = self.push_blob(repo, config.as_bytes()).await;
+        let layer = format!("layer-{salt}");
+        let ld = self.push_blob(repo, layer.as_bytes()).await;
+        let manifest = image_manifest(&cd, config.len(), &ld, layer.len());
+        let r = self.put_manifest(repo, tag, OCI_MANIFEST, &manifest).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "push manifest");
+        let d = sha(&manifest);
+        (manifest, d)
+    }
+
+    async fn put_manifest(&self, repo: &str, reference: &str, ct: &str, body: &[u8]) -> Response {
+        self.req(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"))
+            .header("content-type", ct)
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("PUT manifest")
+    }
+
+    async fn patch_json(&self, path: &str, body: Value) -> Response {
+        self.req(Method::PATCH, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+}
+
+fn image_manifest(cd: &str, csize: usize, ld: &str, lsize: usize) -> Vec<u8> {
+    json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": csize},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": lsize}]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn header(r: &Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+async fn error_codes(r: Response) -> Vec<String> {
+    let v: Value = r.json().await.expect("JSON error body");
+    v["errors"]
+        .as_array()
+        .expect("errors array")
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------- /v2 protocol
+
+#[tokio::test]
+async fn v2_root_and_api_version_header_everywhere() {
+    let r = Reg::plain().await;
+    let resp = r.get("/v2/").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, "docker-distribution-api-version"),
+        "registry/2.0"
+    );
+    assert_eq!(resp.text().await.expect("body"), "{}");
+    let miss = r.get("/v2/Upper/tags/list").await;
+    assert_eq!(miss.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        header(&miss, "docker-distribution-api-version"),
+        "registry/2.0"
+    );
+    assert!(header(&miss, "content-type").starts_with("text/plain"));
+    assert!(r.reg.url().starts_with("http://127.0.0.1:"));
+}
+
+#[tokio::test]
+async fn chunked_upload_state_machine() {
+    let r = Reg::plain().await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let start = r
+        .req(Method::POST, "/v2/ns/chunks/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(start.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&start, "range"), "0-0");
+    let uuid = header(&start, "docker-upload-uuid");
+    assert!(!uuid.is_empty());
+    let loc0 = header(&start, "location");
+    assert!(
+        loc0.starts_with("/v2/ns/chunks/blobs/uploads/"),
+        "relative location: {loc0}"
+    );
+
+    // Out of order: starts at 40 while the session is at 0.
+    let ooo = r
+        .req(Method::PATCH, &loc0)
+        .header("content-range", "40-99")
+        .body(data[40..].to_vec())
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(ooo.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&ooo, "range"), "0-0");
+
+    let first = r
+        .req(Method::PATCH, &loc0)
+        .header("content-range", "0-39")
+        .body(data[..40].to_vec())
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&first, "range"), "0-39");
+    assert_eq!(header(&first, "docker-upload-uuid"), uuid);
+    // Retrying the first chunk at the old location is out of order now.
+    let retry = r
+        .req(Method::PATCH, &loc0)
+        .header("content-range", "0-39")
+        .body(data[..40].to_vec())
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(retry.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&retry, "range"), "0-39");
+    // Content-Length must match the range.
+    let short = r
+        .req(Method::PATCH, &loc0)
+        .header("content-range", "40-99")
+        .body(data[40..50].to_vec())
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+
+    let status = r.get(&loc0).await;
+    assert_eq!(status.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&status, "range"), "0-39");
+    let loc = header(&status, "location");
+
+    // Streamed (no Content-Range) second chunk.
+    let second = r
+        .req(Method::PATCH, &loc)
+        .body(data[40..].to_vec())
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(second.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&second, "range"), "0-99");
+    let loc = header(&second, "location");
+    let digest = sha(&data);
+    let done = r
+        .req(Method::PUT, &format!("{loc}&digest={digest}"))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(done.status(), StatusCode::CREATED);
+    assert_eq!(
+        header(&done, "location"),
+        format!("/v2/ns/chunks/blobs/{digest}")
+    );
+    assert_eq!(header(&done, "docker-content-digest"), digest);
+    assert_eq!(header(&done, "content-length"), "0");
+
+    let got = r.get(&format!("/v2/ns/chunks/blobs/{digest}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(header(&got, "docker-content-digest"), digest);
+    assert_eq!(header(&got, "content-length"), "100");
+    assert_eq!(header(&got, "accept-ranges"), "bytes");
+    assert_eq!(header(&got, "content-type"), "application/octet-stream");
+    assert_eq!(got.bytes().await.expect("body").to_vec(), data);
+    // The finished session is gone.
+    assert_eq!(r.get(&loc).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cancel_upload_then_session_is_unknown() {
+    let r = Reg::plain().await;
+    let start = r
+        .req(Method::POST, "/v2/c/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    let loc = header(&start, "location");
+    let del = r.req(Method::DELETE, &loc).send().await.expect("DELETE");
+    assert_eq!(del.status(), StatusCode::NO_CONTENT);
+    let after = r.get(&loc).await;
+    assert_eq!(after.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_codes(after).await, vec!["BLOB_UPLOAD_UNKNOWN"]);
+}
+
+#[tokio::test]
+async fn digest_mismatch_and_malformed_digests_are_400() {
+    let r = Reg::plain().await;
+    let start = r
+        .req(Method::POST, "/v2/d/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    let loc = header(&start, "location");
+    let wrong = sha(b"something else");
+    let put = r
+        .req(Method::PUT, &format!("{loc}&digest={wrong}"))
+        .body("actual")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_codes(put).await, vec!["DIGEST_INVALID"]);
+    assert_eq!(
+        r.get(&format!("/v2/d/blobs/{wrong}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let bad = r.get("/v2/d/blobs/sha256:totallywrong").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_codes(bad).await, vec!["DIGEST_INVALID"]);
+    // Monolithic POST ?digest= works and verifies too.
+    let ok = r
+        .req(
+            Method::POST,
+            &format!("/v2/d/blobs/uploads/?digest={}", sha(b"mono")),
+        )
+        .body("mono")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let bad = r
+        .req(
+            Method::POST,
+            &format!("/v2/d/blobs/uploads/?digest={wrong}"),
+        )
+        .body("mono")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn range_requests() {
+    let r = Reg::plain().await;
+    let data: Vec<u8> = (0..2048u32).map(|i| (i % 251) as u8).collect();
+    let d = r.push_blob("rng", &data).await;
+    let path = format!("/v2/rng/blobs/{d}");
+    for (range, start, end) in [
+        ("bytes=500-1499", 500, 1499),
+        ("bytes=500-", 500, 2047),
+        ("bytes=-500", 1548, 2047),
+        ("bytes=2000-5000", 2000, 2047),
+    ] {
+        let resp = r
+            .req(Method::GET, &path)
+            .header("range", range)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(
+            header(&resp, "content-range"),
+            format!("bytes {start}-{end}/2048")
+        );
+        assert_eq!(
+            header(&resp, "content-length"),
+            (end - start + 1).to_string()
+        );
+        assert_eq!(
+            resp.bytes().await.expect("body").to_vec(),
+            data[start..=end].to_vec()
+        );
+    }
+    for range in ["bytes=500-0", "bytes=5000-10000"] {
+        let resp = r
+            .req(Method::GET, &path)
+            .header("range", range)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+        assert_eq!(header(&resp, "content-range"), "bytes */2048");
+    }
+    let head = r
+        .req(Method::HEAD, &path)
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&head, "content-length"), "10");
+    let head = r.req(Method::HEAD, &path).send().await.expect("HEAD");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(header(&head, "content-length"), "2048");
+    assert_eq!(header(&head, "docker-content-digest"), d);
+    assert!(head.bytes().await.expect("body").is_empty());
+}
+
+#[tokio::test]
+async fn blobs_are_per_repository_and_mountable() {
+    let r = Reg::plain().await;
+    let d = r.push_blob("src/repo", b"shared bytes").await;
+    assert_eq!(
+        r.get(&format!("/v2/dst/repo/blobs/{d}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let mount = r
+        .req(
+            Method::POST,
+            &format!("/v2/dst%2Frepo/blobs/uploads/?mount={d}&from=src/repo"),
+        )
+        .send()
+        .await
+        .expect("mount");
+    assert_eq!(mount.status(), StatusCode::CREATED);
+    assert_eq!(
+        header(&mount, "location"),
+        format!("/v2/dst/repo/blobs/{d}")
+    );
+    assert_eq!(header(&mount, "docker-content-digest"), d);
+    assert_eq!(
+        r.get(&format!("/v2/dst/repo/blobs/{d}")).await.status(),
+        StatusCode::OK
+    );
+    let missing = sha(b"never pushed");
+    let fallback = r
+        .req(
+            Method::POST,
+            &format!("/v2/dst/repo/blobs/uploads/?mount={missing}&from=src/repo"),
+        )
+        .send()
+        .await
+        .expect("mount");
+    assert_eq!(fallback.status(), StatusCode::ACCEPTED);
+    assert!(header(&fallback, "location").starts_with("/v2/dst/repo/blobs/uploads/"));
+    // Delete: 202, then 404.
+    let del = r
+        .req(Method::DELETE, &format!("/v2/dst/repo/blobs/{d}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&del, "content-length"), "0");
+    let again = r
+        .req(Method::DELETE, &format!("/v2/dst/repo/blobs/{d}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(error_codes(again).await, vec!["BLOB_UNKNOWN"]);
+    assert_eq!(
+        r.get(&format!("/v2/src/repo/blobs/{d}")).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn manifest_put_get_delete() {
+    let r = Reg::plain().await;
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let cd = sha(config);
+    let ld = sha(b"layer");
+    let manifest = image_manifest(&cd, config.len(), &ld, 5);
+    // Both references missing → two MANIFEST_BLOB_UNKNOWN errors.
+    let missing = r.put_manifest("m/x", "v1", OCI_MANIFEST, &manifest).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_codes(missing).await, vec!["MANIFEST_BLOB_UNKNOWN"; 2]);
+    r.push_blob("m/x", config).await;
+    let one = r.put_manifest("m/x", "v1", OCI_MANIFEST, &manifest).await;
+    assert_eq!(error_codes(one).await, vec!["MANIFEST_BLOB_UNKNOWN"]);
+    r.push_blob("m/x", b"layer").await;
+
+    let bad_json = r.put_manifest("m/x", "v1", OCI_MANIFEST, b"{nope").await;
+    assert_eq!(error_codes(bad_json).await, vec!["MANIFEST_INVALID"]);
+    let wrong_digest = r
+        .put_manifest("m/x", &sha(b"other"), OCI_MANIFEST, &manifest)
+        .await;
+    assert_eq!(error_codes(wrong_digest).await, vec!["DIGEST_INVALID"]);
+
+    let put = r.put_manifest("m/x", "v1", OCI_MANIFEST, &manifest).await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let d = sha(&manifest);
+    assert_eq!(header(&put, "location"), format!("/v2/m/x/manifests/{d}"));
+    assert_eq!(header(&put, "docker-content-digest"), d);
+    assert_eq!(header(&put, "content-length"), "0");
+
+    for reference in ["v1", d.as_str()] {
+        let got = r
+            .req(Method::GET, &format!("/v2/m/x/manifests/{reference}"))
+            .header("accept", format!("{DOCKER_V2}, {OCI_MANIFEST}"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(got.status(), StatusCode::OK);
+        assert_eq!(header(&got, "content-type"), OCI_MANIFEST);
+        assert_eq!(header(&got, "docker-content-digest"), d);
+        assert_eq!(header(&got, "etag"), format!("\"{d}\""));
+        assert_eq!(header(&got, "content-length"), manifest.len().to_string());
+        assert_eq!(got.bytes().await.expect("body").to_vec(), manifest);
+    }
+    let head = r
+        .req(Method::HEAD, "/v2/m/x/manifests/v1")
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(header(&head, "content-length"), manifest.len().to_string());
+    let refused = r
+        .req(Method::GET, "/v2/m/x/manifests/v1")
+        .header("accept", DOCKER_V2)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(error_codes(refused).await, vec!["MANIFEST_UNKNOWN"]);
+    let unknown_repo = r.get("/v2/no/such/manifests/v1").await;
+    assert_eq!(error_codes(unknown_repo).await, vec!["NAME_UNKNOWN"]);
+    assert_eq!(
+        error_codes(r.get("/v2/m/x/manifests/v9").await).await,
+        vec!["MANIFEST_UNKNOWN"]
+    );
+
+    // Index referencing an unknown child, then a valid one.
+    let idx = |child: &str| {
+        json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": child, "size": 1, "platform": {"architecture": "arm64", "os": "linux"}}
+        ]})
+        .to_string()
+        .into_bytes()
+    };
+    let bad_index = r
+        .put_manifest("m/x", "multi", OCI_INDEX, &idx(&sha(b"nope")))
+        .await;
+    assert_eq!(error_codes(bad_index).await, vec!["MANIFEST_BLOB_UNKNOWN"]);
+    let good_index = r.put_manifest("m/x", "multi", OCI_INDEX, &idx(&d)).await;
+    assert_eq!(good_index.status(), StatusCode::CREATED);
+
+    // Delete by tag removes only the tag; delete by digest removes the manifest.
+    let del_tag = r
+        .req(Method::DELETE, "/v2/m/x/manifests/multi")
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del_tag.status(), StatusCode::ACCEPTED);
+    let del = r
+        .req(Method::DELETE, &format!("/v2/m/x/manifests/{d}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        r.get(&format!("/v2/m/x/manifests/{d}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        r.get("/v2/m/x/manifests/v1").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn tags_list_and_catalog_pagination() {
+    let r = Reg::plain().await;
+    let (manifest, _) = r.push_image("p/q", "b", "1").await;
+    for tag in ["d", "a", "c", "e"] {
+        assert_eq!(
+            r.put_manifest("p/q", tag, OCI_MANIFEST, &manifest)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let all: Value = r.get("/v2/p/q/tags/list").await.json().await.expect("json");
+    assert_eq!(
+        all,
+        json!({"name": "p/q", "tags": ["a", "b", "c", "d", "e"]})
+    );
+    let page = r.get("/v2/p/q/tags/list?n=2").await;
+    assert_eq!(
+        header(&page, "link"),
+        "</v2/p/q/tags/list?last=b&n=2>; rel=\"next\""
+    );
+    let body: Value = page.json().await.expect("json");
+    assert_eq!(body["tags"], json!(["a", "b"]));
+    let page = r.get("/v2/p/q/tags/list?n=2&last=d").await;
+    assert_eq!(header(&page, "link"), "");
+    let body: Value = page.json().await.expect("json");
+    assert_eq!(body["tags"], json!(["e"]));
+    for bad in ["-1", "x"] {
+        let resp = r.get(&format!("/v2/p/q/tags/list?n={bad}")).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(error_codes(resp).await, vec!["PAGINATION_NUMBER_INVALID"]);
+    }
+    assert_eq!(
+        error_codes(r.get("/v2/un/known/tags/list").await).await,
+        vec!["NAME_UNKNOWN"]
+    );
+
+    r.push_image("a/z", "t", "2").await;
+    r.push_image("m", "t", "3").await;
+    let cat = r.get("/v2/_catalog?n=2").await;
+    assert_eq!(
+        header(&cat, "link"),
+        "</v2/_catalog?last=m&n=2>; rel=\"next\""
+    );
+    let body: Value = cat.json().await.expect("json");
+    assert_eq!(body, json!({"repositories": ["a/z", "m"]}));
+    let cat = r.get("/acr/v1/_catalog?n=1&last=a/z").await;
+    assert_eq!(
+        header(&cat, "link"),
+        "</acr/v1/_catalog?last=m&n=1&orderby=>; rel=\"next\""
+    );
+    let body: Value = cat.json().await.expect("json");
+    assert_eq!(body, json!({"repositories": ["m"]}));
+}
+
+// ---------------------------------------------------------------- ACR metadata
+
+#[tokio::test]
+async fn acr_properties_tags_and_manifests() {
+    let r = Reg::plain().await;
+    let (manifest, d) = r.push_image("acr/img", "c", "x").await;
+    for tag in ["a", "b"] {
+        assert_eq!(
+            r.put_manifest("acr/img", tag, OCI_MANIFEST, &manifest)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let host = r.reg.addr().to_string();
+    let props: Value = r
+        .get("/acr/v1/acr%2Fimg?api-version=2021-07-01")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(props["registry"], json!(host));
+    assert_eq!(props["imageName"], json!("acr/img"));
+    assert_eq!(props["manifestCount"], json!(1));
+    assert_eq!(props["tagCount"], json!(3));
+    assert_eq!(
+        props["changeableAttributes"],
+        json!({"deleteEnabled": true, "writeEnabled": true, "readEnabled": true, "listEnabled": true})
+    );
+    let created = props["createdTime"].as_str().expect("time");
+    assert!(
+        created.ends_with('Z') && created.contains('.') && created.len() == 28,
+        "{created}"
+    );
+
+    let names = |v: &Value| -> Vec<String> {
+        v["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|t| t["name"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let by_name: Value = r
+        .get("/acr/v1/acr/img/_tags")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(&by_name), vec!["a", "b", "c"]);
+    assert_eq!(by_name["tags"][0]["digest"], json!(d));
+    assert_eq!(by_name["tags"][0]["signed"], json!(false));
+    let desc: Value = r
+        .get("/acr/v1/acr/img/_tags?orderby=timedesc")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(&desc), vec!["b", "a", "c"]);
+    let asc: Value = r
+        .get("/acr/v1/acr/img/_tags?orderby=timeasc")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(&asc), vec!["c", "a", "b"]);
+    let paged = r.get("/acr/v1/acr/img/_tags?n=1&orderby=timedesc").await;
+    assert_eq!(
+        header(&paged, "link"),
+        "</acr/v1/acr%2Fimg/_tags?last=b&n=1&orderby=timedesc>; rel=\"next\""
+    );
+    let next: Value = r
+        .get("/acr/v1/acr%2Fimg/_tags?last=b&n=1&orderby=timedesc")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(&next), vec!["a"]);
+    let filtered: Value = r
+        .get(&format!("/acr/v1/acr/img/_tags?digest={d}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(names(&filtered).len(), 3);
+    let none: Value = r
+        .get(&format!("/acr/v1/acr/img/_tags?digest={}", sha(b"z")))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(none["tags"], Value::Null);
+
+    let tag: Value = r
+        .get("/acr/v1/acr/img/_tags/a")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tag["tag"]["name"], json!("a"));
+    assert_eq!(tag["imageName"], json!("acr/img"));
+    assert_eq!(
+        error_codes(r.get("/acr/v1/acr/img/_tags/zz").await).await,
+        vec!["TAG_UNKNOWN"]
+    );
+    let unknown = r.get("/acr/v1/not/real").await;
+    let body: Value = unknown.json().await.expect("json");
+    assert_eq!(body["errors"][0]["code"], json!("NAME_UNKNOWN"));
+    assert_eq!(body["errors"][0]["detail"], json!({"name": "not/real"}));
+
+    let mf: Value = r
+        .get(&format!("/acr/v1/acr/img/_manifests/{d}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mf["manifest"]["architecture"], json!("arm64"));
+    assert_eq!(mf["manifest"]["os"], json!("linux"));
+    assert_eq!(mf["manifest"]["mediaType"], json!(OCI_MANIFEST));
+    assert_eq!(mf["manifest"]["tags"], json!(["a", "b", "c"]));
+    let patched: Value = r
+        .patch_json(
+            &format!("/acr/v1/acr/img/_manifests/{d}"),
+            json!({"quarantineState": "Passed", "readEnabled": true}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        patched["manifest"]["changeableAttributes"]["quarantineState"],
+        json!("Passed")
+    );
+    let list: Value = r
+        .get("/acr/v1/acr/img/_manifests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        list["manifests"][0]["changeableAttributes"]["quarantineState"],
+        json!("Passed")
+    );
+    assert_eq!(
+        error_codes(
+            r.get(&format!("/acr/v1/acr/img/_manifests/{}", sha(b"q")))
+                .await
+        )
+        .await,
+        vec!["MANIFEST_UNKNOWN"]
+    );
+
+    let del = r
+        .req(Method::DELETE, "/acr/v1/acr/img/_tags/a")
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        error_codes(r.get("/acr/v1/acr/img/_tags/a").await).await,
+        vec!["TAG_UNKNOWN"]
+    );
+    let del = r
+        .req(Method::DELETE, "/acr/v1/acr/img")
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del.status(), StatusCode::ACCEPTED);
+    let body: Value = del.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"manifestsDeleted": [d], "tagsDeleted": ["b", "c"]})
+    );
+    assert_eq!(
+        error_codes(r.get("/acr/v1/acr/img").await).await,
+        vec!["NAME_UNKNOWN"]
+    );
+}
+
+#[tokio::test]
+async fn acr_manifest_orderby_and_index_references() {
+    let r = Reg::plain().await;
+    let (_, d1) = r.push_image("o", "one", "1").await;
+    let (_, d2) = r.push_image("o", "two", "2").await;
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": d1, "size": 1, "platform": {"architecture": "amd64", "os": "linux"}},
+        {"mediaType": OCI_MANIFEST, "digest": d2, "size": 1, "platform": {"architecture": "arm64", "os": "linux"}}
+    ]})
+    .to_string()
+    .into_bytes();
+    assert_eq!(
+        r.put_manifest("o", "multi", OCI_INDEX, &index)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let di = sha(&index);
+    let desc: Value = r
+        .get("/acr/v1/o/_manifests?orderby=timedesc")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let order: Vec<&str> = desc["manifests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(order, vec![di.as_str(), d2.as_str(), d1.as_str()]);
+    let mf: Value = r
+        .get(&format!("/acr/v1/o/_manifests/{di}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        mf["manifest"]["references"][1],
+        json!({"digest": d2, "architecture": "arm64", "os": "linux"})
+    );
+}
+
+// ---------------------------------------------------------------- attributes
+
+#[tokio::test]
+async fn write_enabled_is_enforced() {
+    let r = Reg::plain().await;
+    let (manifest, _) = r.push_image("w", "v1", "1").await;
+    let locked = r
+        .patch_json("/acr/v1/w/_tags/v1", json!({"writeEnabled": false}))
+        .await;
+    assert_eq!(locked.status(), StatusCode::OK);
+    let (other, _) = r.push_image("w", "v2", "2").await;
+    let moved = r.put_manifest("w", "v1", OCI_MANIFEST, &other).await;
+    assert_eq!(moved.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_codes(moved).await, vec!["DENIED"]);
+    // Repository-level lock refuses pushes and chunk uploads.
+    let start = r
+        .req(Method::POST, "/v2/w/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    let loc = header(&start, "location");
+    assert_eq!(
+        r.patch_json("/acr/v1/w", json!({"writeEnabled": false}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.put_manifest("w", "v3", OCI_MANIFEST, &manifest)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let patch = r
+        .req(Method::PATCH, &loc)
+        .body("x")
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(patch.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.patch_json("/acr/v1/w", json!({"writeEnabled": true}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.put_manifest("w", "v3", OCI_MANIFEST, &manifest)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn delete_enabled_is_enforced() {
+    let r = Reg::plain().await;
+    let (_, d) = r.push_image("del", "v1", "1").await;
+    assert_eq!(
+        r.patch_json("/acr/v1/del/_tags/v1", json!({"deleteEnabled": false}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let tag_del = r
+        .req(Method::DELETE, "/acr/v1/del/_tags/v1")
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(error_codes(tag_del).await, vec!["DENIED"]);
+    let m_del = r
+        .req(Method::DELETE, &format!("/v2/del/manifests/{d}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(m_del.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.req(Method::DELETE, "/acr/v1/del")
+            .send()
+            .await
+            .expect("DELETE")
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        r.patch_json("/acr/v1/del/_tags/v1", json!({"deleteEnabled": true}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.patch_json(
+            &format!("/acr/v1/del/_manifests/{d}"),
+            json!({"deleteEnabled": false})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let m_del = r
+        .req(Method::DELETE, &format!("/v2/del/manifests/{d}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(m_del.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.get(&format!("/v2/del/manifests/{d}")).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn read_enabled_is_enforced() {
+    let r = Reg::plain().await;
+    let (_, d) = r.push_image("rd", "v1", "1").await;
+    let blob = r.push_blob("rd", b"readable").await;
+    assert_eq!(
+        r.patch_json(
+            &format!("/acr/v1/rd/_manifests/{d}"),
+            json!({"readEnabled": false})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let got = r.get("/v2/rd/manifests/v1").await;
+    assert_eq!(got.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_codes(got).await, vec!["DENIED"]);
+    assert_eq!(
+        r.get(&format!("/v2/rd/blobs/{blob}")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.patch_json("/acr/v1/rd", json!({"readEnabled": false}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.get(&format!("/v2/rd/blobs/{blob}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Metadata stays readable.
+    assert_eq!(r.get("/acr/v1/rd").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn list_enabled_is_enforced() {
+    let r = Reg::plain().await;
+    let (manifest, d) = r.push_image("ls/a", "v1", "1").await;
+    assert_eq!(
+        r.put_manifest("ls/a", "v2", OCI_MANIFEST, &manifest)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    r.push_image("ls/b", "v1", "2").await;
+    assert_eq!(
+        r.patch_json("/acr/v1/ls/a/_tags/v1", json!({"listEnabled": false}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let tags: Value = r
+        .get("/v2/ls/a/tags/list")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tags["tags"], json!(["v2"]));
+    let acr_tags: Value = r
+        .get("/acr/v1/ls/a/_tags")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(acr_tags["tags"].as_array().map(Vec::len), Some(1));
+    // Still directly readable.
+    assert_eq!(
+        r.get("/acr/v1/ls/a/_tags/v1").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.patch_json(
+            &format!("/acr/v1/ls/a/_manifests/{d}"),
+            json!({"listEnabled": false})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let mfs: Value = r
+        .get("/acr/v1/ls/a/_manifests")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mfs["manifests"], json!([]));
+    assert_eq!(
+        r.patch_json("/acr/v1/ls/a", json!({"listEnabled": false}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for path in ["/v2/_catalog", "/acr/v1/_catalog"] {
+        let cat: Value = r.get(path).await.json().await.expect("json");
+        assert_eq!(cat["repositories"], json!(["ls/b"]), "{path}");
+    }
+}
+
+// ---------------------------------------------------------------- auth
+
+#[tokio::test]
+async fn basic_auth_mode() {
+    let r = Reg::start(RegistryConfig {
+        auth: AuthMode::Basic,
+        ..RegistryConfig::default()
+    })
+    .await;
+    let resp = r.get("/v2/").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&resp, "www-authenticate"),
+        "Basic realm=\"regcheck\""
+    );
+    assert_eq!(error_codes(resp).await, vec!["UNAUTHORIZED"]);
+    let creds = &r.reg.config().credentials;
+    let ok = r
+        .req(Method::GET, "/v2/_catalog")
+        .basic_auth(&creds.username, Some(&creds.password))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(ok.status(), StatusCode::OK);
+    let bad = r
+        .req(Method::GET, "/acr/v1/_catalog")
+        .basic_auth(&creds.username, Some("wrong"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(!format!("{creds:?}").contains(&creds.password));
+}
+
+async fn exchange_refresh(r: &Reg) -> String {
+    let service = r.reg.addr().to_string();
+    let aad = r.reg.config().credentials.aad_token.clone();
+    let resp = r
+        .req(Method::POST, "/oauth2/exchange?api-version=2021-07-01")
+        .form(&[
+            ("grant_type", "access_token"),
+            ("service", service.as_str()),
+            ("access_token", aad.as_str()),
+        ])
+        .send()
+        .await
+        .expect("exchange");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, "content-type"),
+        "application/json; charset=utf-8"
+    );
+    assert_eq!(header(&resp, "docker-distribution-api-version"), "");
+    let v: Value = resp.json().await.expect("json");
+    v["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned()
+}
+
+async fn access_token(r: &Reg, refresh: &str, scope: &str) -> String {
+    let service = r.reg.addr().to_string();
+    let resp = r
+        .req(Method::POST, "/oauth2/token")
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("service", service.as_str()),
+            ("scope", scope),
+            ("refresh_token", refresh),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.expect("json");
+    v["access_token"].as_str().expect("access_token").to_owned()
+}
+
+#[tokio::test]
+async fn token_mode_challenges_and_scopes() {
+    let r = Reg::start(RegistryConfig {
+        auth: AuthMode::Token,
+        ..RegistryConfig::default()
+    })
+    .await;
+    let host = r.reg.addr().to_string();
+    let resp = r.get("/v2/a/manifests/latest").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&resp, "www-authenticate"),
+        format!(
+            "Bearer realm=\"http://{host}/oauth2/token\",service=\"{host}\",scope=\"repository:a:pull\""
+        )
+    );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["detail"],
+        json!([{"Type": "repository", "Name": "a", "Action": "pull"}])
+    );
+    let upload = r
+        .req(Method::POST, "/v2/a/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    assert!(header(&upload, "www-authenticate").ends_with("scope=\"repository:a:push,pull\""));
+    let cat = r.get("/acr/v1/_catalog").await;
+    assert!(header(&cat, "www-authenticate").ends_with("scope=\"registry:catalog:*\""));
+
+    let refresh = exchange_refresh(&r).await;
+    let bad = r
+        .req(Method::POST, "/oauth2/exchange")
+        .form(&[
+            ("grant_type", "access_token"),
+            ("service", host.as_str()),
+            ("access_token", "nope"),
+        ])
+        .send()
+        .await
+        .expect("exchange");
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+
+    let push_a = access_token(&r, &refresh, "repository:a:push,pull").await;
+    let up = r
+        .req(Method::POST, "/v2/a/blobs/uploads/")
+        .bearer_auth(&push_a)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(up.status(), StatusCode::ACCEPTED);
+    // A token for repository a is refused on repository b.
+    let other = r
+        .req(Method::POST, "/v2/b/blobs/uploads/")
+        .bearer_auth(&push_a)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+    assert!(header(&other, "www-authenticate").ends_with(",error=\"insufficient_scope\""));
+    // Same repository, action not granted.
+    let del = r
+        .req(Method::DELETE, &format!("/v2/a/blobs/{}", sha(b"x")))
+        .bearer_auth(&push_a)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del.status(), StatusCode::UNAUTHORIZED);
+    let mut tampered = push_a.clone();
+    tampered.pop();
+    let inv = r
+        .req(Method::GET, "/v2/a/tags/list")
+        .bearer_auth(&tampered)
+        .send()
+        .await
+        .expect("GET");
+    assert!(header(&inv, "www-authenticate").ends_with(",error=\"invalid_token\""));
+    // A refresh token is not an access token.
+    let rt = r
+        .req(Method::GET, "/v2/")
+        .bearer_auth(&refresh)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(rt.status(), StatusCode::UNAUTHORIZED);
+    let root = r
+        .req(Method::GET, "/v2/")
+        .bearer_auth(&push_a)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(root.status(), StatusCode::OK);
+
+    // GET /oauth2/token with Basic credentials; anonymous password grant grants nothing.
+    let creds = r.reg.config().credentials.clone();
+    let resp = r
+        .req(
+            Method::GET,
+            &format!("/oauth2/token?service={host}&scope=registry:catalog:*"),
+        )
+        .basic_auth(&creds.username, Some(&creds.password))
+        .send()
+        .await
+        .expect("GET token");
+    let tok: Value = resp.json().await.expect("json");
+    let cat_token = tok["access_token"].as_str().expect("token");
+    assert_eq!(
+        r.req(Method::GET, "/acr/v1/_catalog")
+            .bearer_auth(cat_token)
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        StatusCode::OK
+    );
+    let anon = r
+        .req(Method::POST, "/oauth2/token")
+        .form(&[
+            ("grant_type", "password"),
+            ("service", host.as_str()),
+            ("scope", "registry:catalog:*"),
+        ])
+        .send()
+        .await
+        .expect("anon");
+    let anon: Value = anon.json().await.expect("json");
+    let anon = anon["access_token"].as_str().expect("token");
+    let refused = r
+        .req(Method::GET, "/acr/v1/_catalog")
+        .bearer_auth(anon)
+        .send()
+        .await
+        .expect("GET");
+    assert!(header(&refused, "www-authenticate").ends_with(",error=\"insufficient_scope\""));
+}
+
+#[tokio::test]
+async fn token_endpoints_work_without_auth_mode() {
+    let r = Reg::plain().await;
+    let refresh = exchange_refresh(&r).await;
+    let token = access_token(&r, &refresh, "repository:x:pull").await;
+    assert_eq!(token.split('.').count(), 3);
+}
+
+// ---------------------------------------------------------------- redirect, disk, load
+
+#[tokio::test]
+async fn redirect_mode_serves_from_storage_listener() {
+    let r = Reg::start(RegistryConfig {
+        redirect_blobs: true,
+        ..RegistryConfig::default()
+    })
+    .await;
+    let data: Vec<u8> = (0..1044u32).map(|i| (i % 7) as u8).collect();
+    let d = r.push_blob("redir", &data).await;
+    let resp = r.get(&format!("/v2/redir/blobs/{d}")).await;
+    assert_eq!(resp.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(header(&resp, "docker-content-digest"), d);
+    let loc = header(&resp, "location");
+    let storage = format!("http://{}", r.reg.storage_addr().expect("storage listener"));
+    assert!(
+        loc.starts_with(&format!("{storage}/blobs/{d}?se=")),
+        "{loc}"
+    );
+    let part =
+        r.c.get(&loc)
+            .header("range", "bytes=512-767")
+            .send()
+            .await
+            .expect("storage");
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&part, "content-range"), "bytes 512-767/1044");
+    assert_eq!(header(&part, "accept-ranges"), "bytes");
+    assert_eq!(header(&part, "docker-content-digest"), "");
+    assert_eq!(header(&part, "docker-distribution-api-version"), "");
+    assert_eq!(
+        part.bytes().await.expect("body").to_vec(),
+        data[512..768].to_vec()
+    );
+    let full = r.c.get(&loc).send().await.expect("storage");
+    assert_eq!(sha(&full.bytes().await.expect("body")), d);
+    let forged = loc.replace("sig=", "sig=00");
+    assert_eq!(
+        r.c.get(&forged).send().await.expect("storage").status(),
+        StatusCode::FORBIDDEN
+    );
+    let expired =
+        r.c.get(format!("{storage}/blobs/{d}?se=1&sig=00"))
+            .send()
+            .await
+            .expect("storage");
+    assert_eq!(expired.status(), StatusCode::FORBIDDEN);
+    let head = r
+        .req(Method::HEAD, &format!("/v2/redir/blobs/{d}"))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status(), StatusCode::TEMPORARY_REDIRECT);
+}
+
+#[tokio::test]
+async fn disk_storage_survives_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = RegistryConfig {
+        storage: Some(dir.path().to_owned()),
+        ..RegistryConfig::default()
+    };
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let (manifest, d, bd) = {
+        let r = Reg::start(config.clone()).await;
+        let (manifest, d) = r.push_image("disk/img", "v1", "1").await;
+        let bd = r.push_blob("disk/img", &big).await;
+        assert_eq!(
+            r.patch_json("/acr/v1/disk/img/_tags/v1", json!({"deleteEnabled": false}))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        r.reg.shutdown().await;
+        (manifest, d, bd)
+    };
+    let r = Reg::start(config).await;
+    let got = r.get("/v2/disk/img/manifests/v1").await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(header(&got, "docker-content-digest"), d);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), manifest);
+    let blob = r
+        .get(&format!("/v2/disk/img/blobs/{bd}"))
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(sha(&blob), bd);
+    let part = r
+        .req(Method::GET, &format!("/v2/disk/img/blobs/{bd}"))
+        .header("range", "bytes=100000-100009")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        part.bytes().await.expect("body").to_vec(),
+        big[100_000..100_010].to_vec()
+    );
+    let tag: Value = r
+        .get("/acr/v1/disk/img/_tags/v1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        tag["tag"]["changeableAttributes"]["deleteEnabled"],
+        json!(false)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_pushers_and_pullers() {
+    let r = std::sync::Arc::new(Reg::plain().await);
+    let mut pushers = Vec::new();
+    for i in 0..32u32 {
+        let r = r.clone();
+        pushers.push(tokio::spawn(async move {
+            let data: Vec<u8> = (0..50_000u32).map(|j| ((j * 31 + i) % 256) as u8).collect();
+            let d = r.push_blob("load/push", &data).await;
+            (d, data.len())
+        }));
+    }
+    let shared: Vec<u8> = (0..200_000u32).map(|j| (j % 249) as u8).collect();
+    let sd = r.push_blob("load/pull", &shared).await;
+    let mut pullers = Vec::new();
+    for _ in 0..16 {
+        let r = r.clone();
+        let path = format!("/v2/load/pull/blobs/{sd}");
+        pullers.push(tokio::spawn(async move {
+            sha(&r.get(&path).await.bytes().await.expect("body"))
+        }));
+    }
+    let mut pushed = Vec::new();
+    for p in pushers {
+        pushed.push(p.await.expect("pusher"));
+    }
+    for p in pullers {
+        assert_eq!(p.await.expect("puller"), sd);
+    }
+    for (d, len) in pushed {
+        let resp = r.get(&format!("/v2/load/push/blobs/{d}")).await;
+        assert_eq!(header(&resp, "content-length"), len.to_string());
+        assert_eq!(sha(&resp.bytes().await.expect("body")), d);
+    }
+}
+
+// ---------------------------------------------------------------- faults
+
+#[tokio::test]
+async fn fault_wrong_digest_header() {
+    let r = Reg::with_fault(Fault::WrongDigestHeader).await;
+    let d = r.push_blob("f", b"data").await;
+    let resp = r.get(&format!("/v2/f/blobs/{d}")).await;
+    let dcd = header(&resp, "docker-content-digest");
+    assert_ne!(dcd, d);
+    assert!(dcd.starts_with("sha256:") && dcd.len() == d.len());
+    assert_eq!(sha(&resp.bytes().await.expect("body")), d);
+}
+
+#[tokio::test]
+async fn fault_corrupt_blob_body() {
+    let r = Reg::with_fault(Fault::CorruptBlobBody).await;
+    let d = r.push_blob("f", b"data bytes").await;
+    let resp = r.get(&format!("/v2/f/blobs/{d}")).await;
+    assert_eq!(header(&resp, "docker-content-digest"), d);
+    let body = resp.bytes().await.expect("body");
+    assert_eq!(body.len(), 10);
+    assert_ne!(sha(&body), d);
+    assert_eq!(&body[1..], b"ata bytes");
+}
+
+#[tokio::test]
+async fn fault_range_ignored() {
+    let r = Reg::with_fault(Fault::RangeIgnored).await;
+    let d = r.push_blob("f", b"0123456789").await;
+    let resp = r
+        .req(Method::GET, &format!("/v2/f/blobs/{d}"))
+        .header("range", "bytes=2-4")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, "accept-ranges"), "bytes");
+    assert_eq!(resp.bytes().await.expect("body").len(), 10);
+}
+
+#[tokio::test]
+async fn fault_wrong_content_range() {
+    let r = Reg::with_fault(Fault::WrongContentRange).await;
+    let d = r.push_blob("f", b"0123456789").await;
+    let resp = r
+        .req(Method::GET, &format!("/v2/f/blobs/{d}"))
+        .header("range", "bytes=2-4")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&resp, "content-range"), "bytes 3-5/10");
+    assert_eq!(resp.bytes().await.expect("body").to_vec(), b"234".to_vec());
+}
+
+#[tokio::test]
+async fn fault_missing_upload_location() {
+    let r = Reg::with_fault(Fault::MissingUploadLocation).await;
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    let loc = header(&start, "location");
+    assert!(!loc.is_empty());
+    let done = r
+        .req(Method::PUT, &format!("{loc}&digest={}", sha(b"x")))
+        .body("x")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(done.status(), StatusCode::CREATED);
+    assert_eq!(header(&done, "location"), "");
+    assert_eq!(header(&done, "docker-content-digest"), sha(b"x"));
+}
+
+#[tokio::test]
+async fn fault_missing_start_location() {
+    let r = Reg::with_fault(Fault::MissingStartLocation).await;
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(start.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&start, "location"), "");
+    assert_eq!(header(&start, "range"), "0-0");
+    let uuid = header(&start, "docker-upload-uuid");
+    // The session exists and its later steps still carry Location.
+    let patch = r
+        .req(Method::PATCH, &format!("/v2/f/blobs/uploads/{uuid}"))
+        .body("ab")
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(patch.status(), StatusCode::ACCEPTED);
+    assert!(!header(&patch, "location").is_empty());
+}
+
+#[tokio::test]
+async fn fault_missing_upload_uuid() {
+    let r = Reg::with_fault(Fault::MissingUploadUuid).await;
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(header(&start, "docker-upload-uuid"), "");
+    let loc = header(&start, "location");
+    let patch = r
+        .req(Method::PATCH, &loc)
+        .body("ab")
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(header(&patch, "docker-upload-uuid"), "");
+    assert_eq!(header(&patch, "range"), "0-1");
+    let status = r.get(&header(&patch, "location")).await;
+    assert!(!header(&status, "docker-upload-uuid").is_empty());
+}
+
+#[tokio::test]
+async fn fault_wrong_upload_range() {
+    let r = Reg::with_fault(Fault::WrongUploadRange).await;
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(header(&start, "range"), "0-0");
+    let patch = r
+        .req(Method::PATCH, &header(&start, "location"))
+        .body("abcd")
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(header(&patch, "range"), "0-4");
+    let loc = header(&patch, "location");
+    assert_eq!(header(&r.get(&loc).await, "range"), "0-3");
+}
+
+#[tokio::test]
+async fn fault_bad_range_format() {
+    let r = Reg::with_fault(Fault::BadRangeFormat).await;
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(header(&start, "range"), "bytes 0-0");
+    let patch = r
+        .req(Method::PATCH, &header(&start, "location"))
+        .body("abcd")
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(header(&patch, "range"), "bytes 0-3");
+}
+
+#[tokio::test]
+async fn fault_bad_digest_accepted() {
+    let r = Reg::with_fault(Fault::BadDigestAccepted).await;
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    let wrong = sha(b"claimed");
+    let done = r
+        .req(
+            Method::PUT,
+            &format!("{}&digest={wrong}", header(&start, "location")),
+        )
+        .body("actual")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(done.status(), StatusCode::CREATED);
+    assert_eq!(header(&done, "docker-content-digest"), wrong);
+    // Malformed digests are still refused.
+    let start = r
+        .req(Method::POST, "/v2/f/blobs/uploads/")
+        .send()
+        .await
+        .expect("POST");
+    let bad = r
+        .req(
+            Method::PUT,
+            &format!("{}&digest=sha256:zz", header(&start, "location")),
+        )
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn fault_manifest_digest_mismatch() {
+    let r = Reg::with_fault(Fault::ManifestDigestMismatch).await;
+    let (manifest, d) = r.push_image("f", "v1", "1").await;
+    let got = r.get("/v2/f/manifests/v1").await;
+    assert_ne!(header(&got, "docker-content-digest"), d);
+    assert_eq!(header(&got, "content-type"), OCI_MANIFEST);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), manifest);
+}
+
+#[tokio::test]
+async fn fault_manifest_wrong_content_type() {
+    let r = Reg::with_fault(Fault::ManifestWrongContentType).await;
+    let (_, d) = r.push_image("f", "v1", "1").await;
+    let got = r.get("/v2/f/manifests/v1").await;
+    assert_eq!(header(&got, "content-type"), "application/json");
+    assert_eq!(header(&got, "docker-content-digest"), d);
+}
+
+#[tokio::test]
+async fn fault_attributes_not_stored() {
+    let r = Reg::with_fault(Fault::AttributesNotStored).await;
+    r.push_image("f", "v1", "1").await;
+    let patched: Value = r
+        .patch_json("/acr/v1/f", json!({"writeEnabled": false}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        patched["changeableAttributes"]["writeEnabled"],
+        json!(false)
+    );
+    let props: Value = r.get("/acr/v1/f").await.json().await.expect("json");
+    assert_eq!(props["changeableAttributes"]["writeEnabled"], json!(true));
+}
+
+#[tokio::test]
+async fn fault_orderby_ignored() {
+    let r = Reg::with_fault(Fault::OrderbyIgnored).await;
+    let (manifest, _) = r.push_image("f", "c", "1").await;
+    for tag in ["a", "b"] {
+        r.put_manifest("f", tag, OCI_MANIFEST, &manifest).await;
+    }
+    let desc: Value = r
+        .get("/acr/v1/f/_tags?orderby=timedesc")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = desc["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, vec!["a", "b", "c"]);
+}
+
+#[tokio::test]
+async fn fault_missing_link() {
+    let r = Reg::with_fault(Fault::MissingLink).await;
+    let (manifest, _) = r.push_image("f", "a", "1").await;
+    r.put_manifest("f", "b", OCI_MANIFEST, &manifest).await;
+    let page = r.get("/v2/f/tags/list?n=1").await;
+    assert_eq!(header(&page, "link"), "");
+    let body: Value = page.json().await.expect("json");
+    assert_eq!(body["tags"], json!(["a"]));
+    assert_eq!(header(&r.get("/acr/v1/f/_tags?n=1").await, "link"), "");
+}
+
+#[tokio::test]
+async fn fault_error_body_not_json() {
+    let r = Reg::with_fault(Fault::ErrorBodyNotJson).await;
+    let resp = r.get("/v2/f/manifests/nope").await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(header(&resp, "content-type").starts_with("text/plain"));
+    assert_eq!(resp.text().await.expect("body"), "error");
+    assert_eq!(r.get("/v2/").await.text().await.expect("body"), "{}");
+}
+
+#[tokio::test]
+async fn fault_no_auth_challenge() {
+    let r = Reg::start(RegistryConfig {
+        auth: AuthMode::Token,
+        faults: vec![Fault::NoAuthChallenge],
+        ..RegistryConfig::default()
+    })
+    .await;
+    let resp = r.get("/v2/f/tags/list").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(header(&resp, "www-authenticate"), "");
+    assert_eq!(error_codes(resp).await, vec!["UNAUTHORIZED"]);
+}
+
+#[tokio::test]
+async fn fault_token_scope_not_enforced() {
+    let r = Reg::start(RegistryConfig {
+        auth: AuthMode::Token,
+        faults: vec![Fault::TokenScopeNotEnforced],
+        ..RegistryConfig::default()
+    })
+    .await;
+    let refresh = exchange_refresh(&r).await;
+    let token = access_token(&r, &refresh, "repository:a:pull").await;
+    let other = r
+        .req(Method::POST, "/v2/b/blobs/uploads/")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(other.status(), StatusCode::ACCEPTED);
+    // Invalid tokens are still refused.
+    assert_eq!(
+        r.req(Method::GET, "/v2/")
+            .bearer_auth("x.y.z")
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn fault_missing_api_version_header() {
+    let r = Reg::with_fault(Fault::MissingApiVersionHeader).await;
+    assert_eq!(
+        header(&r.get("/v2/").await, "docker-distribution-api-version"),
+        "registry/2.0"
+    );
+    assert_eq!(
+        header(
+            &r.get("/v2/_catalog").await,
+            "docker-distribution-api-version"
+        ),
+        ""
+    );
+}
+
+#[tokio::test]
+async fn fault_unknown_error_code() {
+    let r = Reg::with_fault(Fault::UnknownErrorCode).await;
+    assert_eq!(
+        error_codes(r.get("/v2/f/manifests/nope").await).await,
+        vec!["NOT_FOUND"]
+    );
+    assert_eq!(
+        error_codes(r.get("/v2/f/tags/list?n=-1").await).await,
+        vec!["PAGINATION_NUMBER_INVALID"]
+    );
+}
+
+#[tokio::test]
+async fn fault_acr_schema_violation() {
+    let r = Reg::with_fault(Fault::AcrSchemaViolation).await;
+    r.push_image("f", "v1", "1").await;
+    let props: Value = r.get("/acr/v1/f").await.json().await.expect("json");
+    assert!(props.get("imageName").is_none());
+    assert_eq!(props["tagCount"], json!(1));
+}
+
+#[tokio::test]
+async fn fault_delete_ignored() {
+    let r = Reg::with_fault(Fault::DeleteIgnored).await;
+    let (_, d) = r.push_image("f", "v1", "1").await;
+    let del = r
+        .req(Method::DELETE, &format!("/v2/f/manifests/{d}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(del.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        r.get(&format!("/v2/f/manifests/{d}")).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn fault_write_enabled_not_enforced() {
+    let r = Reg::with_fault(Fault::WriteEnabledNotEnforced).await;
+    let (manifest, _) = r.push_image("f", "v1", "1").await;
+    assert_eq!(
+        r.patch_json(
+            "/acr/v1/f",
+            json!({"writeEnabled": false, "readEnabled": false})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        r.put_manifest("f", "v2", OCI_MANIFEST, &manifest)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    // Other attributes are still enforced.
+    assert_eq!(
+        r.get("/v2/f/manifests/v1").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn fault_tags_unsorted() {
+    let r = Reg::with_fault(Fault::TagsUnsorted).await;
+    let (manifest, _) = r.push_image("f", "a", "1").await;
+    r.put_manifest("f", "b", OCI_MANIFEST, &manifest).await;
+    r.push_image("g", "a", "2").await;
+    let tags: Value = r.get("/v2/f/tags/list").await.json().await.expect("json");
+    assert_eq!(tags["tags"], json!(["b", "a"]));
+    let cat: Value = r.get("/v2/_catalog").await.json().await.expect("json");
+    assert_eq!(cat["repositories"], json!(["g", "f"]));
+}
+
+#[test]
+fn every_fault_has_a_test_here() {
+    let source = include_str!("registry.rs");
+    for f in Fault::ALL {
+        let test_name = format!("async fn fault_{}()", f.name().replace('-', "_"));
+        assert!(
+            source.contains(&test_name),
+            "no test for fault {}",
+            f.name()
+        );
+    }
+}

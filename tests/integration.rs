@@ -12,3 +12,5 @@ mod scenario_files;
 // real clients (skopeo, azure-containerregistry SDK, oras-py) round-trip content through the embedded registry
 mod interop;
 mod registry;
+// every injected registry fault is caught by exactly the rules written for it
+mod detection;

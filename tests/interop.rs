@@ -73,7 +73,7 @@ impl Registry {
             let client = reqwest::Client::new();
             let mut req = client.get(&url).header(
                 "Accept",
-                "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
             );
             if auth != AuthMode::None {
                 req = req.basic_auth(&creds.username, Some(&creds.password));
@@ -220,7 +220,12 @@ fn write_oci_layout(dir: &Path, scratch: &Path, tag: &str) -> Image {
         scratch,
         "small",
         &[
-            ("hello.txt", b"hello from regcheck interop\n".to_vec()),
+            // Unique per call: parallel tests must not share layer digests (skopeo's blob-info
+            // cache would otherwise know them from another test's registry).
+            (
+                "hello.txt",
+                format!("hello from regcheck interop {}\n", rand::random::<u64>()).into_bytes(),
+            ),
             ("etc-motd", b"regcheck\n".repeat(100)),
         ],
     );
@@ -454,6 +459,69 @@ fn skopeo_roundtrip(registry: &Registry, creds: bool) {
             "blob {want_digest} bytes differ after the round trip"
         );
     }
+
+    // Registry to registry within the same host: skopeo mounts the blobs from the source
+    // repository (POST /v2/<dest>/blobs/uploads/?mount=<digest>&from=<source>). It knows where
+    // the blobs live from its blob-info cache (filled by the push above) and logs each mount
+    // attempt and success at debug level (layers only: the config is uploaded again).
+    let mounted = format!("docker://{}/interop/mounted:v1", registry.host());
+    let mut copy = skopeo(scratch);
+    copy.arg("--debug").args([
+        "copy",
+        "--retry-times",
+        "0",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+    ]);
+    if creds {
+        copy.args(["--src-creds", &userpass, "--dest-creds", &userpass]);
+    }
+    copy.arg(&reference).arg(&mounted);
+    let done = run(copy, scratch, "skopeo-copy-mount");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo copy docker:// → docker://")
+    );
+    let tried = done.stderr.matches("Trying to mount").count();
+    let mounted_ok = done.stderr.matches("mount OK").count();
+    assert!(
+        tried == image.layers.len() && mounted_ok == tried,
+        "expected {} successful cross-repository mounts, saw {tried} tries and {mounted_ok} successes\n{}",
+        image.layers.len(),
+        done.stderr
+    );
+    let (status, body) = registry.get("/v2/interop/mounted/manifests/v1");
+    assert_eq!(status, 200, "mounted copy manifest");
+    assert_eq!(body, image.manifest.bytes, "mounted copy manifest differs");
+    for blob in std::iter::once(&image.config).chain(&image.layers) {
+        let (status, body) = registry.get(&format!("/v2/interop/mounted/blobs/{}", blob.digest()));
+        assert_eq!(
+            status,
+            200,
+            "blob {} not in the mounted repository",
+            blob.digest()
+        );
+        assert!(body == blob.bytes, "mounted blob {} differs", blob.digest());
+    }
+
+    // skopeo delete resolves the tag and DELETEs the manifest by digest.
+    let mut delete = skopeo(scratch);
+    delete.args(["delete", "--retry-times", "0", "--tls-verify=false"]);
+    if creds {
+        delete.args(["--creds", &userpass]);
+    }
+    delete.arg(&reference);
+    let done = run(delete, scratch, "skopeo-delete");
+    assert_eq!(done.code, Some(0), "{}", done.describe("skopeo delete"));
+    let digest = image.manifest.digest();
+    let (status, _) = registry.get(&format!("/v2/interop/skopeo/manifests/{digest}"));
+    assert_eq!(status, 404, "manifest still served after skopeo delete");
+    let (status, _) = registry.get("/v2/interop/skopeo/manifests/v1");
+    assert_eq!(status, 404, "tag still resolves after skopeo delete");
+    let (status, _) = registry.get("/v2/interop/mounted/manifests/v1");
+    assert_eq!(status, 200, "deleting in one repository affected another");
 }
 
 #[test]
@@ -466,6 +534,105 @@ fn skopeo_roundtrip_without_auth() {
 fn skopeo_roundtrip_with_basic_auth() {
     let registry = Registry::start(AuthMode::Basic, false);
     skopeo_roundtrip(&registry, true);
+}
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// Wraps the layout's image in an OCI image index (one linux/amd64 entry) tagged `tag`.
+fn wrap_in_index(dir: &Path, image: &Image, tag: &str) -> Blob {
+    let mut child = image.manifest.descriptor();
+    child["platform"] = json!({"architecture": "amd64", "os": "linux"});
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [child]});
+    let index = Blob {
+        media_type: OCI_INDEX,
+        bytes: serde_json::to_vec(&index).expect("index JSON"),
+    };
+    let digest = index.digest();
+    let hex = digest.trim_start_matches("sha256:");
+    std::fs::write(dir.join("blobs").join("sha256").join(hex), &index.bytes).expect("index blob");
+    let mut entry = index.descriptor();
+    entry["annotations"] = json!({"org.opencontainers.image.ref.name": tag});
+    let layout_index = json!({"schemaVersion": 2, "manifests": [entry]});
+    std::fs::write(dir.join("index.json"), layout_index.to_string()).expect("index.json");
+    index
+}
+
+#[test]
+fn skopeo_copies_an_image_index_with_all() {
+    // `--all` pushes the child manifest by digest, then the index that names it; the registry
+    // must accept the index (its child exists) and serve it back unchanged.
+    let registry = Registry::start(AuthMode::None, false);
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let scratch = scratch.path();
+    std::fs::write(scratch.join("registries.conf"), "").expect("registries.conf");
+    let src = scratch.join("src");
+    let back = scratch.join("back");
+    let image = write_oci_layout(&src, scratch, "v1");
+    let index = wrap_in_index(&src, &image, "v1");
+    let reference = format!("docker://{}/interop/multi:v1", registry.host());
+    let mut push = skopeo(scratch);
+    push.args([
+        "copy",
+        "--all",
+        "--retry-times",
+        "0",
+        "--dest-tls-verify=false",
+    ])
+    .arg(format!("oci:{}:v1", src.display()))
+    .arg(&reference);
+    let done = run(push, scratch, "skopeo-push-index");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo copy --all (push)")
+    );
+    let (status, body) = registry.get("/v2/interop/multi/manifests/v1");
+    assert_eq!(status, 200, "GET index: {}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        body, index.bytes,
+        "registry index differs from the pushed one"
+    );
+    let child = format!("/v2/interop/multi/manifests/{}", image.manifest.digest());
+    let (status, body) = registry.get(&child);
+    assert_eq!(status, 200, "GET child manifest by digest");
+    assert_eq!(body, image.manifest.bytes, "child manifest differs");
+
+    let mut pull = skopeo(scratch);
+    pull.args([
+        "copy",
+        "--all",
+        "--retry-times",
+        "0",
+        "--src-tls-verify=false",
+    ])
+    .arg(&reference)
+    .arg(format!("oci:{}:v1", back.display()));
+    let done = run(pull, scratch, "skopeo-pull-index");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo copy --all (pull)")
+    );
+    let layout: Value =
+        serde_json::from_slice(&std::fs::read(back.join("index.json")).expect("index.json"))
+            .expect("index.json is JSON");
+    assert_eq!(layout["manifests"][0]["digest"], index.digest(), "{layout}");
+    assert_eq!(layout["manifests"][0]["mediaType"], OCI_INDEX, "{layout}");
+    for blob in image.blobs().chain(std::iter::once(&index)) {
+        let digest = blob.digest();
+        let path = back
+            .join("blobs")
+            .join("sha256")
+            .join(digest.trim_start_matches("sha256:"));
+        let got = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{digest} missing after the round trip: {e}"));
+        assert!(
+            got == blob.bytes,
+            "{digest} bytes differ after the round trip"
+        );
+    }
 }
 
 #[test]
@@ -583,7 +750,7 @@ fn acr_sdk(auth: AuthMode, redirect_blobs: bool) {
     }
     let summary = run_script(&python, "acr_sdk.py", &args, scratch.path());
     let steps = summary["steps"].as_array().map_or(0, Vec::len);
-    assert!(steps >= 19, "only {steps} SDK steps ran: {summary}");
+    assert!(steps >= 21, "only {steps} SDK steps ran: {summary}");
     assert_eq!(
         summary["facts"]["locked_tag_delete_status"], 403,
         "{summary}"

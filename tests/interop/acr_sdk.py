@@ -34,6 +34,9 @@ except ImportError as e:  # pragma: no cover - environment problem, reported cle
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 HTTP = {"enforce_https": False}
 # Larger than the SDK's 4 MiB chunk: upload takes two PATCHes, download two ranged GETs.
 LAYER_SIZE = 4 * 1024 * 1024 + 123_457
@@ -153,6 +156,27 @@ def main():
     run.step("upload_blob config (other repo)", lambda: upload(config, other))
     run.step("upload_blob layer (other repo)", lambda: upload(layer, other))
     run.step("set_manifest (other repo)", lambda: set_manifest(other, "latest"))
+
+    def docker_manifest():
+        docker = {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_MANIFEST,
+            "config": {"mediaType": DOCKER_CONFIG, "digest": sha256(config), "size": len(config)},
+            "layers": [{"mediaType": DOCKER_LAYER, "digest": sha256(layer), "size": len(layer)}],
+        }
+        digest = client.set_manifest(other, docker, tag="docker", media_type=DOCKER_MANIFEST, **HTTP)
+        expect(digest == sha256(json.dumps(docker).encode()), f"set_manifest digest {digest}")
+        got = client.get_manifest(other, "docker", **HTTP)
+        expect(got.media_type == DOCKER_MANIFEST, f"get_manifest media type {got.media_type}")
+        expect(got.manifest == docker, f"docker manifest came back as {got.manifest}")
+
+    run.step("set_manifest / get_manifest Docker v2 (other repo)", docker_manifest)
+
+    def empty_blob():
+        digest = upload(b"", other)
+        expect(digest == sha256(b""), f"empty blob digest {digest}")
+
+    run.step("upload_blob empty (no PATCH, digest on PUT)", empty_blob)
 
     def list_repos():
         # One name per page: exercises the Link header paging.

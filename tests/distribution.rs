@@ -6,7 +6,24 @@
 use crate::common::{Distribution, failed_rules, read_report, regcheck};
 
 /// `scenario ▸ rule` failures Distribution 2.8.2 is known to produce, each a real deviation.
-const KNOWN_DEVIATIONS: &[&str] = &[];
+const KNOWN_DEVIATIONS: &[&str] = &[
+    // 416 answers announce a Content-Length the body never delivers (the connection ends early).
+    "blob-range-unsatisfiable ▸ all.body-complete",
+    "blob-range-unsatisfiable ▸ all.content-length-matches-body",
+    // An out-of-order PATCH is accepted (202, Range 0-<end of that chunk>) instead of 416.
+    "blob-upload-out-of-order ▸ UploadChunk.range-matches-content-range",
+    "blob-upload-out-of-order ▸ scenario.status",
+    // GET manifests/sha256:<not hex> answers 500 instead of 400/404.
+    "manifest-malformed-digest ▸ scenario.status",
+    // tags/list is not in lexical order and ignores `n` (so no Link header either).
+    "tags-list ▸ GetTagList.sorted",
+    "tags-list-pagination ▸ GetTagList.n-respected",
+    "tags-list-pagination ▸ GetTagList.sorted",
+    "tags-list-pagination ▸ scenario.header.Link",
+    "tags-list-pagination ▸ scenario.json./tags",
+    "tags-list-sorted ▸ GetTagList.sorted",
+    "tags-list-sorted ▸ scenario.json./tags",
+];
 
 #[test]
 fn distribution_fails_exactly_the_known_deviations() {

@@ -1067,6 +1067,27 @@ async fn basic_auth_mode() {
         .expect("GET");
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     assert!(!format!("{creds:?}").contains(&creds.password));
+    // Bearer tokens from the token endpoint are accepted too, within their scope.
+    let refresh = exchange_refresh(&r).await;
+    let token = access_token(&r, &refresh, "registry:catalog:*").await;
+    let cat = r
+        .req(Method::GET, "/v2/_catalog")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(cat.status(), StatusCode::OK);
+    let other = r
+        .req(Method::GET, "/v2/x/tags/list")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header(&other, "www-authenticate"),
+        "Basic realm=\"regcheck\""
+    );
 }
 
 async fn exchange_refresh(r: &Reg) -> String {
@@ -1205,6 +1226,32 @@ async fn token_mode_challenges_and_scopes() {
         .await
         .expect("GET");
     assert_eq!(root.status(), StatusCode::OK);
+    // A cross-repository mount also needs pull on the source repository.
+    let mount = r
+        .req(
+            Method::POST,
+            &format!("/v2/a/blobs/uploads/?mount={}&from=src", sha(b"m")),
+        )
+        .bearer_auth(&push_a)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(mount.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        header(&mount, "www-authenticate")
+            .contains("scope=\"repository:a:push,pull repository:src:pull\"")
+    );
+    let both = access_token(&r, &refresh, "repository:a:push,pull repository:src:pull").await;
+    let mount = r
+        .req(
+            Method::POST,
+            &format!("/v2/a/blobs/uploads/?mount={}&from=src", sha(b"m")),
+        )
+        .bearer_auth(&both)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(mount.status(), StatusCode::ACCEPTED);
 
     // GET /oauth2/token with Basic credentials; anonymous password grant grants nothing.
     let creds = r.reg.config().credentials.clone();

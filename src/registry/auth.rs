@@ -328,37 +328,51 @@ impl AuthCheck<'_> {
             AuthMode::None => Ok(Grant::All),
             AuthMode::Basic => {
                 if self.basic_ok(headers).is_some() {
-                    Ok(Grant::All)
-                } else {
-                    Err(unauthorized(required)
-                        .with_header(header::WWW_AUTHENTICATE, r#"Basic realm="regcheck""#))
+                    return Ok(Grant::All);
+                }
+                // Like ACR, bearer tokens from /oauth2/token are accepted too.
+                match self.bearer_grant(headers, required) {
+                    Some(Ok(grant)) => Ok(grant),
+                    _ => Err(unauthorized(required)
+                        .with_header(header::WWW_AUTHENTICATE, r#"Basic realm="regcheck""#)),
                 }
             }
             AuthMode::Token => {
                 if self.basic_ok(headers).is_some() {
                     return Ok(Grant::All);
                 }
-                let Some(token) = bearer(headers) else {
-                    return Err(self.challenge(required, None));
-                };
-                let claims = match self.signer.verify(&token, unix_now()) {
-                    Ok(c) if c.grant_type == "access_token" => c,
-                    _ => return Err(self.challenge(required, Some("invalid_token"))),
-                };
-                if self.scope_not_enforced {
-                    return Ok(Grant::All);
-                }
-                let grant = Grant::Token(claims.access);
-                let ok = required
-                    .iter()
-                    .all(|s| s.actions.iter().all(|a| grant.allows(&s.kind, &s.name, a)));
-                if ok {
-                    Ok(grant)
-                } else {
-                    Err(self.challenge(required, Some("insufficient_scope")))
+                match self.bearer_grant(headers, required) {
+                    None => Err(self.challenge(required, None)),
+                    Some(Ok(grant)) => Ok(grant),
+                    Some(Err(error)) => Err(self.challenge(required, Some(error))),
                 }
             }
         }
+    }
+
+    /// `None`: no bearer token; `Err`: the challenge error (`invalid_token`, `insufficient_scope`).
+    fn bearer_grant(
+        &self,
+        headers: &HeaderMap,
+        required: &[Scope],
+    ) -> Option<Result<Grant, &'static str>> {
+        let token = bearer(headers)?;
+        let claims = match self.signer.verify(&token, unix_now()) {
+            Ok(c) if c.grant_type == "access_token" => c,
+            _ => return Some(Err("invalid_token")),
+        };
+        if self.scope_not_enforced {
+            return Some(Ok(Grant::All));
+        }
+        let grant = Grant::Token(claims.access);
+        let ok = required
+            .iter()
+            .all(|s| s.actions.iter().all(|a| grant.allows(&s.kind, &s.name, a)));
+        Some(if ok {
+            Ok(grant)
+        } else {
+            Err("insufficient_scope")
+        })
     }
 
     /// `401` with the Bearer challenge for `required`.

@@ -21,9 +21,11 @@
 //!   (OCI's DENIED; ACR's exact status for locks is UNVERIFIED). Like ACR's image lock,
 //!   `writeEnabled=false` also blocks deletes.
 //! * Only `sha256` digests are accepted for uploads; other algorithms → `400 DIGEST_INVALID`.
-//! * Auth: `basic` mode accepts only `Authorization: Basic` with the configured credentials;
-//!   `token` mode accepts Bearer access tokens issued by `/oauth2/token` and, like ACR, also the
-//!   configured Basic credentials directly. Anonymous `grant_type=password` tokens grant nothing.
+//! * Auth: `basic` mode challenges with `Basic realm="regcheck"`; `token` mode challenges with
+//!   ACR's `Bearer realm=...,service=...,scope=...`. Like ACR, both modes accept the configured
+//!   Basic credentials (or the null-GUID user with one of our refresh tokens as password) and
+//!   bearer access tokens from `/oauth2/token` (checked against their scope). Anonymous
+//!   `grant_type=password` tokens grant nothing.
 //! * Tokens are JWT-shaped `header.claims.signature` strings signed with HMAC-SHA256 using a
 //!   per-process random key (tokens do not survive a restart).
 

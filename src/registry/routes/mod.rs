@@ -194,12 +194,32 @@ fn parse_acr(rest: &str) -> Option<Route> {
 }
 
 /// The scopes ACR demands for a request (acr-contract.md §6.3); `None` = method not allowed.
-pub(crate) fn required_scopes(method: &Method, route: &Route) -> Option<Vec<Scope>> {
+pub(crate) fn required_scopes(
+    method: &Method,
+    route: &Route,
+    query: &[(String, String)],
+) -> Option<Vec<Scope>> {
     let m = method.as_str();
     let scopes = match route {
         Route::V2Root if matches!(m, "GET" | "HEAD") => vec![],
         Route::V2Catalog | Route::AcrCatalog if m == "GET" => vec![Scope::catalog()],
-        Route::Uploads { name } if m == "POST" => vec![Scope::repo(name, &["push", "pull"])],
+        Route::Uploads { name } if m == "POST" => {
+            let mut scopes = vec![Scope::repo(name, &["push", "pull"])];
+            // A cross-repository mount also needs pull on the source (as in Distribution).
+            let q = |k: &str| {
+                query
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            if let (Some(_), Some(from)) = (q("mount"), q("from"))
+                && from != name
+                && valid_repo_name(from)
+            {
+                scopes.push(Scope::repo(from, &["pull"]));
+            }
+            scopes
+        }
         Route::Upload { name, .. } if matches!(m, "GET" | "PATCH" | "PUT" | "DELETE") => {
             vec![Scope::repo(name, &["push", "pull"])]
         }
@@ -273,7 +293,8 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
         .map_err(|_| ApiError::router_miss())?;
     let route = parse_route(&decoded).ok_or_else(ApiError::router_miss)?;
     let method = parts.method.clone();
-    let required = required_scopes(&method, &route).ok_or_else(|| {
+    let query = parse_query(parts.uri.query());
+    let required = required_scopes(&method, &route, &query).ok_or_else(|| {
         ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "UNSUPPORTED",
@@ -286,7 +307,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
         app: app.clone(),
         host,
         method: method.clone(),
-        query: parse_query(parts.uri.query()),
+        query,
         headers: parts.headers,
         grant,
     };

@@ -26,17 +26,20 @@ impl Registry {
     }
 
     fn with_faults(auth: AuthMode, redirect_blobs: bool, faults: Vec<Fault>) -> Registry {
+        Registry::with_config(RegistryConfig {
+            auth,
+            redirect_blobs,
+            faults,
+            ..RegistryConfig::default()
+        })
+    }
+
+    fn with_config(config: RegistryConfig) -> Registry {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("tokio runtime");
-        let config = RegistryConfig {
-            auth,
-            redirect_blobs,
-            faults,
-            ..RegistryConfig::default()
-        };
         let running = runtime
             .block_on(regcheck::registry::start(config))
             .expect("start the embedded registry");
@@ -636,6 +639,68 @@ fn skopeo_copies_an_image_index_with_all() {
 }
 
 #[test]
+fn skopeo_content_survives_a_restart_with_disk_storage() {
+    // `regcheck serve --storage DIR`: what skopeo pushed is served again by a new registry
+    // process on the same directory.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let scratch = scratch.path();
+    std::fs::write(scratch.join("registries.conf"), "").expect("registries.conf");
+    let storage = scratch.join("storage");
+    std::fs::create_dir_all(&storage).expect("storage dir");
+    let config = RegistryConfig {
+        storage: Some(storage),
+        ..RegistryConfig::default()
+    };
+    let src = scratch.join("src");
+    let image = write_oci_layout(&src, scratch, "v1");
+    {
+        let first = Registry::with_config(config.clone());
+        let mut push = skopeo(scratch);
+        push.args(["copy", "--retry-times", "0", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:v1", src.display()))
+            .arg(format!("docker://{}/interop/disk:v1", first.host()));
+        let done = run(push, scratch, "skopeo-push-disk");
+        assert_eq!(
+            done.code,
+            Some(0),
+            "{}",
+            done.describe("skopeo push (disk)")
+        );
+    }
+    let second = Registry::with_config(config);
+    let back = scratch.join("back");
+    let mut pull = skopeo(scratch);
+    pull.args(["copy", "--retry-times", "0", "--src-tls-verify=false"])
+        .arg(format!("docker://{}/interop/disk:v1", second.host()))
+        .arg(format!("oci:{}:v1", back.display()));
+    let done = run(pull, scratch, "skopeo-pull-disk");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo pull after restart")
+    );
+    let copied = read_oci_layout(&back, "v1");
+    assert_eq!(
+        copied.manifest, image.manifest.bytes,
+        "manifest after restart"
+    );
+    let want: Vec<String> = std::iter::once(&image.config)
+        .chain(&image.layers)
+        .map(Blob::digest)
+        .collect();
+    let got: Vec<String> = copied.blobs.iter().map(|(d, _)| d.clone()).collect();
+    assert_eq!(got, want, "blobs after restart");
+    for ((digest, bytes), blob) in copied
+        .blobs
+        .iter()
+        .zip(std::iter::once(&image.config).chain(&image.layers))
+    {
+        assert!(*bytes == blob.bytes, "{digest} differs after restart");
+    }
+}
+
+#[test]
 fn skopeo_refuses_a_corrupt_blob() {
     // skopeo verifies blob digests on pull: a registry that flips a byte must make it fail.
     let registry = Registry::with_faults(AuthMode::None, false, vec![Fault::CorruptBlobBody]);
@@ -761,6 +826,15 @@ fn acr_sdk(auth: AuthMode, redirect_blobs: bool) {
             n >= 1,
             "the SDK never went through the token exchange: {summary}"
         );
+        // Without a credential the SDK gets an anonymous token, which grants nothing here.
+        let args = vec![
+            "--url".to_owned(),
+            registry.url(),
+            "--anonymous-denied".to_owned(),
+        ];
+        let denied = run_script(&python, "acr_sdk.py", &args, scratch.path());
+        let steps = denied["steps"].as_array().map_or(0, Vec::len);
+        assert_eq!(steps, 4, "anonymous checks: {denied}");
     }
     // Independent check: the layer the SDK uploaded is served by the registry unchanged.
     let layer = summary["facts"]["layer_digest"]

@@ -11,6 +11,10 @@ token) on each 401 challenge: the full ACR token flow.
 The SDK refuses plain http unless each call carries `enforce_https=False` (its challenge policy
 checks that per-request option), so every call below passes it.
 
+With --anonymous-denied the script instead checks that an anonymous client is refused by a
+registry that requires credentials: the SDK gets an anonymous token (`grant_type=password`),
+retries, and the registry answers 401 with `error="insufficient_scope"` on each operation.
+
 Prints one JSON object (steps, failures) on stdout; exits 1 if any step failed, 2 on bad usage.
 """
 
@@ -26,7 +30,11 @@ import traceback
 try:
     from azure.containerregistry import ContainerRegistryClient
     from azure.core.credentials import AccessToken
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceNotFoundError,
+    )
 except ImportError as e:  # pragma: no cover - environment problem, reported clearly
     print(json.dumps({"error": f"azure-containerregistry is not installed: {e}"}))
     sys.exit(2)
@@ -112,12 +120,58 @@ def expect_refused(fn, what):
     raise AssertionError(f"{what} succeeded although the lock forbids it")
 
 
+def anonymous_denied(url, repo):
+    """An anonymous client must be refused (after its anonymous token) on every surface."""
+    client = ContainerRegistryClient(url, None)
+    run = Run()
+
+    def refused(fn, path_part):
+        try:
+            fn()
+        except ClientAuthenticationError as e:
+            resp = e.response
+            expect(resp.status_code == 401, f"status {resp.status_code}")
+            expect("/oauth2/" not in resp.request.url, f"token request failed: {describe(e)}")
+            expect(path_part in resp.request.url, f"refused request {resp.request.url}")
+            expect(
+                resp.request.headers.get("Authorization", "").startswith("Bearer "),
+                "the retried request carried no anonymous bearer token",
+            )
+            challenge = resp.headers.get("WWW-Authenticate", "")
+            expect('error="insufficient_scope"' in challenge, f"challenge {challenge!r}")
+            return
+        raise AssertionError("an anonymous client was allowed in")
+
+    run.step(
+        "anonymous list_repository_names refused",
+        lambda: refused(lambda: list(client.list_repository_names(**HTTP)), "/acr/v1/_catalog"),
+    )
+    run.step(
+        "anonymous get_repository_properties refused",
+        lambda: refused(lambda: client.get_repository_properties(repo, **HTTP), "/acr/v1/"),
+    )
+    run.step(
+        "anonymous get_manifest refused",
+        lambda: refused(lambda: client.get_manifest(repo, "v1", **HTTP), "/manifests/v1"),
+    )
+    run.step(
+        "anonymous upload_blob refused",
+        lambda: refused(lambda: client.upload_blob(repo, io.BytesIO(b"x"), **HTTP), "/blobs/"),
+    )
+    print(json.dumps({"ok": not run.failures, "steps": run.steps, "failures": run.failures},
+                     indent=1))
+    return 0 if not run.failures else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--aad-token")
     parser.add_argument("--repo", default="interop/sdk")
+    parser.add_argument("--anonymous-denied", action="store_true")
     args = parser.parse_args()
+    if args.anonymous_denied:
+        return anonymous_denied(args.url, args.repo)
 
     credential = StaticAadCredential(args.aad_token) if args.aad_token else None
     client = ContainerRegistryClient(args.url, credential)

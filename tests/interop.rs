@@ -877,7 +877,7 @@ fn azure_sdk_run_notices_injected_faults() {
     let Some(python) = python_with("azure.containerregistry") else {
         return;
     };
-    let cases: [(Fault, &[&str]); 5] = [
+    let cases: [(Fault, &[&str]); 6] = [
         (
             Fault::AttributesNotStored,
             &[
@@ -886,7 +886,15 @@ fn azure_sdk_run_notices_injected_faults() {
                 "update_manifest_properties",
             ],
         ),
-        (Fault::MissingLink, &["list_repository_names"]),
+        (
+            // Every paged listing stops after its first page.
+            Fault::MissingLink,
+            &[
+                "set_manifest / get_manifest Docker v2",
+                "list_repository_names",
+                "get_tag_properties",
+            ],
+        ),
         (
             Fault::CorruptBlobBody,
             &["download_blob config", "download_blob layer"],
@@ -896,6 +904,13 @@ fn azure_sdk_run_notices_injected_faults() {
             &["download_blob config", "download_blob layer"],
         ),
         (Fault::DeleteIgnored, &["delete_manifest"]),
+        (
+            Fault::OrderbyIgnored,
+            &[
+                "set_manifest / get_manifest Docker v2",
+                "get_tag_properties",
+            ],
+        ),
     ];
     for (fault, expected) in cases {
         let registry = Registry::with_faults(AuthMode::None, false, vec![fault]);

@@ -28,7 +28,11 @@ import time
 import traceback
 
 try:
-    from azure.containerregistry import ContainerRegistryClient
+    from azure.containerregistry import (
+        ArtifactManifestOrder,
+        ArtifactTagOrder,
+        ContainerRegistryClient,
+    )
     from azure.core.credentials import AccessToken
     from azure.core.exceptions import (
         ClientAuthenticationError,
@@ -223,6 +227,16 @@ def main():
         got = client.get_manifest(other, "docker", **HTTP)
         expect(got.media_type == DOCKER_MANIFEST, f"get_manifest media type {got.media_type}")
         expect(got.manifest == docker, f"docker manifest came back as {got.manifest}")
+        # One manifest per page in both time orders: the Docker one was pushed last.
+        for order, want in (
+            (ArtifactManifestOrder.LAST_UPDATED_ON_DESCENDING, [digest, manifest_digest]),
+            (ArtifactManifestOrder.LAST_UPDATED_ON_ASCENDING, [manifest_digest, digest]),
+        ):
+            listed = client.list_manifest_properties(
+                other, order_by=order, results_per_page=1, **HTTP
+            )
+            got = [x.digest for x in listed]
+            expect(got == want, f"list_manifest_properties order_by={order.value}: {got}")
 
     run.step("set_manifest / get_manifest Docker v2 (other repo)", docker_manifest)
 
@@ -271,6 +285,18 @@ def main():
         # (ArtifactTagProperties.repository_name is always None in SDK 1.2.0: an SDK bug.)
         tags = [x.name for x in client.list_tag_properties(repo, **HTTP)]
         expect(sorted(tags) == ["v1", "v2"], f"list_tag_properties {tags}")
+        # One tag per page (Link paging) in both time orders: v2 was pushed after v1.
+        for order, want in (
+            (ArtifactTagOrder.LAST_UPDATED_ON_DESCENDING, ["v2", "v1"]),
+            (ArtifactTagOrder.LAST_UPDATED_ON_ASCENDING, ["v1", "v2"]),
+        ):
+            got = [
+                x.name
+                for x in client.list_tag_properties(
+                    repo, order_by=order, results_per_page=1, **HTTP
+                )
+            ]
+            expect(got == want, f"list_tag_properties order_by={order.value}: {got}")
 
     run.step("get_tag_properties / list_tag_properties", tag_props)
 

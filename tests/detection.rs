@@ -117,9 +117,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         &[
             "GetManifests.orderby",
             "GetTags.orderby",
-            "scenario.json./manifests",
             "scenario.json./manifests/0/digest",
-            "scenario.json./manifests/0/tags",
             "scenario.json./manifests/1/digest",
             "scenario.json./tags",
         ],
@@ -192,6 +190,17 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// Rules that may fail in addition, depending on the run's random content: with `orderby`
+/// ignored, manifests come back in digest order, which by chance can agree with one of the
+/// checks of the manifest listing scenario.
+const MAY_ALSO_FAIL: &[(&str, &[&str])] = &[(
+    "orderby-ignored",
+    &[
+        "scenario.json./manifests",
+        "scenario.json./manifests/0/tags",
+    ],
+)];
+
 /// Runs the suite against the embedded registry with one fault; returns the failed rule ids.
 fn failed_rule_ids(fault: &str, auth: &str) -> (BTreeSet<String>, serde_json::Value) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -234,11 +243,20 @@ fn every_fault_is_caught_by_exactly_its_rules() {
             "fault {fault}: the run had errors"
         );
         let want: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
-        if got != want {
+        let may: BTreeSet<String> = MAY_ALSO_FAIL
+            .iter()
+            .filter(|(f, _)| f == fault)
+            .flat_map(|(_, ids)| ids.iter().map(|s| s.to_string()))
+            .collect();
+        let unexpected: Vec<&String> = got
+            .iter()
+            .filter(|id| !want.contains(*id) && !may.contains(*id))
+            .collect();
+        if !want.is_subset(&got) || !unexpected.is_empty() {
             mismatches.push(format!(
                 "{fault}: missing {:?}, unexpected {:?}",
                 want.difference(&got).collect::<Vec<_>>(),
-                got.difference(&want).collect::<Vec<_>>()
+                unexpected
             ));
         }
     }

@@ -581,7 +581,12 @@ fn assumed_scope(req: &OutgoingRequest) -> String {
         (false, "GET" | "HEAD") => "pull",
         (false, _) => "push,pull",
     };
-    format!("repository:{repo}:{action}")
+    let mut scope = format!("repository:{repo}:{action}");
+    // A cross-repository mount also reads the source repository.
+    if let Some((_, from)) = req.url.query_pairs().find(|(k, _)| k == "from") {
+        scope.push_str(&format!(" repository:{from}:pull"));
+    }
+    scope
 }
 
 /// Token cache key: tokens are scoped per repository and action class.

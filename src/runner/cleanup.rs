@@ -68,16 +68,19 @@ async fn delete(client: &Client, path: &str) -> Result<u16, String> {
 }
 
 /// Deletes what `tracker` recorded, every repository only if it is inside `namespace`.
+/// `whole_repositories`: the namespace was generated for this run (so every repository in it
+/// is the run's own) and the target has ACR's repository DELETE; otherwise objects are deleted
+/// one by one, so content that was there before the run is never touched.
 pub async fn clean(
     client: &Client,
     tracker: &Tracker,
     namespace: &str,
-    acr: bool,
+    whole_repositories: bool,
 ) -> CleanupReport {
     let mut report = CleanupReport::default();
     let prefix = format!("{namespace}/");
     let items = tracker.snapshot();
-    if acr {
+    if whole_repositories {
         for repo in tracker.repositories() {
             if !repo.starts_with(&prefix) {
                 continue;

@@ -139,10 +139,10 @@ pub async fn run(
             ..Default::default()
         }
     } else {
-        let mut report =
-            cleanup::clean(&client, &tracker, &namespace, caps.has(Capability::Acr)).await;
+        let own_namespace = opts.namespace.is_none() && caps.has(Capability::Acr);
+        let mut report = cleanup::clean(&client, &tracker, &namespace, own_namespace).await;
         if let Some((repo, _)) = &caps.probe_repository
-            && caps.has(Capability::Acr)
+            && own_namespace
         {
             // The probe repository exists even when its blob was deleted.
             let probe_only = cleanup::Tracker::default();

@@ -347,7 +347,18 @@ fn json_verdicts(m: &JsonMatch, body: &Result<Value, String>, out: &mut Vec<Verd
 
 fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::String(x), Value::String(y)) => {
+            // RFC 3339 times compare as instants: ACR mixes 6 and 7 fractional digits, which
+            // breaks lexical order.
+            use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+            match (
+                OffsetDateTime::parse(x, &Rfc3339),
+                OffsetDateTime::parse(y, &Rfc3339),
+            ) {
+                (Ok(a), Ok(b)) => Some(a.cmp(&b)),
+                _ => Some(x.cmp(y)),
+            }
+        }
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         _ => None,
@@ -621,6 +632,20 @@ mod tests {
         assert!(o[0].contains("/tags does not contain \"z\""), "{o:?}");
         assert!(o[1].contains("/tags contains \"a\""), "{o:?}");
         assert!(o[2].contains("is a string, not an array"), "{o:?}");
+    }
+
+    #[test]
+    fn json_sorted_compares_rfc3339_times_as_instants() {
+        // Lexically "…32.1854Z" sorts after "…32.18541Z"; as instants it is earlier.
+        let r = resp(
+            200,
+            &[],
+            br#"{"t":["2022-07-08T21:52:32.1854Z","2022-07-08T21:52:32.18541Z"]}"#,
+        );
+        let asc = expect("json: [{ pointer: /t, sorted: { order: asc } }]");
+        assert_eq!(outcome(&asc, &r), ["pass"]);
+        let desc = expect("json: [{ pointer: /t, sorted: { order: desc } }]");
+        assert!(outcome(&desc, &r)[0].contains("not sorted descending"));
     }
 
     #[test]

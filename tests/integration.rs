@@ -14,3 +14,5 @@ mod interop;
 mod registry;
 // every injected registry fault is caught by exactly the rules written for it
 mod detection;
+// JSON reports validate against reports/schema/report.v1.json
+mod reports;

@@ -1,0 +1,82 @@
+//! The JSON report is a stable interface: reports of real runs (clean and failing) and the
+//! committed examples in `reports/` all validate against `reports/schema/report.v1.json`, and
+//! the summary agrees with the scenario list it summarises.
+
+use crate::common::{read_report, regcheck};
+use std::path::Path;
+
+fn validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/schema/report.v1.json"),
+    )
+    .expect("schema file");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn assert_valid(report: &serde_json::Value, what: &str) {
+    let v = validator();
+    let errors: Vec<String> = v
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+    // The summary counts what the scenario list holds.
+    let scenarios = report["scenarios"].as_array().expect("scenarios");
+    let count = |o: &str| scenarios.iter().filter(|s| s["outcome"] == o).count() as u64;
+    let s = &report["summary"];
+    assert_eq!(s["scenarios"].as_u64(), Some(scenarios.len() as u64), "{what}");
+    assert_eq!(s["passed"].as_u64(), Some(count("pass")), "{what}");
+    assert_eq!(s["failed"].as_u64(), Some(count("fail")), "{what}");
+    assert_eq!(s["skipped"].as_u64(), Some(count("skip")), "{what}");
+    assert_eq!(s["errors"].as_u64(), Some(count("error")), "{what}");
+    let findings: u64 = scenarios
+        .iter()
+        .flat_map(|sc| sc["steps"].as_array().into_iter().flatten())
+        .map(|st| st["findings"].as_array().map_or(0, |f| f.len() as u64))
+        .sum();
+    assert_eq!(s["checks"]["failed"].as_u64(), Some(findings), "{what}");
+}
+
+#[test]
+fn reports_of_clean_and_failing_runs_match_the_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, extra) in [
+        ("clean", &[][..]),
+        ("failing", &["--embedded-fault", "wrong-content-range"][..]),
+    ] {
+        let path = dir.path().join(format!("{name}.json"));
+        let spec = format!("json={}", path.display());
+        let mut args = vec!["run", "-q", "--report", &spec];
+        args.extend_from_slice(extra);
+        let out = regcheck(&args);
+        assert!(out.code <= 1, "{name}: {}", out.stderr);
+        let report = read_report(&path);
+        assert_valid(&report, name);
+        if name == "failing" {
+            assert!(report["summary"]["failed"].as_u64().unwrap_or(0) > 0);
+            assert!(report.to_string().contains("\"transcript\""));
+        }
+    }
+}
+
+#[test]
+fn the_schema_rejects_a_broken_report() {
+    let mut report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example-embedded.json"),
+        )
+        .expect("example report"),
+    )
+    .expect("JSON");
+    report["summary"]["passed"] = serde_json::json!("many");
+    assert!(!validator().is_valid(&report));
+}
+
+#[test]
+fn committed_examples_match_the_schema() {
+    for name in ["example-embedded.json", "example-distribution.json"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports").join(name);
+        assert_valid(&read_report(&path), name);
+    }
+}

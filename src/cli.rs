@@ -274,8 +274,14 @@ fn list(args: ListArgs) -> Result<i32> {
         return Ok(0);
     }
     if args.rules {
-        for (id, ops, explanation) in crate::runner::checks::rule_list() {
-            writeln!(out, "{id:<48} [{ops}] {explanation}")?;
+        for r in crate::contract::rules() {
+            let ops: Vec<&str> = r.ops.iter().map(|o| o.name()).collect();
+            let ops = if ops.is_empty() {
+                "all".to_string()
+            } else {
+                ops.join(",")
+            };
+            writeln!(out, "{:<48} [{ops}] {}", r.id, r.explanation)?;
         }
         return Ok(0);
     }

@@ -25,7 +25,11 @@ fn assert_valid(report: &serde_json::Value, what: &str) {
     let scenarios = report["scenarios"].as_array().expect("scenarios");
     let count = |o: &str| scenarios.iter().filter(|s| s["outcome"] == o).count() as u64;
     let s = &report["summary"];
-    assert_eq!(s["scenarios"].as_u64(), Some(scenarios.len() as u64), "{what}");
+    assert_eq!(
+        s["scenarios"].as_u64(),
+        Some(scenarios.len() as u64),
+        "{what}"
+    );
     assert_eq!(s["passed"].as_u64(), Some(count("pass")), "{what}");
     assert_eq!(s["failed"].as_u64(), Some(count("fail")), "{what}");
     assert_eq!(s["skipped"].as_u64(), Some(count("skip")), "{what}");
@@ -76,7 +80,9 @@ fn the_schema_rejects_a_broken_report() {
 #[test]
 fn committed_examples_match_the_schema() {
     for name in ["example-embedded.json", "example-distribution.json"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports").join(name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("reports")
+            .join(name);
         assert_valid(&read_report(&path), name);
     }
 }

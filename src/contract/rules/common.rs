@@ -46,6 +46,13 @@ pub(super) const RULES: &[Rule] = &[
         check: content_length_matches_body,
     },
     Rule {
+        id: "all.body-complete",
+        ops: &[],
+        explanation: "The response body is delivered in full: the connection does not end before the length the response announced",
+        spec: "RFC 9112 §6.3 (message body length)",
+        check: body_complete,
+    },
+    Rule {
         id: "all.link-header-format",
         ops: &[],
         explanation: "A Link header is `<url>; rel=\"next\"` with a relative or absolute URL carrying `last` or `n`",
@@ -67,6 +74,20 @@ pub(super) const RULES: &[Rule] = &[
         check: header_format,
     },
 ];
+
+fn body_complete(ex: &Exchange) -> Verdict {
+    match &ex.response.body.incomplete {
+        None => Verdict::Pass,
+        Some(why) => fail(
+            "the response body broke off before its end",
+            ex.response
+                .header("Content-Length")
+                .map(|l| format!("{l} bytes (Content-Length)"))
+                .unwrap_or_else(|| "a complete body".into()),
+            format!("{} bytes, then: {}", ex.response.body.len, clip(why)),
+        ),
+    }
+}
 
 /// Codes documented by OCI (14 + MANIFEST_UNVERIFIED/TAG_INVALID), CNCF Distribution and ACR.
 pub const KNOWN_ERROR_CODES: &[&str] = &[
@@ -397,6 +418,18 @@ pub(super) fn cases() -> Vec<super::testkit::Case> {
     use serde_json::json;
     let err = json!({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]});
     vec![
+        case(
+            "all.body-complete",
+            ex(O::GetChunk, "GET", "/v2/r/blobs/sha256:00")
+                .status(416)
+                .header("Content-Length", "4096")
+                .body("short")
+                .broken_off("end of file before message length reached"),
+            ex(O::GetChunk, "GET", "/v2/r/blobs/sha256:00")
+                .status(416)
+                .header("Content-Length", "5")
+                .body("short"),
+        ),
         case(
             "all.status-documented",
             ex(O::CreateManifest, "PUT", "/v2/r/manifests/t").status(200),

@@ -94,6 +94,10 @@ impl ExBuilder {
         self.ex.request.body = Some(Bytes::copy_from_slice(b));
         self
     }
+    pub fn broken_off(mut self, why: &str) -> Self {
+        self.ex.response.body.incomplete = Some(why.to_string());
+        self
+    }
     pub fn ctx(mut self, f: impl FnOnce(&mut ExchangeContext)) -> Self {
         f(&mut self.ex.context);
         self

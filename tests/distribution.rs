@@ -9,7 +9,6 @@ use crate::common::{Distribution, failed_rules, read_report, regcheck};
 const KNOWN_DEVIATIONS: &[&str] = &[
     // 416 answers announce a Content-Length the body never delivers (the connection ends early).
     "blob-range-unsatisfiable ▸ all.body-complete",
-    "blob-range-unsatisfiable ▸ all.content-length-matches-body",
     // An out-of-order PATCH is accepted (202, Range 0-<end of that chunk>) instead of 416.
     "blob-upload-out-of-order ▸ UploadChunk.range-matches-content-range",
     "blob-upload-out-of-order ▸ scenario.status",

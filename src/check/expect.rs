@@ -456,12 +456,7 @@ fn schema_verdict(name: &str, resp: &ObservedResponse) -> Verdict {
                 violations.len()
             ),
             format!("a body matching {name}"),
-            violations
-                .iter()
-                .take(5)
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
+            crate::contract::schema::summarize(&violations),
         ),
     }
 }

@@ -89,6 +89,16 @@ pub struct Violation {
     pub message: String,
 }
 
+/// The first few violations, for a one-line finding (`/a: …; /b: …`).
+pub fn summarize(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .take(5)
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = if self.pointer.is_empty() {

@@ -394,12 +394,7 @@ pub fn body_matches_schema(ex: &Exchange, schema_name: &str) -> Verdict {
                 violations.len()
             ),
             format!("a body matching {schema_name}"),
-            violations
-                .iter()
-                .take(5)
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
+            schema::summarize(&violations),
         ),
         Err(e @ SchemaError::UnknownSchema { .. }) => fail(
             "internal: the catalogue names a schema that is not embedded",

@@ -84,8 +84,9 @@ pub struct RunArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-    /// Auth mode of the embedded registry (when no --target): none, basic or token.
-    #[arg(long, default_value = "none")]
+    /// Auth mode of the embedded registry (when no --target): none, basic or token. Token
+    /// (ACR's own mode) exercises every scenario, token exchange and scope checks included.
+    #[arg(long, default_value = "token")]
     pub embedded_auth: AuthMode,
     /// Start the embedded registry with an injected fault (repeatable; see `regcheck serve --help`).
     #[arg(long = "embedded-fault", value_name = "NAME")]
@@ -134,6 +135,15 @@ pub struct ServeArgs {
     /// Inject a named contract violation (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<Fault>,
+    /// Username accepted for Basic auth and `GET /oauth2/token`.
+    #[arg(long, env = "REGCHECK_SERVE_USERNAME")]
+    pub username: Option<String>,
+    /// Password accepted with the username.
+    #[arg(long, env = "REGCHECK_SERVE_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// AAD access token accepted by `/oauth2/exchange`.
+    #[arg(long, env = "REGCHECK_SERVE_AAD_TOKEN", hide_env_values = true)]
+    pub aad_token: Option<String>,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -320,7 +330,14 @@ fn validate(args: ValidateArgs) -> Result<i32> {
 }
 
 async fn serve(args: ServeArgs) -> Result<i32> {
+    let defaults = registry::Credentials::default();
+    let credentials = registry::Credentials {
+        username: args.username.unwrap_or(defaults.username),
+        password: args.password.unwrap_or(defaults.password),
+        aad_token: args.aad_token.unwrap_or(defaults.aad_token),
+    };
     let config = RegistryConfig {
+        credentials,
         addr: args.addr,
         auth: args.auth,
         storage: args.storage,

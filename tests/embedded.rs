@@ -91,3 +91,58 @@ fn secrets_never_appear_in_output_or_reports() {
     }
     assert!(!text.contains("Bearer ey"), "a bearer token leaked");
 }
+
+/// `regcheck serve` as a separate process with its own credentials, and `run --target` against
+/// it: the right password passes the suite, a wrong one is a clear configuration error.
+#[test]
+fn serve_with_configured_credentials_and_run_against_it() {
+    let port = crate::common::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(["serve", "--addr", &addr, "--auth", "basic"])
+        .args(["--username", "ci-user", "--password", "s3cret-pass"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn regcheck serve");
+    crate::common::wait_ready(&addr);
+    let target = format!("http://{addr}");
+    let good = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &target,
+        "--username",
+        "ci-user",
+        "--password",
+        "s3cret-pass",
+        "--tag",
+        "oci",
+    ]);
+    let bad = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &target,
+        "--username",
+        "ci-user",
+        "--password",
+        "wrong",
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(good.code, 0, "{}\n{}", good.stdout, good.stderr);
+    assert!(good.stdout.contains("0 failed"), "{}", good.stdout);
+    assert!(!good.stdout.contains("s3cret-pass"));
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("refused the credentials"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        !bad.stderr.contains("wrong"),
+        "the password must not be echoed: {}",
+        bad.stderr
+    );
+}

@@ -343,7 +343,6 @@ async fn serve(args: ServeArgs) -> Result<i32> {
         storage: args.storage,
         redirect_blobs: args.redirect_blobs,
         faults: args.faults,
-        ..RegistryConfig::default()
     };
     let reg = registry::start(config)
         .await

@@ -16,3 +16,5 @@ mod registry;
 mod detection;
 // JSON reports validate against reports/schema/report.v1.json
 mod reports;
+// the run touches only its namespace, cleans up after itself, --keep keeps
+mod cleanup;

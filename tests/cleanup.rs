@@ -1,0 +1,200 @@
+//! The harness only touches its own run namespace and cleans up after itself: content that was
+//! in the registry before the run is untouched, the run's repositories are gone afterwards, and
+//! `--keep` leaves them in place.
+
+use crate::common::{read_report, regcheck};
+use regcheck::registry::{self, RegistryConfig};
+use sha2::{Digest, Sha256};
+
+/// A registry on a runtime of its own, so the `regcheck` binary can run against it.
+struct Served {
+    runtime: tokio::runtime::Runtime,
+    url: String,
+    _registry: registry::RunningRegistry,
+}
+
+fn serve() -> Served {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let reg = runtime
+        .block_on(registry::start(RegistryConfig::default()))
+        .expect("registry starts");
+    Served {
+        url: reg.url(),
+        _registry: reg,
+        runtime,
+    }
+}
+
+fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Pushes a blob and a manifest tagged `v1` to `repo`; returns the manifest digest.
+async fn push_image(client: &reqwest::Client, url: &str, repo: &str) -> (String, String) {
+    let layer = b"content that was here before the run".to_vec();
+    let layer_digest = digest(&layer);
+    let resp = client
+        .post(format!(
+            "{url}/v2/{repo}/blobs/uploads/?digest={layer_digest}"
+        ))
+        .header("content-type", "application/octet-stream")
+        .body(layer.clone())
+        .send()
+        .await
+        .expect("push blob");
+    assert_eq!(resp.status(), 201);
+    let config = b"{}".to_vec();
+    let config_digest = digest(&config);
+    let resp = client
+        .post(format!(
+            "{url}/v2/{repo}/blobs/uploads/?digest={config_digest}"
+        ))
+        .body(config.clone())
+        .send()
+        .await
+        .expect("push config");
+    assert_eq!(resp.status(), 201);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}]
+    })
+    .to_string();
+    let resp = client
+        .put(format!("{url}/v2/{repo}/manifests/v1"))
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(manifest.clone())
+        .send()
+        .await
+        .expect("push manifest");
+    assert_eq!(resp.status(), 201);
+    (digest(manifest.as_bytes()), layer_digest)
+}
+
+async fn status(client: &reqwest::Client, url: String) -> u16 {
+    client
+        .head(url)
+        .header("accept", "application/vnd.oci.image.manifest.v1+json, */*")
+        .send()
+        .await
+        .expect("HEAD")
+        .status()
+        .as_u16()
+}
+
+async fn repositories(client: &reqwest::Client, url: &str) -> Vec<String> {
+    let body: serde_json::Value = client
+        .get(format!("{url}/v2/_catalog"))
+        .send()
+        .await
+        .expect("catalog")
+        .json()
+        .await
+        .expect("catalog JSON");
+    body["repositories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn run_leaves_other_repositories_alone_and_removes_its_own() {
+    let s = serve();
+    let client = reqwest::Client::new();
+    let (manifest, layer) = s
+        .runtime
+        .block_on(push_image(&client, &s.url, "library/precious"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.json");
+    let spec = format!("json={}", path.display());
+    let out = regcheck(&["run", "-q", "--target", &s.url, "--report", &spec]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = read_report(&path);
+    let namespace = report["namespace"].as_str().expect("namespace").to_string();
+    s.runtime.block_on(async {
+        assert_eq!(
+            status(
+                &client,
+                format!("{}/v2/library/precious/manifests/v1", s.url)
+            )
+            .await,
+            200
+        );
+        assert_eq!(
+            status(
+                &client,
+                format!("{}/v2/library/precious/manifests/{manifest}", s.url)
+            )
+            .await,
+            200
+        );
+        assert_eq!(
+            status(
+                &client,
+                format!("{}/v2/library/precious/blobs/{layer}", s.url)
+            )
+            .await,
+            200
+        );
+        let repos = repositories(&client, &s.url).await;
+        assert!(repos.contains(&"library/precious".to_string()), "{repos:?}");
+        let leftovers: Vec<&String> = repos.iter().filter(|r| r.starts_with(&namespace)).collect();
+        assert!(
+            leftovers.is_empty(),
+            "run repositories left behind: {leftovers:?}"
+        );
+    });
+}
+
+#[test]
+fn keep_leaves_the_run_content_in_place() {
+    let s = serve();
+    let client = reqwest::Client::new();
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &s.url,
+        "--keep",
+        "--namespace",
+        "kept-run",
+        "--filter",
+        "^manifest-oci-image$",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("cleanup: skipped (--keep)"),
+        "{}",
+        out.stdout
+    );
+    let repos = s.runtime.block_on(repositories(&client, &s.url));
+    assert!(
+        repos.contains(&"kept-run/manifest-oci-image".to_string()),
+        "{repos:?}"
+    );
+    // A second run in the same (given) namespace without --keep deletes what it created, one
+    // object at a time, since the namespace was not generated for it.
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &s.url,
+        "--namespace",
+        "kept-run",
+        "--filter",
+        "^blob-upload-monolithic$",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let repos = s.runtime.block_on(repositories(&client, &s.url));
+    assert!(
+        repos.contains(&"kept-run/manifest-oci-image".to_string()),
+        "the earlier run's content must survive: {repos:?}"
+    );
+}

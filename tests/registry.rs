@@ -3,7 +3,7 @@
 //! persistence, concurrency, and one test per injected fault.
 
 use regcheck::registry::{self, AuthMode, Fault, RegistryConfig, RunningRegistry};
-use reqwest::{Client, Method, Response, StatusCode};
+use reqwest::{Body, Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -26,6 +26,13 @@ struct Reg {
     reg: RunningRegistry,
     c: Client,
     base: String,
+}
+
+/// Sends a request, panicking (this is a test) when the transport fails.
+async fn sent(what: &str, req: reqwest::RequestBuilder) -> Response {
+    req.send()
+        .await
+        .unwrap_or_else(|e| panic!("{what} failed: {e}"))
 }
 
 impl Reg {
@@ -51,6 +58,14 @@ impl Reg {
         .await
     }
 
+    async fn with_auth(auth: AuthMode) -> Reg {
+        Reg::start(RegistryConfig {
+            auth,
+            ..RegistryConfig::default()
+        })
+        .await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -59,27 +74,93 @@ impl Reg {
         self.c.request(method, self.url(path))
     }
 
+    /// `method path` with no body and no extra headers.
+    async fn send(&self, method: Method, path: &str) -> Response {
+        let what = format!("{method} {path}");
+        sent(&what, self.req(method, path)).await
+    }
+
     async fn get(&self, path: &str) -> Response {
-        self.req(Method::GET, path).send().await.expect("GET")
+        self.send(Method::GET, path).await
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.expect("JSON body")
+    }
+
+    /// GET with a `Range` header.
+    async fn get_range(&self, path: &str, range: &str) -> Response {
+        sent(
+            "GET range",
+            self.req(Method::GET, path).header("range", range),
+        )
+        .await
+    }
+
+    /// GET with an `Accept` header.
+    async fn get_accepting(&self, path: &str, accept: &str) -> Response {
+        sent("GET", self.req(Method::GET, path).header("accept", accept)).await
+    }
+
+    async fn head(&self, path: &str) -> Response {
+        self.send(Method::HEAD, path).await
+    }
+
+    async fn delete(&self, path: &str) -> Response {
+        self.send(Method::DELETE, path).await
+    }
+
+    /// `method path` with `Authorization: Bearer <token>`.
+    async fn bearer(&self, method: Method, path: &str, token: &str) -> Response {
+        let what = format!("{method} {path} (bearer)");
+        sent(&what, self.req(method, path).bearer_auth(token)).await
+    }
+
+    /// POST with a body.
+    async fn post(&self, path: &str, body: impl Into<Body>) -> Response {
+        sent("POST", self.req(Method::POST, path).body(body)).await
+    }
+
+    /// POST of an `application/x-www-form-urlencoded` form (the token endpoints).
+    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        sent("POST form", self.req(Method::POST, path).form(form)).await
+    }
+
+    /// POST /v2/<repo>/blobs/uploads/: opens an upload session.
+    async fn start_upload(&self, repo: &str) -> Response {
+        self.send(Method::POST, &format!("/v2/{repo}/blobs/uploads/"))
+            .await
+    }
+
+    /// PATCH a streamed chunk (no Content-Range) to an upload location.
+    async fn patch(&self, url: &str, body: impl Into<Body>) -> Response {
+        sent("PATCH", self.req(Method::PATCH, url).body(body)).await
+    }
+
+    /// PATCH a chunk with `Content-Range: <range>` to an upload location.
+    async fn patch_range(&self, url: &str, range: &str, body: impl Into<Body>) -> Response {
+        let req = self
+            .req(Method::PATCH, url)
+            .header("content-range", range)
+            .body(body);
+        sent("PATCH range", req).await
+    }
+
+    /// PUT with a body (closing an upload).
+    async fn put(&self, url: &str, body: impl Into<Body>) -> Response {
+        sent("PUT", self.req(Method::PUT, url).body(body)).await
     }
 
     /// POST + PUT with the whole body; returns the digest.
     async fn push_blob(&self, repo: &str, data: &[u8]) -> String {
         let digest = sha(data);
-        let r = self
-            .req(Method::POST, &format!("/v2/{repo}/blobs/uploads/"))
-            .send()
-            .await
-            .expect("POST");
+        let r = self.start_upload(repo).await;
         assert_eq!(r.status(), StatusCode::ACCEPTED);
         let loc = header(&r, "location");
         let sep = if loc.contains('?') { '&' } else { '?' };
         let r = self
-            .req(Method::PUT, &format!("{loc}{sep}digest={digest}"))
-            .body(data.to_vec())
-            .send()
-            .await
-            .expect("PUT");
+            .put(&format!("{loc}{sep}digest={digest}"), data.to_vec())
+            .await;
         assert_eq!(r.status(), StatusCode::CREATED, "push blob");
         digest
     }
@@ -98,20 +179,20 @@ impl Reg {
     }
 
     async fn put_manifest(&self, repo: &str, reference: &str, ct: &str, body: &[u8]) -> Response {
-        self.req(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"))
+        let req = self
+            .req(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"))
             .header("content-type", ct)
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("PUT manifest")
+            .body(body.to_vec());
+        sent("PUT manifest", req).await
     }
 
     async fn patch_json(&self, path: &str, body: Value) -> Response {
-        self.req(Method::PATCH, path)
-            .json(&body)
-            .send()
-            .await
-            .expect("PATCH")
+        sent("PATCH", self.req(Method::PATCH, path).json(&body)).await
+    }
+
+    /// PATCH of ACR attributes; returns the status only.
+    async fn patch_status(&self, path: &str, body: Value) -> StatusCode {
+        self.patch_json(path, body).await.status()
     }
 }
 
@@ -124,6 +205,19 @@ fn image_manifest(cd: &str, csize: usize, ld: &str, lsize: usize) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
+}
+
+/// An OCI index of linux image manifests, one per `(digest, architecture)`.
+fn image_index(children: &[(&str, &str)]) -> Vec<u8> {
+    let manifests: Vec<Value> = children
+        .iter()
+        .map(|(digest, arch)| {
+            json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": 1, "platform": {"architecture": arch, "os": "linux"}})
+        })
+        .collect();
+    json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})
+        .to_string()
+        .into_bytes()
 }
 
 fn header(r: &Response, name: &str) -> String {
@@ -141,6 +235,16 @@ async fn error_codes(r: Response) -> Vec<String> {
         .expect("errors array")
         .iter()
         .map(|e| e["code"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// The tag names of an ACR tag list, in answer order.
+fn tag_names(v: &Value) -> Vec<String> {
+    v["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or("").to_owned())
         .collect()
 }
 
@@ -170,11 +274,7 @@ async fn v2_root_and_api_version_header_everywhere() {
 async fn chunked_upload_state_machine() {
     let r = Reg::plain().await;
     let data: Vec<u8> = (0..100u8).collect();
-    let start = r
-        .req(Method::POST, "/v2/ns/chunks/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let start = r.start_upload("ns/chunks").await;
     assert_eq!(start.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&start, "range"), "0-0");
     let uuid = header(&start, "docker-upload-uuid");
@@ -186,44 +286,20 @@ async fn chunked_upload_state_machine() {
     );
 
     // Out of order: starts at 40 while the session is at 0.
-    let ooo = r
-        .req(Method::PATCH, &loc0)
-        .header("content-range", "40-99")
-        .body(data[40..].to_vec())
-        .send()
-        .await
-        .expect("PATCH");
+    let ooo = r.patch_range(&loc0, "40-99", data[40..].to_vec()).await;
     assert_eq!(ooo.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(header(&ooo, "range"), "0-0");
 
-    let first = r
-        .req(Method::PATCH, &loc0)
-        .header("content-range", "0-39")
-        .body(data[..40].to_vec())
-        .send()
-        .await
-        .expect("PATCH");
+    let first = r.patch_range(&loc0, "0-39", data[..40].to_vec()).await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&first, "range"), "0-39");
     assert_eq!(header(&first, "docker-upload-uuid"), uuid);
     // Retrying the first chunk at the old location is out of order now.
-    let retry = r
-        .req(Method::PATCH, &loc0)
-        .header("content-range", "0-39")
-        .body(data[..40].to_vec())
-        .send()
-        .await
-        .expect("PATCH");
+    let retry = r.patch_range(&loc0, "0-39", data[..40].to_vec()).await;
     assert_eq!(retry.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(header(&retry, "range"), "0-39");
     // Content-Length must match the range.
-    let short = r
-        .req(Method::PATCH, &loc0)
-        .header("content-range", "40-99")
-        .body(data[40..50].to_vec())
-        .send()
-        .await
-        .expect("PATCH");
+    let short = r.patch_range(&loc0, "40-99", data[40..50].to_vec()).await;
     assert_eq!(short.status(), StatusCode::BAD_REQUEST);
 
     let status = r.get(&loc0).await;
@@ -232,21 +308,12 @@ async fn chunked_upload_state_machine() {
     let loc = header(&status, "location");
 
     // Streamed (no Content-Range) second chunk.
-    let second = r
-        .req(Method::PATCH, &loc)
-        .body(data[40..].to_vec())
-        .send()
-        .await
-        .expect("PATCH");
+    let second = r.patch(&loc, data[40..].to_vec()).await;
     assert_eq!(second.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&second, "range"), "0-99");
     let loc = header(&second, "location");
     let digest = sha(&data);
-    let done = r
-        .req(Method::PUT, &format!("{loc}&digest={digest}"))
-        .send()
-        .await
-        .expect("PUT");
+    let done = r.send(Method::PUT, &format!("{loc}&digest={digest}")).await;
     assert_eq!(done.status(), StatusCode::CREATED);
     assert_eq!(
         header(&done, "location"),
@@ -269,13 +336,8 @@ async fn chunked_upload_state_machine() {
 #[tokio::test]
 async fn cancel_upload_then_session_is_unknown() {
     let r = Reg::plain().await;
-    let start = r
-        .req(Method::POST, "/v2/c/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
-    let loc = header(&start, "location");
-    let del = r.req(Method::DELETE, &loc).send().await.expect("DELETE");
+    let loc = header(&r.start_upload("c").await, "location");
+    let del = r.delete(&loc).await;
     assert_eq!(del.status(), StatusCode::NO_CONTENT);
     let after = r.get(&loc).await;
     assert_eq!(after.status(), StatusCode::NOT_FOUND);
@@ -285,19 +347,9 @@ async fn cancel_upload_then_session_is_unknown() {
 #[tokio::test]
 async fn digest_mismatch_and_malformed_digests_are_400() {
     let r = Reg::plain().await;
-    let start = r
-        .req(Method::POST, "/v2/d/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
-    let loc = header(&start, "location");
+    let loc = header(&r.start_upload("d").await, "location");
     let wrong = sha(b"something else");
-    let put = r
-        .req(Method::PUT, &format!("{loc}&digest={wrong}"))
-        .body("actual")
-        .send()
-        .await
-        .expect("PUT");
+    let put = r.put(&format!("{loc}&digest={wrong}"), "actual").await;
     assert_eq!(put.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_codes(put).await, vec!["DIGEST_INVALID"]);
     assert_eq!(
@@ -309,24 +361,15 @@ async fn digest_mismatch_and_malformed_digests_are_400() {
     assert_eq!(error_codes(bad).await, vec!["DIGEST_INVALID"]);
     // Monolithic POST ?digest= works and verifies too.
     let ok = r
-        .req(
-            Method::POST,
+        .post(
             &format!("/v2/d/blobs/uploads/?digest={}", sha(b"mono")),
+            "mono",
         )
-        .body("mono")
-        .send()
-        .await
-        .expect("POST");
+        .await;
     assert_eq!(ok.status(), StatusCode::CREATED);
     let bad = r
-        .req(
-            Method::POST,
-            &format!("/v2/d/blobs/uploads/?digest={wrong}"),
-        )
-        .body("mono")
-        .send()
-        .await
-        .expect("POST");
+        .post(&format!("/v2/d/blobs/uploads/?digest={wrong}"), "mono")
+        .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -342,12 +385,7 @@ async fn range_requests() {
         ("bytes=-500", 1548, 2047),
         ("bytes=2000-5000", 2000, 2047),
     ] {
-        let resp = r
-            .req(Method::GET, &path)
-            .header("range", range)
-            .send()
-            .await
-            .expect("GET");
+        let resp = r.get_range(&path, range).await;
         assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT, "{range}");
         assert_eq!(
             header(&resp, "content-range"),
@@ -363,24 +401,18 @@ async fn range_requests() {
         );
     }
     for range in ["bytes=500-0", "bytes=5000-10000"] {
-        let resp = r
-            .req(Method::GET, &path)
-            .header("range", range)
-            .send()
-            .await
-            .expect("GET");
+        let resp = r.get_range(&path, range).await;
         assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
         assert_eq!(header(&resp, "content-range"), "bytes */2048");
     }
-    let head = r
-        .req(Method::HEAD, &path)
-        .header("range", "bytes=0-9")
-        .send()
-        .await
-        .expect("HEAD");
+    let head = sent(
+        "HEAD range",
+        r.req(Method::HEAD, &path).header("range", "bytes=0-9"),
+    )
+    .await;
     assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(header(&head, "content-length"), "10");
-    let head = r.req(Method::HEAD, &path).send().await.expect("HEAD");
+    let head = r.head(&path).await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header(&head, "content-length"), "2048");
     assert_eq!(header(&head, "docker-content-digest"), d);
@@ -396,13 +428,11 @@ async fn blobs_are_per_repository_and_mountable() {
         StatusCode::NOT_FOUND
     );
     let mount = r
-        .req(
+        .send(
             Method::POST,
             &format!("/v2/dst%2Frepo/blobs/uploads/?mount={d}&from=src/repo"),
         )
-        .send()
-        .await
-        .expect("mount");
+        .await;
     assert_eq!(mount.status(), StatusCode::CREATED);
     assert_eq!(
         header(&mount, "location"),
@@ -415,28 +445,18 @@ async fn blobs_are_per_repository_and_mountable() {
     );
     let missing = sha(b"never pushed");
     let fallback = r
-        .req(
+        .send(
             Method::POST,
             &format!("/v2/dst/repo/blobs/uploads/?mount={missing}&from=src/repo"),
         )
-        .send()
-        .await
-        .expect("mount");
+        .await;
     assert_eq!(fallback.status(), StatusCode::ACCEPTED);
     assert!(header(&fallback, "location").starts_with("/v2/dst/repo/blobs/uploads/"));
     // Delete: 202, then 404.
-    let del = r
-        .req(Method::DELETE, &format!("/v2/dst/repo/blobs/{d}"))
-        .send()
-        .await
-        .expect("DELETE");
+    let del = r.delete(&format!("/v2/dst/repo/blobs/{d}")).await;
     assert_eq!(del.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&del, "content-length"), "0");
-    let again = r
-        .req(Method::DELETE, &format!("/v2/dst/repo/blobs/{d}"))
-        .send()
-        .await
-        .expect("DELETE");
+    let again = r.delete(&format!("/v2/dst/repo/blobs/{d}")).await;
     assert_eq!(error_codes(again).await, vec!["BLOB_UNKNOWN"]);
     assert_eq!(
         r.get(&format!("/v2/src/repo/blobs/{d}")).await.status(),
@@ -476,11 +496,11 @@ async fn manifest_put_get_delete() {
 
     for reference in ["v1", d.as_str()] {
         let got = r
-            .req(Method::GET, &format!("/v2/m/x/manifests/{reference}"))
-            .header("accept", format!("{DOCKER_V2}, {OCI_MANIFEST}"))
-            .send()
-            .await
-            .expect("GET");
+            .get_accepting(
+                &format!("/v2/m/x/manifests/{reference}"),
+                &format!("{DOCKER_V2}, {OCI_MANIFEST}"),
+            )
+            .await;
         assert_eq!(got.status(), StatusCode::OK);
         assert_eq!(header(&got, "content-type"), OCI_MANIFEST);
         assert_eq!(header(&got, "docker-content-digest"), d);
@@ -488,19 +508,10 @@ async fn manifest_put_get_delete() {
         assert_eq!(header(&got, "content-length"), manifest.len().to_string());
         assert_eq!(got.bytes().await.expect("body").to_vec(), manifest);
     }
-    let head = r
-        .req(Method::HEAD, "/v2/m/x/manifests/v1")
-        .send()
-        .await
-        .expect("HEAD");
+    let head = r.head("/v2/m/x/manifests/v1").await;
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(header(&head, "content-length"), manifest.len().to_string());
-    let refused = r
-        .req(Method::GET, "/v2/m/x/manifests/v1")
-        .header("accept", DOCKER_V2)
-        .send()
-        .await
-        .expect("GET");
+    let refused = r.get_accepting("/v2/m/x/manifests/v1", DOCKER_V2).await;
     assert_eq!(error_codes(refused).await, vec!["MANIFEST_UNKNOWN"]);
     let unknown_repo = r.get("/v2/no/such/manifests/v1").await;
     assert_eq!(error_codes(unknown_repo).await, vec!["NAME_UNKNOWN"]);
@@ -510,32 +521,25 @@ async fn manifest_put_get_delete() {
     );
 
     // Index referencing an unknown child, then a valid one.
-    let idx = |child: &str| {
-        json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-            {"mediaType": OCI_MANIFEST, "digest": child, "size": 1, "platform": {"architecture": "arm64", "os": "linux"}}
-        ]})
-        .to_string()
-        .into_bytes()
-    };
+    let unknown_child = sha(b"nope");
     let bad_index = r
-        .put_manifest("m/x", "multi", OCI_INDEX, &idx(&sha(b"nope")))
+        .put_manifest(
+            "m/x",
+            "multi",
+            OCI_INDEX,
+            &image_index(&[(&unknown_child, "arm64")]),
+        )
         .await;
     assert_eq!(error_codes(bad_index).await, vec!["MANIFEST_BLOB_UNKNOWN"]);
-    let good_index = r.put_manifest("m/x", "multi", OCI_INDEX, &idx(&d)).await;
+    let good_index = r
+        .put_manifest("m/x", "multi", OCI_INDEX, &image_index(&[(&d, "arm64")]))
+        .await;
     assert_eq!(good_index.status(), StatusCode::CREATED);
 
     // Delete by tag removes only the tag; delete by digest removes the manifest.
-    let del_tag = r
-        .req(Method::DELETE, "/v2/m/x/manifests/multi")
-        .send()
-        .await
-        .expect("DELETE");
+    let del_tag = r.delete("/v2/m/x/manifests/multi").await;
     assert_eq!(del_tag.status(), StatusCode::ACCEPTED);
-    let del = r
-        .req(Method::DELETE, &format!("/v2/m/x/manifests/{d}"))
-        .send()
-        .await
-        .expect("DELETE");
+    let del = r.delete(&format!("/v2/m/x/manifests/{d}")).await;
     assert_eq!(del.status(), StatusCode::ACCEPTED);
     assert_eq!(
         r.get(&format!("/v2/m/x/manifests/{d}")).await.status(),
@@ -559,7 +563,7 @@ async fn tags_list_and_catalog_pagination() {
             StatusCode::CREATED
         );
     }
-    let all: Value = r.get("/v2/p/q/tags/list").await.json().await.expect("json");
+    let all = r.get_json("/v2/p/q/tags/list").await;
     assert_eq!(
         all,
         json!({"name": "p/q", "tags": ["a", "b", "c", "d", "e"]})
@@ -618,12 +622,7 @@ async fn acr_properties_tags_and_manifests() {
         );
     }
     let host = r.reg.addr().to_string();
-    let props: Value = r
-        .get("/acr/v1/acr%2Fimg?api-version=2021-07-01")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let props = r.get_json("/acr/v1/acr%2Fimg?api-version=2021-07-01").await;
     assert_eq!(props["registry"], json!(host));
     assert_eq!(props["imageName"], json!("acr/img"));
     assert_eq!(props["manifestCount"], json!(1));
@@ -638,87 +637,44 @@ async fn acr_properties_tags_and_manifests() {
         "{created}"
     );
 
-    let names = |v: &Value| -> Vec<String> {
-        v["tags"]
-            .as_array()
-            .expect("tags")
-            .iter()
-            .map(|t| t["name"].as_str().unwrap_or("").to_owned())
-            .collect()
-    };
-    let by_name: Value = r
-        .get("/acr/v1/acr/img/_tags")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&by_name), vec!["a", "b", "c"]);
+    let by_name = r.get_json("/acr/v1/acr/img/_tags").await;
+    assert_eq!(tag_names(&by_name), vec!["a", "b", "c"]);
     assert_eq!(by_name["tags"][0]["digest"], json!(d));
     assert_eq!(by_name["tags"][0]["signed"], json!(false));
-    let desc: Value = r
-        .get("/acr/v1/acr/img/_tags?orderby=timedesc")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&desc), vec!["b", "a", "c"]);
-    let asc: Value = r
-        .get("/acr/v1/acr/img/_tags?orderby=timeasc")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&asc), vec!["c", "a", "b"]);
+    let desc = r.get_json("/acr/v1/acr/img/_tags?orderby=timedesc").await;
+    assert_eq!(tag_names(&desc), vec!["b", "a", "c"]);
+    let asc = r.get_json("/acr/v1/acr/img/_tags?orderby=timeasc").await;
+    assert_eq!(tag_names(&asc), vec!["c", "a", "b"]);
     let paged = r.get("/acr/v1/acr/img/_tags?n=1&orderby=timedesc").await;
     assert_eq!(
         header(&paged, "link"),
         "</acr/v1/acr%2Fimg/_tags?last=b&n=1&orderby=timedesc>; rel=\"next\""
     );
-    let next: Value = r
-        .get("/acr/v1/acr%2Fimg/_tags?last=b&n=1&orderby=timedesc")
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&next), vec!["a"]);
-    let filtered: Value = r
-        .get(&format!("/acr/v1/acr/img/_tags?digest={d}"))
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(names(&filtered).len(), 3);
-    let none: Value = r
-        .get(&format!("/acr/v1/acr/img/_tags?digest={}", sha(b"z")))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let next = r
+        .get_json("/acr/v1/acr%2Fimg/_tags?last=b&n=1&orderby=timedesc")
+        .await;
+    assert_eq!(tag_names(&next), vec!["a"]);
+    let filtered = r
+        .get_json(&format!("/acr/v1/acr/img/_tags?digest={d}"))
+        .await;
+    assert_eq!(tag_names(&filtered).len(), 3);
+    let none = r
+        .get_json(&format!("/acr/v1/acr/img/_tags?digest={}", sha(b"z")))
+        .await;
     assert_eq!(none["tags"], Value::Null);
 
-    let tag: Value = r
-        .get("/acr/v1/acr/img/_tags/a")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let tag = r.get_json("/acr/v1/acr/img/_tags/a").await;
     assert_eq!(tag["tag"]["name"], json!("a"));
     assert_eq!(tag["imageName"], json!("acr/img"));
     assert_eq!(
         error_codes(r.get("/acr/v1/acr/img/_tags/zz").await).await,
         vec!["TAG_UNKNOWN"]
     );
-    let unknown = r.get("/acr/v1/not/real").await;
-    let body: Value = unknown.json().await.expect("json");
+    let body = r.get_json("/acr/v1/not/real").await;
     assert_eq!(body["errors"][0]["code"], json!("NAME_UNKNOWN"));
     assert_eq!(body["errors"][0]["detail"], json!({"name": "not/real"}));
 
-    let mf: Value = r
-        .get(&format!("/acr/v1/acr/img/_manifests/{d}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let mf = r.get_json(&format!("/acr/v1/acr/img/_manifests/{d}")).await;
     assert_eq!(mf["manifest"]["architecture"], json!("arm64"));
     assert_eq!(mf["manifest"]["os"], json!("linux"));
     assert_eq!(mf["manifest"]["mediaType"], json!(OCI_MANIFEST));
@@ -736,12 +692,7 @@ async fn acr_properties_tags_and_manifests() {
         patched["manifest"]["changeableAttributes"]["quarantineState"],
         json!("Passed")
     );
-    let list: Value = r
-        .get("/acr/v1/acr/img/_manifests")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let list = r.get_json("/acr/v1/acr/img/_manifests").await;
     assert_eq!(
         list["manifests"][0]["changeableAttributes"]["quarantineState"],
         json!("Passed")
@@ -755,21 +706,13 @@ async fn acr_properties_tags_and_manifests() {
         vec!["MANIFEST_UNKNOWN"]
     );
 
-    let del = r
-        .req(Method::DELETE, "/acr/v1/acr/img/_tags/a")
-        .send()
-        .await
-        .expect("DELETE");
+    let del = r.delete("/acr/v1/acr/img/_tags/a").await;
     assert_eq!(del.status(), StatusCode::ACCEPTED);
     assert_eq!(
         error_codes(r.get("/acr/v1/acr/img/_tags/a").await).await,
         vec!["TAG_UNKNOWN"]
     );
-    let del = r
-        .req(Method::DELETE, "/acr/v1/acr/img")
-        .send()
-        .await
-        .expect("DELETE");
+    let del = r.delete("/acr/v1/acr/img").await;
     assert_eq!(del.status(), StatusCode::ACCEPTED);
     let body: Value = del.json().await.expect("json");
     assert_eq!(
@@ -787,12 +730,7 @@ async fn acr_manifest_orderby_and_index_references() {
     let r = Reg::plain().await;
     let (_, d1) = r.push_image("o", "one", "1").await;
     let (_, d2) = r.push_image("o", "two", "2").await;
-    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": d1, "size": 1, "platform": {"architecture": "amd64", "os": "linux"}},
-        {"mediaType": OCI_MANIFEST, "digest": d2, "size": 1, "platform": {"architecture": "arm64", "os": "linux"}}
-    ]})
-    .to_string()
-    .into_bytes();
+    let index = image_index(&[(&d1, "amd64"), (&d2, "arm64")]);
     assert_eq!(
         r.put_manifest("o", "multi", OCI_INDEX, &index)
             .await
@@ -800,12 +738,7 @@ async fn acr_manifest_orderby_and_index_references() {
         StatusCode::CREATED
     );
     let di = sha(&index);
-    let desc: Value = r
-        .get("/acr/v1/o/_manifests?orderby=timedesc")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let desc = r.get_json("/acr/v1/o/_manifests?orderby=timedesc").await;
     let order: Vec<&str> = desc["manifests"]
         .as_array()
         .expect("list")
@@ -813,12 +746,7 @@ async fn acr_manifest_orderby_and_index_references() {
         .map(|m| m["digest"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(order, vec![di.as_str(), d2.as_str(), d1.as_str()]);
-    let mf: Value = r
-        .get(&format!("/acr/v1/o/_manifests/{di}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let mf = r.get_json(&format!("/acr/v1/o/_manifests/{di}")).await;
     assert_eq!(
         mf["manifest"]["references"][1],
         json!({"digest": d2, "architecture": "arm64", "os": "linux"})
@@ -832,24 +760,18 @@ async fn write_enabled_is_enforced() {
     let r = Reg::plain().await;
     let (manifest, _) = r.push_image("w", "v1", "1").await;
     let locked = r
-        .patch_json("/acr/v1/w/_tags/v1", json!({"writeEnabled": false}))
+        .patch_status("/acr/v1/w/_tags/v1", json!({"writeEnabled": false}))
         .await;
-    assert_eq!(locked.status(), StatusCode::OK);
+    assert_eq!(locked, StatusCode::OK);
     let (other, _) = r.push_image("w", "v2", "2").await;
     let moved = r.put_manifest("w", "v1", OCI_MANIFEST, &other).await;
     assert_eq!(moved.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_codes(moved).await, vec!["DENIED"]);
     // Repository-level lock refuses pushes and chunk uploads.
-    let start = r
-        .req(Method::POST, "/v2/w/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
-    let loc = header(&start, "location");
+    let loc = header(&r.start_upload("w").await, "location");
     assert_eq!(
-        r.patch_json("/acr/v1/w", json!({"writeEnabled": false}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/w", json!({"writeEnabled": false}))
+            .await,
         StatusCode::OK
     );
     assert_eq!(
@@ -858,17 +780,11 @@ async fn write_enabled_is_enforced() {
             .status(),
         StatusCode::FORBIDDEN
     );
-    let patch = r
-        .req(Method::PATCH, &loc)
-        .body("x")
-        .send()
-        .await
-        .expect("PATCH");
+    let patch = r.patch(&loc, "x").await;
     assert_eq!(patch.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        r.patch_json("/acr/v1/w", json!({"writeEnabled": true}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/w", json!({"writeEnabled": true}))
+            .await,
         StatusCode::OK
     );
     assert_eq!(
@@ -884,51 +800,32 @@ async fn delete_enabled_is_enforced() {
     let r = Reg::plain().await;
     let (_, d) = r.push_image("del", "v1", "1").await;
     assert_eq!(
-        r.patch_json("/acr/v1/del/_tags/v1", json!({"deleteEnabled": false}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/del/_tags/v1", json!({"deleteEnabled": false}))
+            .await,
         StatusCode::OK
     );
-    let tag_del = r
-        .req(Method::DELETE, "/acr/v1/del/_tags/v1")
-        .send()
-        .await
-        .expect("DELETE");
+    let tag_del = r.delete("/acr/v1/del/_tags/v1").await;
     assert_eq!(error_codes(tag_del).await, vec!["DENIED"]);
-    let m_del = r
-        .req(Method::DELETE, &format!("/v2/del/manifests/{d}"))
-        .send()
-        .await
-        .expect("DELETE");
+    let m_del = r.delete(&format!("/v2/del/manifests/{d}")).await;
     assert_eq!(m_del.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        r.req(Method::DELETE, "/acr/v1/del")
-            .send()
-            .await
-            .expect("DELETE")
-            .status(),
+        r.delete("/acr/v1/del").await.status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        r.patch_json("/acr/v1/del/_tags/v1", json!({"deleteEnabled": true}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/del/_tags/v1", json!({"deleteEnabled": true}))
+            .await,
         StatusCode::OK
     );
     assert_eq!(
-        r.patch_json(
+        r.patch_status(
             &format!("/acr/v1/del/_manifests/{d}"),
             json!({"deleteEnabled": false})
         )
-        .await
-        .status(),
+        .await,
         StatusCode::OK
     );
-    let m_del = r
-        .req(Method::DELETE, &format!("/v2/del/manifests/{d}"))
-        .send()
-        .await
-        .expect("DELETE");
+    let m_del = r.delete(&format!("/v2/del/manifests/{d}")).await;
     assert_eq!(m_del.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         r.get(&format!("/v2/del/manifests/{d}")).await.status(),
@@ -942,12 +839,11 @@ async fn read_enabled_is_enforced() {
     let (_, d) = r.push_image("rd", "v1", "1").await;
     let blob = r.push_blob("rd", b"readable").await;
     assert_eq!(
-        r.patch_json(
+        r.patch_status(
             &format!("/acr/v1/rd/_manifests/{d}"),
             json!({"readEnabled": false})
         )
-        .await
-        .status(),
+        .await,
         StatusCode::OK
     );
     let got = r.get("/v2/rd/manifests/v1").await;
@@ -958,9 +854,8 @@ async fn read_enabled_is_enforced() {
         StatusCode::OK
     );
     assert_eq!(
-        r.patch_json("/acr/v1/rd", json!({"readEnabled": false}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/rd", json!({"readEnabled": false}))
+            .await,
         StatusCode::OK
     );
     assert_eq!(
@@ -983,24 +878,13 @@ async fn list_enabled_is_enforced() {
     );
     r.push_image("ls/b", "v1", "2").await;
     assert_eq!(
-        r.patch_json("/acr/v1/ls/a/_tags/v1", json!({"listEnabled": false}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/ls/a/_tags/v1", json!({"listEnabled": false}))
+            .await,
         StatusCode::OK
     );
-    let tags: Value = r
-        .get("/v2/ls/a/tags/list")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let tags = r.get_json("/v2/ls/a/tags/list").await;
     assert_eq!(tags["tags"], json!(["v2"]));
-    let acr_tags: Value = r
-        .get("/acr/v1/ls/a/_tags")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let acr_tags = r.get_json("/acr/v1/ls/a/_tags").await;
     assert_eq!(acr_tags["tags"].as_array().map(Vec::len), Some(1));
     // Still directly readable.
     assert_eq!(
@@ -1008,29 +892,22 @@ async fn list_enabled_is_enforced() {
         StatusCode::OK
     );
     assert_eq!(
-        r.patch_json(
+        r.patch_status(
             &format!("/acr/v1/ls/a/_manifests/{d}"),
             json!({"listEnabled": false})
         )
-        .await
-        .status(),
+        .await,
         StatusCode::OK
     );
-    let mfs: Value = r
-        .get("/acr/v1/ls/a/_manifests")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let mfs = r.get_json("/acr/v1/ls/a/_manifests").await;
     assert_eq!(mfs["manifests"], json!([]));
     assert_eq!(
-        r.patch_json("/acr/v1/ls/a", json!({"listEnabled": false}))
-            .await
-            .status(),
+        r.patch_status("/acr/v1/ls/a", json!({"listEnabled": false}))
+            .await,
         StatusCode::OK
     );
     for path in ["/v2/_catalog", "/acr/v1/_catalog"] {
-        let cat: Value = r.get(path).await.json().await.expect("json");
+        let cat = r.get_json(path).await;
         assert_eq!(cat["repositories"], json!(["ls/b"]), "{path}");
     }
 }
@@ -1039,11 +916,7 @@ async fn list_enabled_is_enforced() {
 
 #[tokio::test]
 async fn basic_auth_mode() {
-    let r = Reg::start(RegistryConfig {
-        auth: AuthMode::Basic,
-        ..RegistryConfig::default()
-    })
-    .await;
+    let r = Reg::with_auth(AuthMode::Basic).await;
     let resp = r.get("/v2/").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -1052,37 +925,27 @@ async fn basic_auth_mode() {
     );
     assert_eq!(error_codes(resp).await, vec!["UNAUTHORIZED"]);
     let creds = &r.reg.config().credentials;
-    let ok = r
-        .req(Method::GET, "/v2/_catalog")
-        .basic_auth(&creds.username, Some(&creds.password))
-        .send()
-        .await
-        .expect("GET");
+    let ok = sent(
+        "GET",
+        r.req(Method::GET, "/v2/_catalog")
+            .basic_auth(&creds.username, Some(&creds.password)),
+    )
+    .await;
     assert_eq!(ok.status(), StatusCode::OK);
-    let bad = r
-        .req(Method::GET, "/acr/v1/_catalog")
-        .basic_auth(&creds.username, Some("wrong"))
-        .send()
-        .await
-        .expect("GET");
+    let bad = sent(
+        "GET",
+        r.req(Method::GET, "/acr/v1/_catalog")
+            .basic_auth(&creds.username, Some("wrong")),
+    )
+    .await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     assert!(!format!("{creds:?}").contains(&creds.password));
     // Bearer tokens from the token endpoint are accepted too, within their scope.
     let refresh = exchange_refresh(&r).await;
     let token = access_token(&r, &refresh, "registry:catalog:*").await;
-    let cat = r
-        .req(Method::GET, "/v2/_catalog")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET");
+    let cat = r.bearer(Method::GET, "/v2/_catalog", &token).await;
     assert_eq!(cat.status(), StatusCode::OK);
-    let other = r
-        .req(Method::GET, "/v2/x/tags/list")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET");
+    let other = r.bearer(Method::GET, "/v2/x/tags/list", &token).await;
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         header(&other, "www-authenticate"),
@@ -1094,15 +957,15 @@ async fn exchange_refresh(r: &Reg) -> String {
     let service = r.reg.addr().to_string();
     let aad = r.reg.config().credentials.aad_token.clone();
     let resp = r
-        .req(Method::POST, "/oauth2/exchange?api-version=2021-07-01")
-        .form(&[
-            ("grant_type", "access_token"),
-            ("service", service.as_str()),
-            ("access_token", aad.as_str()),
-        ])
-        .send()
-        .await
-        .expect("exchange");
+        .post_form(
+            "/oauth2/exchange?api-version=2021-07-01",
+            &[
+                ("grant_type", "access_token"),
+                ("service", service.as_str()),
+                ("access_token", aad.as_str()),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         header(&resp, "content-type"),
@@ -1119,16 +982,16 @@ async fn exchange_refresh(r: &Reg) -> String {
 async fn access_token(r: &Reg, refresh: &str, scope: &str) -> String {
     let service = r.reg.addr().to_string();
     let resp = r
-        .req(Method::POST, "/oauth2/token")
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("service", service.as_str()),
-            ("scope", scope),
-            ("refresh_token", refresh),
-        ])
-        .send()
-        .await
-        .expect("token");
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("service", service.as_str()),
+                ("scope", scope),
+                ("refresh_token", refresh),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let v: Value = resp.json().await.expect("json");
     v["access_token"].as_str().expect("access_token").to_owned()
@@ -1136,11 +999,7 @@ async fn access_token(r: &Reg, refresh: &str, scope: &str) -> String {
 
 #[tokio::test]
 async fn token_mode_challenges_and_scopes() {
-    let r = Reg::start(RegistryConfig {
-        auth: AuthMode::Token,
-        ..RegistryConfig::default()
-    })
-    .await;
+    let r = Reg::with_auth(AuthMode::Token).await;
     let host = r.reg.addr().to_string();
     let resp = r.get("/v2/a/manifests/latest").await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
@@ -1155,144 +1014,97 @@ async fn token_mode_challenges_and_scopes() {
         body["errors"][0]["detail"],
         json!([{"Type": "repository", "Name": "a", "Action": "pull"}])
     );
-    let upload = r
-        .req(Method::POST, "/v2/a/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let upload = r.start_upload("a").await;
     assert!(header(&upload, "www-authenticate").ends_with("scope=\"repository:a:push,pull\""));
     let cat = r.get("/acr/v1/_catalog").await;
     assert!(header(&cat, "www-authenticate").ends_with("scope=\"registry:catalog:*\""));
 
     let refresh = exchange_refresh(&r).await;
     let bad = r
-        .req(Method::POST, "/oauth2/exchange")
-        .form(&[
-            ("grant_type", "access_token"),
-            ("service", host.as_str()),
-            ("access_token", "nope"),
-        ])
-        .send()
-        .await
-        .expect("exchange");
+        .post_form(
+            "/oauth2/exchange",
+            &[
+                ("grant_type", "access_token"),
+                ("service", host.as_str()),
+                ("access_token", "nope"),
+            ],
+        )
+        .await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
 
     let push_a = access_token(&r, &refresh, "repository:a:push,pull").await;
     let up = r
-        .req(Method::POST, "/v2/a/blobs/uploads/")
-        .bearer_auth(&push_a)
-        .send()
-        .await
-        .expect("POST");
+        .bearer(Method::POST, "/v2/a/blobs/uploads/", &push_a)
+        .await;
     assert_eq!(up.status(), StatusCode::ACCEPTED);
     // A token for repository a is refused on repository b.
     let other = r
-        .req(Method::POST, "/v2/b/blobs/uploads/")
-        .bearer_auth(&push_a)
-        .send()
-        .await
-        .expect("POST");
+        .bearer(Method::POST, "/v2/b/blobs/uploads/", &push_a)
+        .await;
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
     assert!(header(&other, "www-authenticate").ends_with(",error=\"insufficient_scope\""));
     // Same repository, action not granted.
     let del = r
-        .req(Method::DELETE, &format!("/v2/a/blobs/{}", sha(b"x")))
-        .bearer_auth(&push_a)
-        .send()
-        .await
-        .expect("DELETE");
+        .bearer(
+            Method::DELETE,
+            &format!("/v2/a/blobs/{}", sha(b"x")),
+            &push_a,
+        )
+        .await;
     assert_eq!(del.status(), StatusCode::UNAUTHORIZED);
     let mut tampered = push_a.clone();
     tampered.pop();
-    let inv = r
-        .req(Method::GET, "/v2/a/tags/list")
-        .bearer_auth(&tampered)
-        .send()
-        .await
-        .expect("GET");
+    let inv = r.bearer(Method::GET, "/v2/a/tags/list", &tampered).await;
     assert!(header(&inv, "www-authenticate").ends_with(",error=\"invalid_token\""));
     // A refresh token is not an access token.
-    let rt = r
-        .req(Method::GET, "/v2/")
-        .bearer_auth(&refresh)
-        .send()
-        .await
-        .expect("GET");
+    let rt = r.bearer(Method::GET, "/v2/", &refresh).await;
     assert_eq!(rt.status(), StatusCode::UNAUTHORIZED);
-    let root = r
-        .req(Method::GET, "/v2/")
-        .bearer_auth(&push_a)
-        .send()
-        .await
-        .expect("GET");
+    let root = r.bearer(Method::GET, "/v2/", &push_a).await;
     assert_eq!(root.status(), StatusCode::OK);
     // A cross-repository mount also needs pull on the source repository.
-    let mount = r
-        .req(
-            Method::POST,
-            &format!("/v2/a/blobs/uploads/?mount={}&from=src", sha(b"m")),
-        )
-        .bearer_auth(&push_a)
-        .send()
-        .await
-        .expect("POST");
+    let mount_path = format!("/v2/a/blobs/uploads/?mount={}&from=src", sha(b"m"));
+    let mount = r.bearer(Method::POST, &mount_path, &push_a).await;
     assert_eq!(mount.status(), StatusCode::UNAUTHORIZED);
     assert!(
         header(&mount, "www-authenticate")
             .contains("scope=\"repository:a:push,pull repository:src:pull\"")
     );
     let both = access_token(&r, &refresh, "repository:a:push,pull repository:src:pull").await;
-    let mount = r
-        .req(
-            Method::POST,
-            &format!("/v2/a/blobs/uploads/?mount={}&from=src", sha(b"m")),
-        )
-        .bearer_auth(&both)
-        .send()
-        .await
-        .expect("POST");
+    let mount = r.bearer(Method::POST, &mount_path, &both).await;
     assert_eq!(mount.status(), StatusCode::ACCEPTED);
 
     // GET /oauth2/token with Basic credentials; anonymous password grant grants nothing.
     let creds = r.reg.config().credentials.clone();
-    let resp = r
-        .req(
+    let resp = sent(
+        "GET token",
+        r.req(
             Method::GET,
             &format!("/oauth2/token?service={host}&scope=registry:catalog:*"),
         )
-        .basic_auth(&creds.username, Some(&creds.password))
-        .send()
-        .await
-        .expect("GET token");
+        .basic_auth(&creds.username, Some(&creds.password)),
+    )
+    .await;
     let tok: Value = resp.json().await.expect("json");
     let cat_token = tok["access_token"].as_str().expect("token");
     assert_eq!(
-        r.req(Method::GET, "/acr/v1/_catalog")
-            .bearer_auth(cat_token)
-            .send()
+        r.bearer(Method::GET, "/acr/v1/_catalog", cat_token)
             .await
-            .expect("GET")
             .status(),
         StatusCode::OK
     );
     let anon = r
-        .req(Method::POST, "/oauth2/token")
-        .form(&[
-            ("grant_type", "password"),
-            ("service", host.as_str()),
-            ("scope", "registry:catalog:*"),
-        ])
-        .send()
-        .await
-        .expect("anon");
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "password"),
+                ("service", host.as_str()),
+                ("scope", "registry:catalog:*"),
+            ],
+        )
+        .await;
     let anon: Value = anon.json().await.expect("json");
     let anon = anon["access_token"].as_str().expect("token");
-    let refused = r
-        .req(Method::GET, "/acr/v1/_catalog")
-        .bearer_auth(anon)
-        .send()
-        .await
-        .expect("GET");
+    let refused = r.bearer(Method::GET, "/acr/v1/_catalog", anon).await;
     assert!(header(&refused, "www-authenticate").ends_with(",error=\"insufficient_scope\""));
 }
 
@@ -1324,12 +1136,8 @@ async fn redirect_mode_serves_from_storage_listener() {
         loc.starts_with(&format!("{storage}/blobs/{d}?se=")),
         "{loc}"
     );
-    let part =
-        r.c.get(&loc)
-            .header("range", "bytes=512-767")
-            .send()
-            .await
-            .expect("storage");
+    // The storage listener is addressed by absolute URLs, so these go through the bare client.
+    let part = sent("storage", r.c.get(&loc).header("range", "bytes=512-767")).await;
     assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(header(&part, "content-range"), "bytes 512-767/1044");
     assert_eq!(header(&part, "accept-ranges"), "bytes");
@@ -1339,24 +1147,20 @@ async fn redirect_mode_serves_from_storage_listener() {
         part.bytes().await.expect("body").to_vec(),
         data[512..768].to_vec()
     );
-    let full = r.c.get(&loc).send().await.expect("storage");
+    let full = sent("storage", r.c.get(&loc)).await;
     assert_eq!(sha(&full.bytes().await.expect("body")), d);
     let forged = loc.replace("sig=", "sig=00");
     assert_eq!(
-        r.c.get(&forged).send().await.expect("storage").status(),
+        sent("storage", r.c.get(&forged)).await.status(),
         StatusCode::FORBIDDEN
     );
-    let expired =
-        r.c.get(format!("{storage}/blobs/{d}?se=1&sig=00"))
-            .send()
-            .await
-            .expect("storage");
+    let expired = sent(
+        "storage",
+        r.c.get(format!("{storage}/blobs/{d}?se=1&sig=00")),
+    )
+    .await;
     assert_eq!(expired.status(), StatusCode::FORBIDDEN);
-    let head = r
-        .req(Method::HEAD, &format!("/v2/redir/blobs/{d}"))
-        .send()
-        .await
-        .expect("HEAD");
+    let head = r.head(&format!("/v2/redir/blobs/{d}")).await;
     assert_eq!(head.status(), StatusCode::TEMPORARY_REDIRECT);
 }
 
@@ -1373,9 +1177,8 @@ async fn disk_storage_survives_restart() {
         let (manifest, d) = r.push_image("disk/img", "v1", "1").await;
         let bd = r.push_blob("disk/img", &big).await;
         assert_eq!(
-            r.patch_json("/acr/v1/disk/img/_tags/v1", json!({"deleteEnabled": false}))
-                .await
-                .status(),
+            r.patch_status("/acr/v1/disk/img/_tags/v1", json!({"deleteEnabled": false}))
+                .await,
             StatusCode::OK
         );
         r.reg.shutdown().await;
@@ -1394,21 +1197,13 @@ async fn disk_storage_survives_restart() {
         .expect("body");
     assert_eq!(sha(&blob), bd);
     let part = r
-        .req(Method::GET, &format!("/v2/disk/img/blobs/{bd}"))
-        .header("range", "bytes=100000-100009")
-        .send()
-        .await
-        .expect("GET");
+        .get_range(&format!("/v2/disk/img/blobs/{bd}"), "bytes=100000-100009")
+        .await;
     assert_eq!(
         part.bytes().await.expect("body").to_vec(),
         big[100_000..100_010].to_vec()
     );
-    let tag: Value = r
-        .get("/acr/v1/disk/img/_tags/v1")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let tag = r.get_json("/acr/v1/disk/img/_tags/v1").await;
     assert_eq!(
         tag["tag"]["changeableAttributes"]["deleteEnabled"],
         json!(false)
@@ -1480,12 +1275,7 @@ async fn fault_corrupt_blob_body() {
 async fn fault_range_ignored() {
     let r = Reg::with_fault(Fault::RangeIgnored).await;
     let d = r.push_blob("f", b"0123456789").await;
-    let resp = r
-        .req(Method::GET, &format!("/v2/f/blobs/{d}"))
-        .header("range", "bytes=2-4")
-        .send()
-        .await
-        .expect("GET");
+    let resp = r.get_range(&format!("/v2/f/blobs/{d}"), "bytes=2-4").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(header(&resp, "accept-ranges"), "bytes");
     assert_eq!(resp.bytes().await.expect("body").len(), 10);
@@ -1495,12 +1285,7 @@ async fn fault_range_ignored() {
 async fn fault_wrong_content_range() {
     let r = Reg::with_fault(Fault::WrongContentRange).await;
     let d = r.push_blob("f", b"0123456789").await;
-    let resp = r
-        .req(Method::GET, &format!("/v2/f/blobs/{d}"))
-        .header("range", "bytes=2-4")
-        .send()
-        .await
-        .expect("GET");
+    let resp = r.get_range(&format!("/v2/f/blobs/{d}"), "bytes=2-4").await;
     assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(header(&resp, "content-range"), "bytes 3-5/10");
     assert_eq!(resp.bytes().await.expect("body").to_vec(), b"234".to_vec());
@@ -1509,19 +1294,9 @@ async fn fault_wrong_content_range() {
 #[tokio::test]
 async fn fault_missing_upload_location() {
     let r = Reg::with_fault(Fault::MissingUploadLocation).await;
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
-    let loc = header(&start, "location");
+    let loc = header(&r.start_upload("f").await, "location");
     assert!(!loc.is_empty());
-    let done = r
-        .req(Method::PUT, &format!("{loc}&digest={}", sha(b"x")))
-        .body("x")
-        .send()
-        .await
-        .expect("PUT");
+    let done = r.put(&format!("{loc}&digest={}", sha(b"x")), "x").await;
     assert_eq!(done.status(), StatusCode::CREATED);
     assert_eq!(header(&done, "location"), "");
     assert_eq!(header(&done, "docker-content-digest"), sha(b"x"));
@@ -1530,22 +1305,13 @@ async fn fault_missing_upload_location() {
 #[tokio::test]
 async fn fault_missing_start_location() {
     let r = Reg::with_fault(Fault::MissingStartLocation).await;
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let start = r.start_upload("f").await;
     assert_eq!(start.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&start, "location"), "");
     assert_eq!(header(&start, "range"), "0-0");
     let uuid = header(&start, "docker-upload-uuid");
     // The session exists and its later steps still carry Location.
-    let patch = r
-        .req(Method::PATCH, &format!("/v2/f/blobs/uploads/{uuid}"))
-        .body("ab")
-        .send()
-        .await
-        .expect("PATCH");
+    let patch = r.patch(&format!("/v2/f/blobs/uploads/{uuid}"), "ab").await;
     assert_eq!(patch.status(), StatusCode::ACCEPTED);
     assert!(!header(&patch, "location").is_empty());
 }
@@ -1553,19 +1319,9 @@ async fn fault_missing_start_location() {
 #[tokio::test]
 async fn fault_missing_upload_uuid() {
     let r = Reg::with_fault(Fault::MissingUploadUuid).await;
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let start = r.start_upload("f").await;
     assert_eq!(header(&start, "docker-upload-uuid"), "");
-    let loc = header(&start, "location");
-    let patch = r
-        .req(Method::PATCH, &loc)
-        .body("ab")
-        .send()
-        .await
-        .expect("PATCH");
+    let patch = r.patch(&header(&start, "location"), "ab").await;
     assert_eq!(header(&patch, "docker-upload-uuid"), "");
     assert_eq!(header(&patch, "range"), "0-1");
     let status = r.get(&header(&patch, "location")).await;
@@ -1575,18 +1331,9 @@ async fn fault_missing_upload_uuid() {
 #[tokio::test]
 async fn fault_wrong_upload_range() {
     let r = Reg::with_fault(Fault::WrongUploadRange).await;
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let start = r.start_upload("f").await;
     assert_eq!(header(&start, "range"), "0-0");
-    let patch = r
-        .req(Method::PATCH, &header(&start, "location"))
-        .body("abcd")
-        .send()
-        .await
-        .expect("PATCH");
+    let patch = r.patch(&header(&start, "location"), "abcd").await;
     assert_eq!(header(&patch, "range"), "0-4");
     let loc = header(&patch, "location");
     assert_eq!(header(&r.get(&loc).await, "range"), "0-3");
@@ -1595,55 +1342,25 @@ async fn fault_wrong_upload_range() {
 #[tokio::test]
 async fn fault_bad_range_format() {
     let r = Reg::with_fault(Fault::BadRangeFormat).await;
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let start = r.start_upload("f").await;
     assert_eq!(header(&start, "range"), "bytes 0-0");
-    let patch = r
-        .req(Method::PATCH, &header(&start, "location"))
-        .body("abcd")
-        .send()
-        .await
-        .expect("PATCH");
+    let patch = r.patch(&header(&start, "location"), "abcd").await;
     assert_eq!(header(&patch, "range"), "bytes 0-3");
 }
 
 #[tokio::test]
 async fn fault_bad_digest_accepted() {
     let r = Reg::with_fault(Fault::BadDigestAccepted).await;
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let loc = header(&r.start_upload("f").await, "location");
     let wrong = sha(b"claimed");
-    let done = r
-        .req(
-            Method::PUT,
-            &format!("{}&digest={wrong}", header(&start, "location")),
-        )
-        .body("actual")
-        .send()
-        .await
-        .expect("PUT");
+    let done = r.put(&format!("{loc}&digest={wrong}"), "actual").await;
     assert_eq!(done.status(), StatusCode::CREATED);
     assert_eq!(header(&done, "docker-content-digest"), wrong);
     // Malformed digests are still refused.
-    let start = r
-        .req(Method::POST, "/v2/f/blobs/uploads/")
-        .send()
-        .await
-        .expect("POST");
+    let loc = header(&r.start_upload("f").await, "location");
     let bad = r
-        .req(
-            Method::PUT,
-            &format!("{}&digest=sha256:zz", header(&start, "location")),
-        )
-        .send()
-        .await
-        .expect("PUT");
+        .send(Method::PUT, &format!("{loc}&digest=sha256:zz"))
+        .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -1680,7 +1397,7 @@ async fn fault_attributes_not_stored() {
         patched["changeableAttributes"]["writeEnabled"],
         json!(false)
     );
-    let props: Value = r.get("/acr/v1/f").await.json().await.expect("json");
+    let props = r.get_json("/acr/v1/f").await;
     assert_eq!(props["changeableAttributes"]["writeEnabled"], json!(true));
 }
 
@@ -1691,19 +1408,8 @@ async fn fault_orderby_ignored() {
     for tag in ["a", "b"] {
         r.put_manifest("f", tag, OCI_MANIFEST, &manifest).await;
     }
-    let desc: Value = r
-        .get("/acr/v1/f/_tags?orderby=timedesc")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let names: Vec<&str> = desc["tags"]
-        .as_array()
-        .expect("tags")
-        .iter()
-        .map(|t| t["name"].as_str().unwrap_or(""))
-        .collect();
-    assert_eq!(names, vec!["a", "b", "c"]);
+    let desc = r.get_json("/acr/v1/f/_tags?orderby=timedesc").await;
+    assert_eq!(tag_names(&desc), vec!["a", "b", "c"]);
 }
 
 #[tokio::test]
@@ -1752,21 +1458,11 @@ async fn fault_token_scope_not_enforced() {
     .await;
     let refresh = exchange_refresh(&r).await;
     let token = access_token(&r, &refresh, "repository:a:pull").await;
-    let other = r
-        .req(Method::POST, "/v2/b/blobs/uploads/")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("POST");
+    let other = r.bearer(Method::POST, "/v2/b/blobs/uploads/", &token).await;
     assert_eq!(other.status(), StatusCode::ACCEPTED);
     // Invalid tokens are still refused.
     assert_eq!(
-        r.req(Method::GET, "/v2/")
-            .bearer_auth("x.y.z")
-            .send()
-            .await
-            .expect("GET")
-            .status(),
+        r.bearer(Method::GET, "/v2/", "x.y.z").await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -1804,7 +1500,7 @@ async fn fault_unknown_error_code() {
 async fn fault_acr_schema_violation() {
     let r = Reg::with_fault(Fault::AcrSchemaViolation).await;
     r.push_image("f", "v1", "1").await;
-    let props: Value = r.get("/acr/v1/f").await.json().await.expect("json");
+    let props = r.get_json("/acr/v1/f").await;
     assert!(props.get("imageName").is_none());
     assert_eq!(props["tagCount"], json!(1));
 }
@@ -1813,11 +1509,7 @@ async fn fault_acr_schema_violation() {
 async fn fault_delete_ignored() {
     let r = Reg::with_fault(Fault::DeleteIgnored).await;
     let (_, d) = r.push_image("f", "v1", "1").await;
-    let del = r
-        .req(Method::DELETE, &format!("/v2/f/manifests/{d}"))
-        .send()
-        .await
-        .expect("DELETE");
+    let del = r.delete(&format!("/v2/f/manifests/{d}")).await;
     assert_eq!(del.status(), StatusCode::ACCEPTED);
     assert_eq!(
         r.get(&format!("/v2/f/manifests/{d}")).await.status(),
@@ -1830,12 +1522,11 @@ async fn fault_write_enabled_not_enforced() {
     let r = Reg::with_fault(Fault::WriteEnabledNotEnforced).await;
     let (manifest, _) = r.push_image("f", "v1", "1").await;
     assert_eq!(
-        r.patch_json(
+        r.patch_status(
             "/acr/v1/f",
             json!({"writeEnabled": false, "readEnabled": false})
         )
-        .await
-        .status(),
+        .await,
         StatusCode::OK
     );
     assert_eq!(
@@ -1857,9 +1548,9 @@ async fn fault_tags_unsorted() {
     let (manifest, _) = r.push_image("f", "a", "1").await;
     r.put_manifest("f", "b", OCI_MANIFEST, &manifest).await;
     r.push_image("g", "a", "2").await;
-    let tags: Value = r.get("/v2/f/tags/list").await.json().await.expect("json");
+    let tags = r.get_json("/v2/f/tags/list").await;
     assert_eq!(tags["tags"], json!(["b", "a"]));
-    let cat: Value = r.get("/v2/_catalog").await.json().await.expect("json");
+    let cat = r.get_json("/v2/_catalog").await;
     assert_eq!(cat["repositories"], json!(["g", "f"]));
 }
 

@@ -91,6 +91,9 @@ pub struct RunArgs {
     /// Start the embedded registry with an injected fault (repeatable; see `regcheck serve --help`).
     #[arg(long = "embedded-fault", value_name = "NAME")]
     pub embedded_faults: Vec<Fault>,
+    /// The embedded registry answers blob GETs with 307 to a signed URL on a second listener.
+    #[arg(long)]
+    pub embedded_redirect_blobs: bool,
     /// Print no per-scenario progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -205,6 +208,7 @@ async fn run(args: RunArgs) -> Result<i32> {
             let config = RegistryConfig {
                 auth: args.embedded_auth,
                 faults: args.embedded_faults.clone(),
+                redirect_blobs: args.embedded_redirect_blobs,
                 ..RegistryConfig::default()
             };
             let reg = registry::start(config)

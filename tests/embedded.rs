@@ -146,3 +146,17 @@ fn serve_with_configured_credentials_and_run_against_it() {
         bad.stderr
     );
 }
+
+#[test]
+fn suite_passes_with_blob_redirects_to_storage() {
+    // Blob GETs answer 307 to a second loopback listener (ACR's storage redirect): the runner
+    // checks the redirect, follows it without credentials and checks the storage answer.
+    let (out, report) = run_embedded(&["--embedded-auth", "token", "--embedded-redirect-blobs"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(failed_rules(&report), Vec::<String>::new());
+    assert_eq!(report["summary"]["skipped"], 0, "{}", out.stdout);
+    let blob_gets = report["operations"]["GetBlob"]["passed"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(blob_gets > 5, "{}", report["operations"]);
+}

@@ -299,11 +299,7 @@ async fn run_request(
         }
     }
     // `hops` is never empty: send_following returns at least the first response.
-    let last = hops
-        .last()
-        .map(|o| &o.response)
-        .cloned()
-        .unwrap_or_default();
+    let last = step_response(&hops);
     let mut flow = Flow::Continue;
 
     if let Some(skip) = step.skip_on.iter().find(|s| s.status.contains(last.status)) {
@@ -396,6 +392,25 @@ async fn run_request(
         },
         flow,
     )
+}
+
+/// The response a step's expectations and captures see: the last hop, plus the registry's
+/// `Docker-*` headers from earlier hops when the last hop lacks them — ACR puts
+/// `Docker-Content-Digest` on its 307 to storage, and storage knows nothing of Docker headers.
+fn step_response(hops: &[Observed]) -> crate::check::ObservedResponse {
+    let Some((last, earlier)) = hops.split_last() else {
+        return Default::default();
+    };
+    let mut resp = last.response.clone();
+    for hop in earlier.iter().rev() {
+        for (k, v) in &hop.response.headers {
+            let registry_header = k.to_ascii_lowercase().starts_with("docker-");
+            if registry_header && resp.header(k).is_none() {
+                resp.headers.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    resp
 }
 
 /// Sends a request and follows redirects (each hop is returned for checking). On a foreign
@@ -615,6 +630,57 @@ mod tests {
         assert!(guard(&req("DELETE", "/acr/v1/ns1x/a"), "ns1").is_err());
         assert!(guard(&req("GET", "/v2/other/a/manifests/v1"), "ns1").is_ok());
         assert!(guard(&req("POST", "/oauth2/token"), "ns1").is_ok());
+    }
+
+    fn observed(status: u16, headers: &[(&str, &str)]) -> Observed {
+        Observed {
+            request: Default::default(),
+            response: crate::check::ObservedResponse {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                body: Default::default(),
+            },
+            authenticated: false,
+            challenged: None,
+        }
+    }
+
+    #[test]
+    fn redirected_steps_keep_the_registry_docker_headers() {
+        let hops = [
+            observed(
+                307,
+                &[
+                    ("Location", "http://storage/x"),
+                    ("Docker-Content-Digest", "sha256:aa"),
+                    ("Content-Length", "412"),
+                ],
+            ),
+            observed(
+                200,
+                &[
+                    ("Content-Length", "5"),
+                    ("Docker-Content-Digest", "sha256:bb"),
+                ],
+            ),
+        ];
+        let r = step_response(&hops);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-length"), Some("5"));
+        // The final answer's own header wins; missing Docker headers come from the registry hop.
+        assert_eq!(r.header("docker-content-digest"), Some("sha256:bb"));
+        let r = step_response(
+            &hops[..1]
+                .iter()
+                .cloned()
+                .chain([observed(200, &[])])
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(r.header("docker-content-digest"), Some("sha256:aa"));
+        assert_eq!(r.header("location"), None);
     }
 
     #[test]

@@ -18,3 +18,5 @@ mod detection;
 mod reports;
 // the run touches only its namespace, cleans up after itself, --keep keeps
 mod cleanup;
+// credentials never leave the target's host (redirects, foreign token realms)
+mod credentials;

@@ -1,0 +1,201 @@
+//! Credentials never leave the target's host: a blob redirect to another origin is followed
+//! without `Authorization`, and a token realm on another host is refused rather than sent the
+//! password. Uses two hand-written loopback servers that record what they receive.
+
+use crate::common::regcheck;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// What a fake server saw: request line and headers (lower-cased names) per request.
+type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// Serves `handler(request line, headers) -> (status line, headers, body)` on a loopback port
+/// (bounded: at most 200 connections), one request per connection.
+fn fake_server(
+    handler: impl Fn(&str, &[(String, String)]) -> (String, Vec<(String, String)>, Vec<u8>)
+    + Send
+    + Sync
+    + 'static,
+) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen: Seen = Arc::default();
+    let seen2 = seen.clone();
+    let handler = Arc::new(handler);
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(200) {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut headers = Vec::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.trim_end().split_once(':') {
+                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                }
+            }
+            let len: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len.min(1 << 20)];
+            let _ = reader.read_exact(&mut body);
+            let line = line.trim_end().to_string();
+            seen2
+                .lock()
+                .expect("lock")
+                .push((line.clone(), headers.clone()));
+            let (status, resp_headers, resp_body) = handler(&line, &headers);
+            let mut out = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
+            for (k, v) in resp_headers {
+                out.push_str(&format!("{k}: {v}\r\n"));
+            }
+            out.push_str(&format!("Content-Length: {}\r\n\r\n", resp_body.len()));
+            let _ = conn.write_all(out.as_bytes());
+            let _ = conn.write_all(&resp_body);
+        }
+    });
+    (url, seen)
+}
+
+fn errors(code: &str) -> Vec<u8> {
+    format!(r#"{{"errors":[{{"code":"{code}","message":"x"}}]}}"#).into_bytes()
+}
+
+fn h(k: &str, v: &str) -> (String, String) {
+    (k.to_string(), v.to_string())
+}
+
+const CONTENT: &[u8] = b"hello from storage";
+
+fn scenario_file(dir: &std::path::Path, digest: &str) -> std::path::PathBuf {
+    let path = dir.join("redirect.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: redirect\nsteps:\n  - name: get redirected blob\n    op: GetBlob\n    request: {{ path: \"/v2/{{{{repo}}}}/blobs/{digest}\" }}\n    expect: {{ status: 200, body_digest: \"{digest}\" }}\n"
+        ),
+    )
+    .expect("write scenario");
+    path
+}
+
+#[test]
+fn redirects_to_another_host_carry_no_credentials() {
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(CONTENT)));
+    let (storage, storage_seen) = fake_server(|_, _| {
+        (
+            "200 OK".into(),
+            vec![h("Content-Type", "application/octet-stream")],
+            CONTENT.to_vec(),
+        )
+    });
+    let redirect_to = format!("{storage}/blob?sig=abc");
+    let d2 = digest.clone();
+    let (registry, registry_seen) = fake_server(move |line, headers| {
+        let api = h("Docker-Distribution-Api-Version", "registry/2.0");
+        let json = h("Content-Type", "application/json");
+        if !headers.iter().any(|(k, _)| k == "authorization") {
+            return (
+                "401 Unauthorized".into(),
+                vec![api, json, h("WWW-Authenticate", "Basic realm=\"fake\"")],
+                errors("UNAUTHORIZED"),
+            );
+        }
+        if line.starts_with("GET /v2/ ") {
+            return ("200 OK".into(), vec![api, json], b"{}".to_vec());
+        }
+        if line.starts_with("GET ") && line.contains(&format!("/blobs/{d2}")) {
+            return (
+                "307 Temporary Redirect".into(),
+                vec![
+                    api,
+                    h("Location", &redirect_to),
+                    h("Docker-Content-Digest", &d2),
+                ],
+                Vec::new(),
+            );
+        }
+        (
+            "404 Not Found".into(),
+            vec![api, json],
+            errors("NAME_UNKNOWN"),
+        )
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario_file(dir.path(), &digest);
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &registry,
+        "--scenarios",
+        file.to_str().expect("utf8"),
+        "--username",
+        "me",
+        "--password",
+        "topsecret-pw",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let storage_seen = storage_seen.lock().expect("lock").clone();
+    assert_eq!(storage_seen.len(), 1, "{storage_seen:?}");
+    assert!(
+        !storage_seen[0].1.iter().any(|(k, _)| k == "authorization"),
+        "credentials were sent to the storage host: {storage_seen:?}"
+    );
+    let registry_seen = registry_seen.lock().expect("lock").clone();
+    assert!(
+        registry_seen
+            .iter()
+            .any(|(l, hs)| l.contains("/blobs/") && hs.iter().any(|(k, _)| k == "authorization")),
+        "the registry itself did get the credentials"
+    );
+}
+
+#[test]
+fn token_realm_on_another_host_gets_no_password() {
+    let (realm_host, realm_seen) =
+        fake_server(|_, _| ("200 OK".into(), vec![], br#"{"token":"t"}"#.to_vec()));
+    let challenge = format!("Bearer realm=\"{realm_host}/token\",service=\"fake\"");
+    let (registry, _) = fake_server(move |_, _| {
+        (
+            "401 Unauthorized".into(),
+            vec![
+                h("Docker-Distribution-Api-Version", "registry/2.0"),
+                h("WWW-Authenticate", &challenge),
+            ],
+            errors("UNAUTHORIZED"),
+        )
+    });
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &registry,
+        "--username",
+        "me",
+        "--password",
+        "topsecret-pw",
+    ]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("does not send credentials to another host"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("topsecret-pw"));
+    assert!(
+        realm_seen.lock().expect("lock").is_empty(),
+        "the foreign realm was contacted"
+    );
+}

@@ -24,13 +24,15 @@ const KNOWN_DEVIATIONS: &[&str] = &[
     "tags-list-sorted ▸ scenario.json./tags",
 ];
 
-#[test]
-fn distribution_fails_exactly_the_known_deviations() {
-    let registry = Distribution::start();
+/// Runs the bundled suite against `registry` and checks the outcome against the pinned
+/// deviations; returns the report.
+fn run_and_compare(registry: &Distribution, extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let report_path = dir.path().join("report.json");
     let spec = format!("json={}", report_path.display());
-    let out = regcheck(&["run", "-q", "--target", &registry.url, "--report", &spec]);
+    let mut args = vec!["run", "-q", "--target", &registry.url, "--report", &spec];
+    args.extend_from_slice(extra);
+    let out = regcheck(&args);
     let report = read_report(&report_path);
     assert_eq!(
         report["summary"]["errors"], 0,
@@ -64,4 +66,38 @@ fn distribution_fails_exactly_the_known_deviations() {
     // Cleanup removed what the run created.
     assert_eq!(report["cleanup"]["leftovers"], serde_json::json!([]));
     assert!(report["cleanup"]["deleted"].as_u64().unwrap_or(0) > 10);
+    report
+}
+
+#[test]
+fn distribution_fails_exactly_the_known_deviations() {
+    let registry = Distribution::start();
+    run_and_compare(&registry, &[]);
+}
+
+#[test]
+fn distribution_with_basic_auth_behaves_the_same() {
+    let registry = Distribution::start_with_basic_auth("ci", "htpasswd-secret");
+    let report = run_and_compare(
+        &registry,
+        &["--username", "ci", "--password", "htpasswd-secret"],
+    );
+    assert!(!report.to_string().contains("htpasswd-secret"));
+    // A wrong password is a configuration error, not a list of failures.
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &registry.url,
+        "--username",
+        "ci",
+        "--password",
+        "nope",
+    ]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("refused the credentials"),
+        "{}",
+        out.stderr
+    );
 }

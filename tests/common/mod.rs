@@ -29,20 +29,35 @@ impl Distribution {
     /// Starts `docker-registry serve` on a free loopback port with delete enabled.
     /// Panics with an install hint when the binary is missing.
     pub fn start() -> Distribution {
+        Self::start_with(None)
+    }
+
+    /// The same, with htpasswd Basic authentication for `user`/`password`.
+    pub fn start_with_basic_auth(user: &str, password: &str) -> Distribution {
+        Self::start_with(Some((user, password)))
+    }
+
+    fn start_with(basic: Option<(&str, &str)>) -> Distribution {
         let bin = which("docker-registry").expect(
             "docker-registry (CNCF Distribution) is not installed: apt-get install -y docker-registry",
         );
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog: {{level: error}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: 127.0.0.1:{port}}}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .expect("write config");
+        let mut text = format!(
+            "version: 0.1\nlog: {{level: error}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: 127.0.0.1:{port}}}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = basic {
+            let htpasswd = dir.path().join("htpasswd");
+            let hash = bcrypt::hash(password, 4).expect("bcrypt");
+            std::fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("write htpasswd");
+            text.push_str(&format!(
+                "auth: {{htpasswd: {{realm: regcheck-test, path: {}}}}}\n",
+                htpasswd.display()
+            ));
+        }
+        std::fs::write(&config, text).expect("write config");
         let child = Command::new(bin)
             .arg("serve")
             .arg(&config)

@@ -124,6 +124,59 @@ fn apply_attrs(attrs: &mut Attributes, patch: &Map<String, Value>) -> Result<(),
     Ok(())
 }
 
+/// Applies the two quarantine strings of `patch` to a manifest (`null` clears one); another
+/// value is an error.
+fn apply_quarantine(rec: &mut ManifestRecord, patch: &Map<String, Value>) -> Result<(), ApiError> {
+    for (key, slot) in [
+        ("quarantineState", &mut rec.quarantine_state),
+        ("quarantineDetails", &mut rec.quarantine_details),
+    ] {
+        match patch.get(key) {
+            None => {}
+            Some(Value::Null) => *slot = None,
+            Some(Value::String(s)) => *slot = Some(s.clone()),
+            Some(_) => {
+                return Err(ApiError::unsupported(format!("`{key}` must be a string")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One PATCH of changeable attributes, shared by the repository, tag and manifest endpoints.
+struct AttributePatch {
+    fields: Map<String, Value>,
+    /// False under the `attributes-not-stored` fault: the answer shows the change, the store
+    /// never keeps it.
+    store: bool,
+}
+
+impl AttributePatch {
+    async fn read(ctx: &Ctx, body: Body) -> Result<Self, ApiError> {
+        Ok(AttributePatch {
+            fields: patch_body(body).await?,
+            store: !ctx.app.has(Fault::AttributesNotStored),
+        })
+    }
+
+    /// Runs `edit` on a copy of `record`, renders the copy as the answer, then puts it in
+    /// place of `record` (unless the fault is on). A failing `edit` leaves `record` untouched.
+    fn apply<T: Clone>(
+        &self,
+        record: &mut T,
+        edit: impl FnOnce(&mut T, &Map<String, Value>) -> Result<(), ApiError>,
+        render: impl FnOnce(&T) -> Value,
+    ) -> Result<Value, ApiError> {
+        let mut updated = record.clone();
+        edit(&mut updated, &self.fields)?;
+        let answer = render(&updated);
+        if self.store {
+            *record = updated;
+        }
+        Ok(answer)
+    }
+}
+
 fn repo_or_unknown<'a>(
     repos: &'a std::collections::BTreeMap<String, Repo>,
     name: &str,
@@ -146,8 +199,7 @@ pub(crate) async fn patch_repo(
     name: &str,
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
-    let patch = patch_body(body).await?;
-    let store_it = !ctx.app.has(Fault::AttributesNotStored);
+    let patch = AttributePatch::read(ctx, body).await?;
     let value = ctx
         .app
         .store
@@ -156,13 +208,11 @@ pub(crate) async fn patch_repo(
                 .repos
                 .get_mut(name)
                 .ok_or_else(|| ApiError::name_unknown(name))?;
-            let mut updated = repo.clone();
-            apply_attrs(&mut updated.attrs, &patch)?;
-            let v = repo_json(ctx, name, &updated);
-            if store_it {
-                repo.attrs = updated.attrs;
-            }
-            Ok(v)
+            patch.apply(
+                repo,
+                |r, fields| apply_attrs(&mut r.attrs, fields),
+                |r| repo_json(ctx, name, r),
+            )
         })
         .await?;
     Ok(json_response(StatusCode::OK, value.to_string()))
@@ -286,8 +336,7 @@ pub(crate) async fn patch_tag(
     tag: &str,
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
-    let patch = patch_body(body).await?;
-    let store_it = !ctx.app.has(Fault::AttributesNotStored);
+    let patch = AttributePatch::read(ctx, body).await?;
     let value = ctx
         .app
         .store
@@ -297,13 +346,11 @@ pub(crate) async fn patch_tag(
                 .get_mut(name)
                 .ok_or_else(|| ApiError::name_unknown(name))?;
             let record = repo.tags.get_mut(tag).ok_or_else(ApiError::tag_unknown)?;
-            let mut updated = record.clone();
-            apply_attrs(&mut updated.attrs, &patch)?;
-            let v = tag_attributes_json(ctx, name, tag, &updated);
-            if store_it {
-                record.attrs = updated.attrs;
-            }
-            Ok(v)
+            patch.apply(
+                record,
+                |t, fields| apply_attrs(&mut t.attrs, fields),
+                |t| tag_attributes_json(ctx, name, tag, t),
+            )
         })
         .await?;
     Ok(json_response(StatusCode::OK, value.to_string()))
@@ -380,14 +427,19 @@ pub(crate) fn list_manifests(ctx: &Ctx, name: &str) -> Result<Response<Body>, Ap
     ))
 }
 
+/// ACR's `MANIFEST_UNKNOWN` (its message differs from the /v2 one).
+fn acr_manifest_unknown() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "MANIFEST_UNKNOWN",
+        "manifest unknown",
+    )
+}
+
 fn manifest_digest(raw: &str) -> Result<String, ApiError> {
     match parse_digest(raw) {
         Some(DigestKind::Sha256(d)) | Some(DigestKind::Other(d)) => Ok(d),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "MANIFEST_UNKNOWN",
-            "manifest unknown",
-        )),
+        None => Err(acr_manifest_unknown()),
     }
 }
 
@@ -396,12 +448,12 @@ fn manifest_attributes_json(
     name: &str,
     digest: &str,
     rec: &ManifestRecord,
-    repo: &Repo,
+    tags: Vec<String>,
 ) -> Value {
     json!({
         "registry": ctx.host,
         "imageName": name,
-        "manifest": manifest_json(digest, rec, repo.tags_of(digest)),
+        "manifest": manifest_json(digest, rec, tags),
     })
 }
 
@@ -410,14 +462,12 @@ pub(crate) fn get_manifest(ctx: &Ctx, name: &str, raw: &str) -> Result<Response<
     let digest = manifest_digest(raw)?;
     let body = ctx.app.store.read(|m| {
         let repo = repo_or_unknown(&m.repos, name)?;
-        let rec = repo.manifests.get(&digest).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "MANIFEST_UNKNOWN",
-                "manifest unknown",
-            )
-        })?;
-        Ok::<_, ApiError>(manifest_attributes_json(ctx, name, &digest, rec, repo))
+        let rec = repo
+            .manifests
+            .get(&digest)
+            .ok_or_else(acr_manifest_unknown)?;
+        let tags = repo.tags_of(&digest);
+        Ok::<_, ApiError>(manifest_attributes_json(ctx, name, &digest, rec, tags))
     })?;
     Ok(json_response(StatusCode::OK, body.to_string()))
 }
@@ -430,8 +480,7 @@ pub(crate) async fn patch_manifest(
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
     let digest = manifest_digest(raw)?;
-    let patch = patch_body(body).await?;
-    let store_it = !ctx.app.has(Fault::AttributesNotStored);
+    let patch = AttributePatch::read(ctx, body).await?;
     let value = ctx
         .app
         .store
@@ -440,33 +489,19 @@ pub(crate) async fn patch_manifest(
                 .repos
                 .get_mut(name)
                 .ok_or_else(|| ApiError::name_unknown(name))?;
-            let rec = repo.manifests.get(&digest).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "MANIFEST_UNKNOWN",
-                    "manifest unknown",
-                )
-            })?;
-            let mut updated = rec.clone();
-            apply_attrs(&mut updated.attrs, &patch)?;
-            for (key, slot) in [
-                ("quarantineState", &mut updated.quarantine_state),
-                ("quarantineDetails", &mut updated.quarantine_details),
-            ] {
-                match patch.get(key) {
-                    None => {}
-                    Some(Value::Null) => *slot = None,
-                    Some(Value::String(s)) => *slot = Some(s.clone()),
-                    Some(_) => {
-                        return Err(ApiError::unsupported(format!("`{key}` must be a string")));
-                    }
-                }
-            }
-            let v = manifest_attributes_json(ctx, name, &digest, &updated, repo);
-            if store_it && let Some(rec) = repo.manifests.get_mut(&digest) {
-                *rec = updated;
-            }
-            Ok(v)
+            let tags = repo.tags_of(&digest);
+            let rec = repo
+                .manifests
+                .get_mut(&digest)
+                .ok_or_else(acr_manifest_unknown)?;
+            patch.apply(
+                rec,
+                |r, fields| {
+                    apply_attrs(&mut r.attrs, fields)?;
+                    apply_quarantine(r, fields)
+                },
+                |r| manifest_attributes_json(ctx, name, &digest, r, tags),
+            )
         })
         .await?;
     Ok(json_response(StatusCode::OK, value.to_string()))

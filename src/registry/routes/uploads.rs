@@ -277,16 +277,7 @@ async fn try_mount(ctx: &Ctx, name: &str, mount: &str) -> Result<Option<Response
     if !available || ctx.app.store.content(&digest).is_none() {
         return Ok(None);
     }
-    ctx.app
-        .store
-        .mutate(|m| {
-            let now = m.tick();
-            let repo = m.repo_mut(name);
-            repo.blobs.insert(digest.clone());
-            repo.updated = now;
-            Ok(())
-        })
-        .await?;
+    link_blob(ctx, name, &digest).await?;
     Ok(Some(empty_response(
         StatusCode::CREATED,
         &[
@@ -294,6 +285,21 @@ async fn try_mount(ctx: &Ctx, name: &str, mount: &str) -> Result<Option<Response
             ("docker-content-digest", digest.clone()),
         ],
     )))
+}
+
+/// Links stored content `digest` into repository `name` (created if missing): what a mount and
+/// a finished upload both end with.
+async fn link_blob(ctx: &Ctx, name: &str, digest: &str) -> Result<(), ApiError> {
+    ctx.app
+        .store
+        .mutate(|m| {
+            let now = m.tick();
+            let repo = m.repo_mut(name);
+            repo.blobs.insert(digest.to_owned());
+            repo.updated = now;
+            Ok(())
+        })
+        .await
 }
 
 /// Verifies the digest, stores the content, links it into `name` and answers 201.
@@ -369,15 +375,7 @@ async fn finish(
     }
     session.closed = true;
     ctx.app.sessions.remove(&session.uuid);
-    store
-        .mutate(|m| {
-            let now = m.tick();
-            let repo = m.repo_mut(name);
-            repo.blobs.insert(digest.clone());
-            repo.updated = now;
-            Ok(())
-        })
-        .await?;
+    link_blob(ctx, name, &digest).await?;
     let mut headers = vec![("docker-content-digest", digest.clone())];
     if !ctx.app.has(Fault::MissingUploadLocation) {
         headers.push(("location", format!("/v2/{name}/blobs/{digest}")));

@@ -69,7 +69,7 @@ pub struct RunArgs {
     /// API profile: auto (probe), oci (skip ACR scenarios), acr (require ACR extensions).
     #[arg(long, default_value = "auto")]
     pub profile: Profile,
-    /// Write a report: FORMAT=PATH (repeatable; formats: json).
+    /// Write a report: FORMAT=PATH (repeatable; formats: json, junit).
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,
     /// Username for Basic auth and token requests.

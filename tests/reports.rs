@@ -86,3 +86,54 @@ fn committed_examples_match_the_schema() {
         assert_valid(&read_report(&path), name);
     }
 }
+
+#[test]
+fn junit_report_of_a_failing_run_is_well_formed_and_redacted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let xml_path = dir.path().join("junit.xml");
+    let json_path = dir.path().join("r.json");
+    let junit = format!("junit={}", xml_path.display());
+    let json = format!("json={}", json_path.display());
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--embedded-auth",
+        "basic",
+        "--embedded-fault",
+        "corrupt-blob-body",
+        "--report",
+        &junit,
+        "--report",
+        &json,
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let xml = std::fs::read_to_string(&xml_path).expect("junit written");
+    let report = read_report(&json_path);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures) = (0, 0);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(e)) | Ok(quick_xml::events::Event::Empty(e)) => {
+                match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"failure" => failures += 1,
+                    _ => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("malformed JUnit XML: {e}"),
+        }
+    }
+    assert_eq!(Some(cases), report["summary"]["scenarios"].as_u64());
+    assert_eq!(Some(failures), report["summary"]["failed"].as_u64());
+    assert!(failures > 0);
+    assert!(xml.contains("GetBlob.digest-matches-body"));
+    let creds = regcheck::registry::Credentials::default();
+    // Transcripts are there, with the credential redacted (XML-escaped `<redacted>`).
+    assert!(
+        xml.contains("&gt; Authorization: Basic &lt;redacted&gt;"),
+        "{xml}"
+    );
+    assert!(!xml.contains(&creds.password), "password leaked into JUnit");
+}

@@ -29,22 +29,18 @@ pub(crate) fn parse_digest(s: &str) -> Option<DigestKind> {
         return None;
     }
     match alg {
-        "sha256" => {
-            let hex_ok = enc.len() == 64
-                && enc
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            hex_ok.then(|| DigestKind::Sha256(s.to_owned()))
-        }
-        "sha512" => {
-            let hex_ok = enc.len() == 128
-                && enc
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            hex_ok.then(|| DigestKind::Other(s.to_owned()))
-        }
+        "sha256" => is_lower_hex(enc, 64).then(|| DigestKind::Sha256(s.to_owned())),
+        "sha512" => is_lower_hex(enc, 128).then(|| DigestKind::Other(s.to_owned())),
         _ => Some(DigestKind::Other(s.to_owned())),
     }
+}
+
+/// Exactly `len` lowercase hex digits (the encoding of a registered algorithm).
+fn is_lower_hex(enc: &str, len: usize) -> bool {
+    enc.len() == len
+        && enc
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `sha256:<hex>` of `data`.

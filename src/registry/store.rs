@@ -129,6 +129,20 @@ impl Meta {
         t
     }
 
+    /// An existing repository, else `NAME_UNKNOWN`.
+    pub fn known_repo(&self, name: &str) -> Result<&Repo, ApiError> {
+        self.repos
+            .get(name)
+            .ok_or_else(|| ApiError::name_unknown(name))
+    }
+
+    /// An existing repository for a change, else `NAME_UNKNOWN`.
+    pub fn known_repo_mut(&mut self, name: &str) -> Result<&mut Repo, ApiError> {
+        self.repos
+            .get_mut(name)
+            .ok_or_else(|| ApiError::name_unknown(name))
+    }
+
     /// The repository, created if missing.
     pub fn repo_mut(&mut self, name: &str) -> &mut Repo {
         let now = self.tick();

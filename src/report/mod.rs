@@ -1,7 +1,9 @@
-//! Renders run results; never executes anything. `terminal` (comfy-table summary) and `json`
-//! (the machine-readable report). Every writer reads `RunResult` only.
+//! Renders run results; never executes anything. `terminal` (comfy-table summary), `json` (the
+//! machine-readable report) and `junit` (for CI test views). Every writer reads `RunResult`
+//! only; transcripts in it are already redacted by the runner.
 
 pub mod json;
+pub mod junit;
 pub mod terminal;
 
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// Unknown format name.
-    #[error("unknown report format `{0}`; use json")]
+    #[error("unknown report format `{0}`; use json or junit")]
     UnknownFormat(String),
 }
 
@@ -38,8 +40,10 @@ impl std::str::FromStr for ReportSpec {
         let (format, path) = s
             .split_once('=')
             .ok_or_else(|| format!("`{s}` is not FORMAT=PATH (example: json=report.json)"))?;
-        if format != "json" {
-            return Err(format!("unknown report format `{format}`; supported: json"));
+        if !matches!(format, "json" | "junit") {
+            return Err(format!(
+                "unknown report format `{format}`; supported: json, junit"
+            ));
         }
         if path.is_empty() {
             return Err(format!("`{s}` has no path after `=`"));
@@ -55,6 +59,7 @@ impl std::str::FromStr for ReportSpec {
 pub fn write(spec: &ReportSpec, result: &crate::runner::RunResult) -> Result<(), ReportError> {
     match spec.format.as_str() {
         "json" => json::write(result, &spec.path),
+        "junit" => junit::write(result, &spec.path),
         other => Err(ReportError::UnknownFormat(other.to_string())),
     }
 }
@@ -69,6 +74,7 @@ mod tests {
         assert_eq!(r.format, "json");
         assert_eq!(r.path, PathBuf::from("out/r.json"));
         assert!("json".parse::<ReportSpec>().is_err());
+        assert_eq!("junit=r.xml".parse::<ReportSpec>().unwrap().format, "junit");
         assert!("xml=a".parse::<ReportSpec>().is_err());
         assert!("json=".parse::<ReportSpec>().is_err());
     }

@@ -5,7 +5,7 @@
 use super::super::digest::{DigestKind, parse_digest};
 use super::super::errors::ApiError;
 use super::super::faults::Fault;
-use super::super::store::{Attributes, ManifestRecord, Repo, TagRecord};
+use super::super::store::{Attributes, ManifestRecord, Meta, Repo, TagRecord};
 use super::super::timefmt::rfc3339;
 use super::listing::{paginate, parse_n, with_link};
 use super::{Ctx, attrs_deletable, empty_response, enc, json_response};
@@ -177,19 +177,12 @@ impl AttributePatch {
     }
 }
 
-fn repo_or_unknown<'a>(
-    repos: &'a std::collections::BTreeMap<String, Repo>,
-    name: &str,
-) -> Result<&'a Repo, ApiError> {
-    repos.get(name).ok_or_else(|| ApiError::name_unknown(name))
-}
-
 /// `GET /acr/v1/<name>`.
 pub(crate) fn get_repo(ctx: &Ctx, name: &str) -> Result<Response<Body>, ApiError> {
     let body = ctx
         .app
         .store
-        .read(|m| repo_or_unknown(&m.repos, name).map(|r| repo_json(ctx, name, r)))?;
+        .read(|m| m.known_repo(name).map(|r| repo_json(ctx, name, r)))?;
     Ok(json_response(StatusCode::OK, body.to_string()))
 }
 
@@ -204,10 +197,7 @@ pub(crate) async fn patch_repo(
         .app
         .store
         .mutate(|m| {
-            let repo = m
-                .repos
-                .get_mut(name)
-                .ok_or_else(|| ApiError::name_unknown(name))?;
+            let repo = m.known_repo_mut(name)?;
             patch.apply(
                 repo,
                 |r, fields| apply_attrs(&mut r.attrs, fields),
@@ -225,7 +215,7 @@ pub(crate) async fn delete_repo(ctx: &Ctx, name: &str) -> Result<Response<Body>,
         .app
         .store
         .mutate(|m| {
-            let repo = repo_or_unknown(&m.repos, name)?;
+            let repo = m.known_repo(name)?;
             let locked = !attrs_deletable(&app, &repo.attrs)
                 || repo
                     .manifests
@@ -268,7 +258,7 @@ pub(crate) fn list_tags(ctx: &Ctx, name: &str) -> Result<Response<Body>, ApiErro
     let (order_name, desc) = orderby(ctx);
     let digest_filter = ctx.q("digest").filter(|d| !d.is_empty()).map(str::to_owned);
     let mut items: Vec<(String, TagRecord)> = ctx.app.store.read(|m| {
-        repo_or_unknown(&m.repos, name).map(|r| {
+        m.known_repo(name).map(|r| {
             r.tags
                 .iter()
                 .filter(|(_, t)| t.attrs.list_enabled)
@@ -305,12 +295,8 @@ pub(crate) fn list_tags(ctx: &Ctx, name: &str) -> Result<Response<Body>, ApiErro
     ))
 }
 
-fn find_tag<'a>(
-    repos: &'a std::collections::BTreeMap<String, Repo>,
-    name: &str,
-    tag: &str,
-) -> Result<&'a TagRecord, ApiError> {
-    repo_or_unknown(repos, name)?
+fn find_tag<'a>(m: &'a Meta, name: &str, tag: &str) -> Result<&'a TagRecord, ApiError> {
+    m.known_repo(name)?
         .tags
         .get(tag)
         .ok_or_else(ApiError::tag_unknown)
@@ -325,7 +311,7 @@ pub(crate) fn get_tag(ctx: &Ctx, name: &str, tag: &str) -> Result<Response<Body>
     let body = ctx
         .app
         .store
-        .read(|m| find_tag(&m.repos, name, tag).map(|t| tag_attributes_json(ctx, name, tag, t)))?;
+        .read(|m| find_tag(m, name, tag).map(|t| tag_attributes_json(ctx, name, tag, t)))?;
     Ok(json_response(StatusCode::OK, body.to_string()))
 }
 
@@ -341,10 +327,7 @@ pub(crate) async fn patch_tag(
         .app
         .store
         .mutate(|m| {
-            let repo = m
-                .repos
-                .get_mut(name)
-                .ok_or_else(|| ApiError::name_unknown(name))?;
+            let repo = m.known_repo_mut(name)?;
             let record = repo.tags.get_mut(tag).ok_or_else(ApiError::tag_unknown)?;
             patch.apply(
                 record,
@@ -368,10 +351,7 @@ pub(crate) async fn delete_tag(
         .store
         .mutate(|m| {
             let now = m.tick();
-            let repo = m
-                .repos
-                .get_mut(name)
-                .ok_or_else(|| ApiError::name_unknown(name))?;
+            let repo = m.known_repo_mut(name)?;
             let record = repo.tags.get(tag).ok_or_else(ApiError::tag_unknown)?;
             if !attrs_deletable(&app, &repo.attrs) || !attrs_deletable(&app, &record.attrs) {
                 return Err(ApiError::denied());
@@ -393,7 +373,7 @@ pub(crate) fn list_manifests(ctx: &Ctx, name: &str) -> Result<Response<Body>, Ap
     let n = parse_n(ctx)?;
     let (order_name, desc) = orderby(ctx);
     let mut items: Vec<(String, Value, i64)> = ctx.app.store.read(|m| {
-        repo_or_unknown(&m.repos, name).map(|r| {
+        m.known_repo(name).map(|r| {
             r.manifests
                 .iter()
                 .filter(|(_, rec)| rec.attrs.list_enabled)
@@ -461,7 +441,7 @@ fn manifest_attributes_json(
 pub(crate) fn get_manifest(ctx: &Ctx, name: &str, raw: &str) -> Result<Response<Body>, ApiError> {
     let digest = manifest_digest(raw)?;
     let body = ctx.app.store.read(|m| {
-        let repo = repo_or_unknown(&m.repos, name)?;
+        let repo = m.known_repo(name)?;
         let rec = repo
             .manifests
             .get(&digest)
@@ -485,10 +465,7 @@ pub(crate) async fn patch_manifest(
         .app
         .store
         .mutate(|m| {
-            let repo = m
-                .repos
-                .get_mut(name)
-                .ok_or_else(|| ApiError::name_unknown(name))?;
+            let repo = m.known_repo_mut(name)?;
             let tags = repo.tags_of(&digest);
             let rec = repo
                 .manifests

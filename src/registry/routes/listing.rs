@@ -69,13 +69,15 @@ pub(crate) fn with_link(
     resp
 }
 
-/// Sorted (or, with `tags-unsorted`, reverse-sorted) names.
-fn order_names(ctx: &Ctx, mut names: Vec<String>) -> Vec<String> {
+/// One page of plain names (repositories, /v2 tags): sorted (or, with `tags-unsorted`,
+/// reverse-sorted), then paginated by `n` and `last`.
+fn name_page(ctx: &Ctx, mut names: Vec<String>, n: Option<usize>) -> (Vec<String>, Option<String>) {
     names.sort();
-    if ctx.app.has(Fault::TagsUnsorted) {
+    let unsorted = ctx.app.has(Fault::TagsUnsorted);
+    if unsorted {
         names.reverse();
     }
-    names
+    paginate(names, |s| s.as_str(), ctx.q("last"), n, !unsorted)
 }
 
 fn visible_repos(ctx: &Ctx) -> Vec<String> {
@@ -88,51 +90,37 @@ fn visible_repos(ctx: &Ctx) -> Vec<String> {
     })
 }
 
+/// Both catalogs answer alike; only their `Link` differs (`base` and the `extra` parameters).
+fn catalog(ctx: &Ctx, base: &str, extra: &str) -> Result<Response<Body>, ApiError> {
+    let n = parse_n(ctx)?;
+    let (page, next) = name_page(ctx, visible_repos(ctx), n);
+    let resp = json_response(StatusCode::OK, json!({ "repositories": page }).to_string());
+    Ok(with_link(ctx, resp, base, next, n, extra))
+}
+
 /// `GET /v2/_catalog`.
 pub(crate) fn v2_catalog(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
-    let n = parse_n(ctx)?;
-    let names = order_names(ctx, visible_repos(ctx));
-    let lexical = !ctx.app.has(Fault::TagsUnsorted);
-    let (page, next) = paginate(names, |s| s.as_str(), ctx.q("last"), n, lexical);
-    let resp = json_response(StatusCode::OK, json!({ "repositories": page }).to_string());
-    Ok(with_link(ctx, resp, "/v2/_catalog", next, n, ""))
+    catalog(ctx, "/v2/_catalog", "")
 }
 
 /// `GET /acr/v1/_catalog`.
 pub(crate) fn acr_catalog(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
-    let n = parse_n(ctx)?;
-    let names = order_names(ctx, visible_repos(ctx));
-    let lexical = !ctx.app.has(Fault::TagsUnsorted);
-    let (page, next) = paginate(names, |s| s.as_str(), ctx.q("last"), n, lexical);
-    let resp = json_response(StatusCode::OK, json!({ "repositories": page }).to_string());
-    Ok(with_link(
-        ctx,
-        resp,
-        "/acr/v1/_catalog",
-        next,
-        n,
-        "&orderby=",
-    ))
+    catalog(ctx, "/acr/v1/_catalog", "&orderby=")
 }
 
 /// `GET /v2/<name>/tags/list`.
 pub(crate) fn v2_tags(ctx: &Ctx, name: &str) -> Result<Response<Body>, ApiError> {
     let n = parse_n(ctx)?;
     let tags = ctx.app.store.read(|m| {
-        m.repos
-            .get(name)
-            .map(|r| {
-                r.tags
-                    .iter()
-                    .filter(|(_, t)| t.attrs.list_enabled)
-                    .map(|(k, _)| k.clone())
-                    .collect::<Vec<_>>()
-            })
-            .ok_or_else(|| ApiError::name_unknown(name))
+        m.known_repo(name).map(|r| {
+            r.tags
+                .iter()
+                .filter(|(_, t)| t.attrs.list_enabled)
+                .map(|(k, _)| k.clone())
+                .collect::<Vec<_>>()
+        })
     })?;
-    let tags = order_names(ctx, tags);
-    let lexical = !ctx.app.has(Fault::TagsUnsorted);
-    let (page, next) = paginate(tags, |s| s.as_str(), ctx.q("last"), n, lexical);
+    let (page, next) = name_page(ctx, tags, n);
     let resp = json_response(
         StatusCode::OK,
         json!({ "name": name, "tags": page }).to_string(),

@@ -341,10 +341,7 @@ fn accepts(ctx: &Ctx, media_type: &str) -> bool {
 pub(crate) async fn get(ctx: &Ctx, name: &str, raw_ref: &str) -> Result<Response<Body>, ApiError> {
     let reference = parse_reference(raw_ref, false)?;
     let (digest, media_type) = ctx.app.store.read(|m| {
-        let repo = m
-            .repos
-            .get(name)
-            .ok_or_else(|| ApiError::name_unknown(name))?;
+        let repo = m.known_repo(name)?;
         let digest = match &reference {
             Reference::Digest(d) => d.clone(),
             Reference::Tag(t) => {
@@ -421,10 +418,7 @@ pub(crate) async fn delete(
         .store
         .mutate(|m| {
             let now = m.tick();
-            let repo = m
-                .repos
-                .get_mut(name)
-                .ok_or_else(|| ApiError::name_unknown(name))?;
+            let repo = m.known_repo_mut(name)?;
             if !attrs_deletable(&app, &repo.attrs) {
                 return Err(ApiError::denied());
             }

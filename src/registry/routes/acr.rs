@@ -152,11 +152,18 @@ struct AttributePatch {
 }
 
 impl AttributePatch {
-    async fn read(ctx: &Ctx, body: Body) -> Result<Self, ApiError> {
-        Ok(AttributePatch {
+    /// Reads the body, runs `edit` in one store mutation, answers 200 with the JSON it renders.
+    async fn answer(
+        ctx: &Ctx,
+        body: Body,
+        edit: impl FnOnce(&mut Meta, &AttributePatch) -> Result<Value, ApiError>,
+    ) -> Result<Response<Body>, ApiError> {
+        let patch = AttributePatch {
             fields: patch_body(body).await?,
             store: !ctx.app.has(Fault::AttributesNotStored),
-        })
+        };
+        let value = ctx.app.store.mutate(|m| edit(m, &patch)).await?;
+        Ok(json_response(StatusCode::OK, value.to_string()))
     }
 
     /// Runs `edit` on a copy of `record`, renders the copy as the answer, then puts it in
@@ -192,20 +199,15 @@ pub(crate) async fn patch_repo(
     name: &str,
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
-    let patch = AttributePatch::read(ctx, body).await?;
-    let value = ctx
-        .app
-        .store
-        .mutate(|m| {
-            let repo = m.known_repo_mut(name)?;
-            patch.apply(
-                repo,
-                |r, fields| apply_attrs(&mut r.attrs, fields),
-                |r| repo_json(ctx, name, r),
-            )
-        })
-        .await?;
-    Ok(json_response(StatusCode::OK, value.to_string()))
+    AttributePatch::answer(ctx, body, |m, patch| {
+        let repo = m.known_repo_mut(name)?;
+        patch.apply(
+            repo,
+            |r, fields| apply_attrs(&mut r.attrs, fields),
+            |r| repo_json(ctx, name, r),
+        )
+    })
+    .await
 }
 
 /// `DELETE /acr/v1/<name>` → 202 `{"manifestsDeleted":[...],"tagsDeleted":[...]|null}`.
@@ -322,21 +324,16 @@ pub(crate) async fn patch_tag(
     tag: &str,
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
-    let patch = AttributePatch::read(ctx, body).await?;
-    let value = ctx
-        .app
-        .store
-        .mutate(|m| {
-            let repo = m.known_repo_mut(name)?;
-            let record = repo.tags.get_mut(tag).ok_or_else(ApiError::tag_unknown)?;
-            patch.apply(
-                record,
-                |t, fields| apply_attrs(&mut t.attrs, fields),
-                |t| tag_attributes_json(ctx, name, tag, t),
-            )
-        })
-        .await?;
-    Ok(json_response(StatusCode::OK, value.to_string()))
+    AttributePatch::answer(ctx, body, |m, patch| {
+        let repo = m.known_repo_mut(name)?;
+        let record = repo.tags.get_mut(tag).ok_or_else(ApiError::tag_unknown)?;
+        patch.apply(
+            record,
+            |t, fields| apply_attrs(&mut t.attrs, fields),
+            |t| tag_attributes_json(ctx, name, tag, t),
+        )
+    })
+    .await
 }
 
 /// `DELETE /acr/v1/<name>/_tags/<tag>` → 202.
@@ -460,26 +457,21 @@ pub(crate) async fn patch_manifest(
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
     let digest = manifest_digest(raw)?;
-    let patch = AttributePatch::read(ctx, body).await?;
-    let value = ctx
-        .app
-        .store
-        .mutate(|m| {
-            let repo = m.known_repo_mut(name)?;
-            let tags = repo.tags_of(&digest);
-            let rec = repo
-                .manifests
-                .get_mut(&digest)
-                .ok_or_else(acr_manifest_unknown)?;
-            patch.apply(
-                rec,
-                |r, fields| {
-                    apply_attrs(&mut r.attrs, fields)?;
-                    apply_quarantine(r, fields)
-                },
-                |r| manifest_attributes_json(ctx, name, &digest, r, tags),
-            )
-        })
-        .await?;
-    Ok(json_response(StatusCode::OK, value.to_string()))
+    AttributePatch::answer(ctx, body, |m, patch| {
+        let repo = m.known_repo_mut(name)?;
+        let tags = repo.tags_of(&digest);
+        let rec = repo
+            .manifests
+            .get_mut(&digest)
+            .ok_or_else(acr_manifest_unknown)?;
+        patch.apply(
+            rec,
+            |r, fields| {
+                apply_attrs(&mut r.attrs, fields)?;
+                apply_quarantine(r, fields)
+            },
+            |r| manifest_attributes_json(ctx, name, &digest, r, tags),
+        )
+    })
+    .await
 }

@@ -352,14 +352,23 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
     }
 }
 
-/// A JSON response with explicit `Content-Length`.
-pub(crate) fn json_response(status: StatusCode, body: String) -> Response<Body> {
+/// A response of `content_type` with explicit `Content-Length`.
+pub(crate) fn body_response(
+    status: StatusCode,
+    content_type: &str,
+    body: String,
+) -> Response<Body> {
     Response::builder()
         .status(status)
-        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CONTENT_LENGTH, body.len())
         .body(Body::from(body))
         .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// A JSON response with explicit `Content-Length`.
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    body_response(status, "application/json; charset=utf-8", body)
 }
 
 /// An empty response with `Content-Length: 0` and the given headers (invalid values skipped).

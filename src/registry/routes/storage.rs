@@ -5,7 +5,7 @@
 use super::super::auth::unix_now;
 use super::App;
 use super::blobs::serve_blob;
-use super::parse_query;
+use super::{body_response, parse_query};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Method, Response, StatusCode, header};
@@ -15,12 +15,7 @@ fn storage_error(status: StatusCode, code: &str, message: &str) -> Response<Body
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
     );
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/xml")
-        .header(header::CONTENT_LENGTH, body.len())
-        .body(Body::from(body))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    body_response(status, "application/xml", body)
 }
 
 /// Fallback handler of the storage listener.

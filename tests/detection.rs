@@ -154,6 +154,11 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         &["scenario.header.WWW-Authenticate", "scenario.status"],
     ),
     (
+        "v2-no-api-version",
+        "none",
+        &["scenario.header.Docker-Distribution-Api-Version"],
+    ),
+    (
         "missing-api-version-header",
         "none",
         &["all.api-version-header"],

@@ -1484,6 +1484,21 @@ async fn fault_missing_api_version_header() {
 }
 
 #[tokio::test]
+async fn fault_v2_no_api_version() {
+    let r = Reg::with_fault(Fault::V2NoApiVersion).await;
+    let v2 = r.get("/v2/").await;
+    assert_eq!(v2.status(), 200);
+    assert_eq!(header(&v2, "docker-distribution-api-version"), "");
+    assert_eq!(
+        header(
+            &r.get("/v2/_catalog").await,
+            "docker-distribution-api-version"
+        ),
+        "registry/2.0"
+    );
+}
+
+#[tokio::test]
 async fn fault_unknown_error_code() {
     let r = Reg::with_fault(Fault::UnknownErrorCode).await;
     assert_eq!(

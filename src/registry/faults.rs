@@ -68,6 +68,8 @@ faults! {
     TokenScopeNotEnforced => ("token-scope-not-enforced", "any valid access token is accepted for any repository and action"),
     /// `Docker-Distribution-Api-Version` missing (except on `/v2/`).
     MissingApiVersionHeader => ("missing-api-version-header", "Docker-Distribution-Api-Version is missing on every response except GET /v2/"),
+    /// `GET /v2/` omits `Docker-Distribution-Api-Version`.
+    V2NoApiVersion => ("v2-no-api-version", "GET /v2/ answers 200 without Docker-Distribution-Api-Version: registry/2.0"),
     /// 404 error codes are `NOT_FOUND`.
     UnknownErrorCode => ("unknown-error-code", "404 error bodies use the undocumented code NOT_FOUND"),
     /// GetProperties body lacks `imageName`.

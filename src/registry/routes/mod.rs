@@ -261,7 +261,12 @@ pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Respo
         Ok(r) => r,
         Err(e) => app.render_error(e),
     };
-    if is_root || !app.has(Fault::MissingApiVersionHeader) {
+    let keep = if is_root {
+        !app.has(Fault::V2NoApiVersion)
+    } else {
+        !app.has(Fault::MissingApiVersionHeader)
+    };
+    if keep {
         resp.headers_mut().insert(
             "docker-distribution-api-version",
             HeaderValue::from_static("registry/2.0"),

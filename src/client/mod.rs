@@ -671,38 +671,23 @@ mod tests {
             headers: vec![],
             body: OutgoingBody::Empty,
         };
-        assert_eq!(
-            assumed_scope(&r("GET", "/v2/a/b/blobs/sha256:0")),
-            "repository:a/b:pull"
-        );
-        assert_eq!(
-            assumed_scope(&r("PATCH", "/v2/a/blobs/uploads/u")),
-            "repository:a:push,pull"
-        );
-        assert_eq!(
-            assumed_scope(&r("GET", "/v2/a/blobs/uploads/u")),
-            "repository:a:push,pull"
-        );
-        assert_eq!(
-            assumed_scope(&r("DELETE", "/v2/a/blobs/uploads/u")),
-            "repository:a:push,pull"
-        );
-        assert_eq!(
-            assumed_scope(&r("DELETE", "/acr/v1/a/_tags/t")),
-            "repository:a:delete"
-        );
-        assert_eq!(
-            assumed_scope(&r("PATCH", "/acr/v1/a")),
-            "repository:a:metadata_write"
-        );
-        assert_eq!(
-            assumed_scope(&r("GET", "/acr/v1/a/_tags")),
-            "repository:a:metadata_read"
-        );
-        assert_eq!(
-            assumed_scope(&r("GET", "/v2/_catalog")),
-            "registry:catalog:*"
-        );
+        for (method, path, scope) in [
+            ("GET", "/v2/a/b/blobs/sha256:0", "repository:a/b:pull"),
+            ("PATCH", "/v2/a/blobs/uploads/u", "repository:a:push,pull"),
+            ("GET", "/v2/a/blobs/uploads/u", "repository:a:push,pull"),
+            ("DELETE", "/v2/a/blobs/uploads/u", "repository:a:push,pull"),
+            ("DELETE", "/acr/v1/a/_tags/t", "repository:a:delete"),
+            ("PATCH", "/acr/v1/a", "repository:a:metadata_write"),
+            ("GET", "/acr/v1/a/_tags", "repository:a:metadata_read"),
+            ("GET", "/v2/_catalog", "registry:catalog:*"),
+            (
+                "POST",
+                "/v2/a/blobs/uploads/?mount=sha256:0&from=b",
+                "repository:a:push,pull repository:b:pull",
+            ),
+        ] {
+            assert_eq!(assumed_scope(&r(method, path)), scope, "{method} {path}");
+        }
     }
 
     #[test]

@@ -154,3 +154,16 @@ fn bundled_scenarios_validate() {
     let out = regcheck(&["validate"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
+
+#[test]
+fn https_targets_are_spoken_to_with_tls() {
+    // A plain-HTTP server behind an https:// URL: the TLS handshake fails with a clear error
+    // (proof that https targets such as *.azurecr.io are spoken to over TLS).
+    let target = hostile_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 0)
+        .replace("http://", "https://");
+    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    // rustls received an HTTP answer where a TLS record was expected.
+    assert!(out.stderr.contains("corrupt message"), "{}", out.stderr);
+    assert_no_panic(&out);
+}

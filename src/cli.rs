@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Run conformance scenarios against a target (default: an embedded reference registry).
     Run(RunArgs),
-    /// List bundled scenarios, operations or contract rules.
+    /// List bundled scenarios, operations, contract rules or registry faults.
     List(ListArgs),
     /// Check scenario files without running them.
     Validate(ValidateArgs),
@@ -106,8 +106,11 @@ pub struct ListArgs {
     #[arg(long, conflicts_with = "rules")]
     pub operations: bool,
     /// List the contract rules instead of scenarios.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "faults")]
     pub rules: bool,
+    /// List the faults the embedded registry can inject (`serve --fault`, `run --embedded-fault`).
+    #[arg(long, conflicts_with = "operations")]
+    pub faults: bool,
     /// Scenario files or directories (default: the bundled scenarios/).
     #[arg(long = "scenarios", value_name = "PATH")]
     pub scenarios: Vec<PathBuf>,
@@ -284,6 +287,12 @@ fn list(args: ListArgs) -> Result<i32> {
                 op.method(),
                 op.path_template()
             )?;
+        }
+        return Ok(0);
+    }
+    if args.faults {
+        for f in Fault::ALL {
+            writeln!(out, "{:<28} {}", f.name(), f.description())?;
         }
         return Ok(0);
     }

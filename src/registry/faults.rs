@@ -84,7 +84,7 @@ faults! {
 
 /// An unknown fault name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fault `{0}` (run `regcheck faults` or see Fault::ALL for the valid names)")]
+#[error("unknown fault `{0}` (`regcheck list --faults` lists the valid names)")]
 pub struct ParseFaultError(pub String);
 
 impl FromStr for Fault {

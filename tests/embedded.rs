@@ -160,3 +160,24 @@ fn suite_passes_with_blob_redirects_to_storage() {
         .unwrap_or(0);
     assert!(blob_gets > 5, "{}", report["operations"]);
 }
+
+#[test]
+fn storage_signatures_are_redacted_from_transcripts() {
+    // Failing blob GETs in redirect mode: the transcripts show the 307 and the storage hop,
+    // whose signed URLs (like Azure SAS `sig=`) are credentials.
+    let (out, report) = run_embedded(&[
+        "--embedded-auth",
+        "token",
+        "--embedded-redirect-blobs",
+        "--embedded-fault",
+        "corrupt-blob-body",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let text = report.to_string();
+    assert!(
+        text.contains("sig=<redacted>"),
+        "storage hops are in the transcripts"
+    );
+    let leaked = regex::Regex::new(r"sig=[0-9a-f]{16}").expect("regex");
+    assert!(!leaked.is_match(&text), "a storage signature leaked");
+}

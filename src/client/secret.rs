@@ -53,6 +53,44 @@ pub fn redact_auth_header(value: &str) -> String {
     }
 }
 
+/// Query parameters that carry credentials in URLs (storage SAS signatures, tokens).
+const SENSITIVE_QUERY: &[&str] = &[
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "token",
+    "access_token",
+    "refresh_token",
+    "password",
+];
+
+/// Replaces the values of credential-bearing query parameters of any URL inside `text` (a
+/// request line, a `Location` header) by `<redacted>`; everything else is kept as written.
+pub fn redact_url_params(text: &str) -> String {
+    let Some(q) = text.find('?') else {
+        return text.to_string();
+    };
+    let (head, query) = text.split_at(q + 1);
+    let mut out = String::from(head);
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((k, _)) if SENSITIVE_QUERY.iter().any(|s| k.eq_ignore_ascii_case(s)) => {
+                out.push_str(k);
+                out.push_str("=<redacted>");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    out
+}
+
 /// Header names whose values are always credentials.
 pub fn is_sensitive_header(name: &str) -> bool {
     [
@@ -74,6 +112,21 @@ mod tests {
         let s = Secret::new("hunter22");
         assert!(!format!("{s:?} {s}").contains("hunter22"));
         assert_eq!(s.expose(), "hunter22");
+    }
+
+    #[test]
+    fn url_signatures_are_redacted() {
+        assert_eq!(
+            redact_url_params(
+                "GET https://acct.blob.core.windows.net/x/data?se=2023&sig=abc%2B&sp=r"
+            ),
+            "GET https://acct.blob.core.windows.net/x/data?se=2023&sig=<redacted>&sp=r"
+        );
+        assert_eq!(
+            redact_url_params("/v2/a/blobs/uploads/u?_state=xyz&digest=sha256:00"),
+            "/v2/a/blobs/uploads/u?_state=xyz&digest=sha256:00"
+        );
+        assert_eq!(redact_url_params("/v2/"), "/v2/");
     }
 
     #[test]

@@ -533,7 +533,7 @@ fn record_created(
 
 /// A redacted transcript of one exchange.
 fn transcript(o: &Observed, secrets: &[String]) -> Transcript {
-    let red = |s: &str| secret::redact(s, secrets);
+    let red = |s: &str| secret::redact_url_params(&secret::redact(s, secrets));
     let body = match &o.response.body.bytes {
         Some(b) if !b.is_empty() => match std::str::from_utf8(b) {
             Ok(text) => {

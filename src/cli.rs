@@ -201,12 +201,19 @@ async fn run(args: RunArgs) -> Result<i32> {
     };
     let mut embedded = None;
     let target = match &args.target {
-        Some(t) => url::Url::parse(t)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .with_context(|| {
-                format!("--target `{t}` is not an http(s) URL (example: http://127.0.0.1:5000)")
-            })?,
+        Some(t) => {
+            let mut url = url::Url::parse(t)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .with_context(|| {
+                    format!(
+                        "--target is not an http(s) URL (example: http://127.0.0.1:5000): {}",
+                        without_userinfo(t)
+                    )
+                })?;
+            take_userinfo(&mut url, &mut credentials);
+            url
+        }
         None => {
             let config = RegistryConfig {
                 auth: args.embedded_auth,
@@ -274,6 +281,34 @@ async fn run(args: RunArgs) -> Result<i32> {
         report::write(spec, &result)?;
     }
     Ok(result.exit_code())
+}
+
+/// `user:password@` in a target URL become the run's credentials (unless given by flag) and
+/// leave the URL, so they never reach reports, variables or messages.
+fn take_userinfo(url: &mut url::Url, credentials: &mut RunCredentials) {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    if !url.username().is_empty() && credentials.username.is_none() {
+        credentials.username = Some(decode(url.username()));
+    }
+    if let Some(p) = url.password()
+        && credentials.password.is_none()
+    {
+        credentials.password = Some(Secret::new(decode(p)));
+    }
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+}
+
+/// A target string with any `user:password@` removed, for error messages.
+fn without_userinfo(t: &str) -> String {
+    match (t.find("://"), t.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &t[..scheme + 3], &t[at + 1..]),
+        _ => t.to_string(),
+    }
 }
 
 fn list(args: ListArgs) -> Result<i32> {
@@ -377,4 +412,29 @@ async fn serve(args: ServeArgs) -> Result<i32> {
         .context("waiting for Ctrl-C")?;
     reg.shutdown().await;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_moves_from_the_target_into_credentials() {
+        let mut url = url::Url::parse("https://me:p%40ss@reg.example:5000/").unwrap();
+        let mut creds = RunCredentials::default();
+        take_userinfo(&mut url, &mut creds);
+        assert_eq!(url.as_str(), "https://reg.example:5000/");
+        assert_eq!(creds.username.as_deref(), Some("me"));
+        assert_eq!(creds.password.as_ref().map(|p| p.expose()), Some("p@ss"));
+        // Flags win over the URL.
+        let mut url = url::Url::parse("http://a:b@h/").unwrap();
+        let mut creds = RunCredentials {
+            username: Some("flag".into()),
+            ..Default::default()
+        };
+        take_userinfo(&mut url, &mut creds);
+        assert_eq!(creds.username.as_deref(), Some("flag"));
+        assert_eq!(url.as_str(), "http://h/");
+        assert_eq!(without_userinfo("http://a:secret@h x"), "http://h x");
+    }
 }

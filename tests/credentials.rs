@@ -1,6 +1,7 @@
 //! Credentials never leave the target's host: a blob redirect to another origin is followed
 //! without `Authorization`, and a token realm on another host is refused rather than sent the
-//! password. Uses two hand-written loopback servers that record what they receive.
+//! password. Writes never leave the run namespace, not even through a redirect. Uses
+//! hand-written loopback servers that record what they receive.
 
 use crate::common::regcheck;
 use sha2::{Digest, Sha256};
@@ -197,5 +198,60 @@ fn token_realm_on_another_host_gets_no_password() {
     assert!(
         realm_seen.lock().expect("lock").is_empty(),
         "the foreign realm was contacted"
+    );
+}
+
+#[test]
+fn a_redirect_cannot_lead_a_write_out_of_the_namespace() {
+    let (registry, seen) = fake_server(|line, _| {
+        let api = h("Docker-Distribution-Api-Version", "registry/2.0");
+        if line.starts_with("GET /v2/ ") {
+            return ("200 OK".into(), vec![api], b"{}".to_vec());
+        }
+        if line.starts_with("DELETE /v2/guarded/") {
+            let to = "/v2/victim/app/manifests/sha256:0000000000000000000000000000000000000000000000000000000000000000";
+            return (
+                "307 Temporary Redirect".into(),
+                vec![api, h("Location", to)],
+                Vec::new(),
+            );
+        }
+        (
+            "404 Not Found".into(),
+            vec![api, h("Content-Type", "application/json")],
+            errors("NAME_UNKNOWN"),
+        )
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("delete.yaml");
+    std::fs::write(
+        &file,
+        "name: redirected-delete\nsteps:\n  - name: delete\n    op: DeleteManifest\n    request: { path: \"/v2/{{repo}}/manifests/sha256:0000000000000000000000000000000000000000000000000000000000000000\" }\n    expect: { status: 202 }\n",
+    )
+    .expect("write scenario");
+    let out = regcheck(&[
+        "run",
+        "-q",
+        "--target",
+        &registry,
+        "--namespace",
+        "guarded",
+        "--scenarios",
+        file.to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("outside the run namespace"),
+        "{}",
+        out.stdout
+    );
+    let seen = seen.lock().expect("lock").clone();
+    assert!(
+        seen.iter()
+            .any(|(l, _)| l.starts_with("DELETE /v2/guarded/"))
+    );
+    assert!(
+        !seen.iter().any(|(l, _)| l.contains("/v2/victim/")),
+        "the redirect was followed out of the namespace: {seen:?}"
     );
 }

@@ -129,8 +129,25 @@ fn serve_with_configured_credentials_and_run_against_it() {
         "--password",
         "wrong",
     ]);
+    // Credentials inside the URL work the same and never reach the output or the report.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report_path = dir.path().join("r.json");
+    let spec = format!("json={}", report_path.display());
+    let inline = format!("http://ci-user:s3cret-pass@{addr}");
+    let inline_run = regcheck(&[
+        "run", "-q", "--target", &inline, "--tag", "oci", "--report", &spec,
+    ]);
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(
+        inline_run.code, 0,
+        "{}\n{}",
+        inline_run.stdout, inline_run.stderr
+    );
+    let report_text = std::fs::read_to_string(&report_path).expect("report");
+    for text in [&inline_run.stdout, &inline_run.stderr, &report_text] {
+        assert!(!text.contains("s3cret-pass"), "password leaked: {text}");
+    }
     assert_eq!(good.code, 0, "{}\n{}", good.stdout, good.stderr);
     assert!(good.stdout.contains("0 failed"), "{}", good.stdout);
     assert!(!good.stdout.contains("s3cret-pass"));

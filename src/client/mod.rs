@@ -87,11 +87,9 @@ impl OutgoingBody {
             OutgoingBody::Empty => 0,
             OutgoingBody::Bytes(b) => b.len() as u64,
             OutgoingBody::Blob { start, end, blob } => {
-                if blob.size == 0 || end < start {
-                    0
-                } else {
-                    end.min(&(blob.size - 1)) + 1 - start
-                }
+                // Inclusive range clamped to the blob; empty when it starts past either end.
+                let end_excl = end.saturating_add(1).min(blob.size);
+                end_excl.saturating_sub(*start)
             }
         }
     }
@@ -649,6 +647,13 @@ mod tests {
             .len(),
             0
         );
+        let len = |start, end| OutgoingBody::Blob { blob, start, end }.len();
+        assert_eq!(
+            len(20, 30),
+            0,
+            "a range past the end is empty, not an underflow"
+        );
+        assert_eq!(len(0, u64::MAX), 10);
     }
 
     #[test]

@@ -242,21 +242,16 @@ async fn run_request(
             return (error_step(&name, Some(op), &r), Flow::Error(r));
         }
     };
-    if let Err(r) = guard(&req, ctx.namespace) {
-        return (error_step(&name, Some(op), &r), Flow::Error(r));
-    }
     let creds = match step.auth {
         StepAuth::Auto => Credentials::Auto,
         StepAuth::None => Credentials::Never,
     };
     let started = Instant::now();
-    let hops = match send_following(ctx.client, req, creds, spec.follow_redirects).await {
-        Ok(h) => h,
-        Err(e) => {
-            let r = e.to_string();
-            return (error_step(&name, Some(op), &r), Flow::Error(r));
-        }
-    };
+    let hops =
+        match send_following(ctx.client, req, creds, spec.follow_redirects, ctx.namespace).await {
+            Ok(h) => h,
+            Err(r) => return (error_step(&name, Some(op), &r), Flow::Error(r)),
+        };
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let mut findings = Vec::new();
@@ -415,16 +410,30 @@ fn step_response(hops: &[Observed]) -> crate::check::ObservedResponse {
 
 /// Sends a request and follows redirects (each hop is returned for checking). On a foreign
 /// origin, credentials are never sent and `Authorization` headers are removed.
+/// Every hop passes the namespace guard; a write is never redirected to another host.
 async fn send_following(
     client: &Client,
     mut req: OutgoingRequest,
     creds: Credentials,
     follow: bool,
-) -> Result<Vec<Observed>, client::ClientError> {
+    namespace: &str,
+) -> Result<Vec<Observed>, String> {
     let mut hops = Vec::new();
     let mut creds_now = creds;
     for _ in 0..=MAX_REDIRECTS {
-        let observed = client.execute(&req, creds_now).await?;
+        guard(&req, namespace)?;
+        let foreign = !client::same_origin(&req.url, &client.options().target);
+        if foreign && !matches!(req.method.as_str(), "GET" | "HEAD") {
+            return Err(format!(
+                "refusing to follow a redirect of {} to another host ({})",
+                req.method,
+                client::strip_query(&req.url)
+            ));
+        }
+        let observed = client
+            .execute(&req, creds_now)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = observed.response.status;
         let location = observed.response.header("location").map(str::to_string);
         hops.push(observed);

@@ -98,7 +98,16 @@ fn build_body(b: &BodySpec, vars: &Vars) -> Result<(OutgoingBody, Option<String>
             .ok_or_else(|| BuildError::Invalid(format!("no blob named `{name}`")))?;
         let (start, end) = match &b.bytes {
             None => (0, blob.size.saturating_sub(1)),
-            Some(r) => parse_range(&template::render_str(r, vars)?)?,
+            Some(r) => {
+                let (start, end) = parse_range(&template::render_str(r, vars)?)?;
+                if start > end || end >= blob.size {
+                    return Err(BuildError::Invalid(format!(
+                        "bytes {start}-{end} are not inside blob `{name}` ({} bytes)",
+                        blob.size
+                    )));
+                }
+                (start, end)
+            }
         };
         let body = if blob.size == 0 {
             OutgoingBody::Empty

@@ -257,10 +257,22 @@ pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Respo
         return oauth2::handle(app, req).await;
     }
     let is_root = raw_path == "/v2/" || raw_path == "/v2";
+    let sent_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut resp = match handle(app.clone(), req).await {
         Ok(r) => r,
         Err(e) => app.render_error(e),
     };
+    // An error answered before the request body was read leaves unread bytes on the
+    // connection: tell the client not to reuse it (it would otherwise race the close).
+    if sent_body && resp.status().as_u16() >= 400 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let keep = if is_root {
         !app.has(Fault::V2NoApiVersion)
     } else {

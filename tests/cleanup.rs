@@ -179,8 +179,33 @@ fn keep_leaves_the_run_content_in_place() {
         repos.contains(&"kept-run/manifest-oci-image".to_string()),
         "{repos:?}"
     );
-    // A second run in the same (given) namespace without --keep deletes what it created, one
-    // object at a time, since the namespace was not generated for it.
+    // What the kept run left: the manifest behind tag v1 and its (run-independent) config blob.
+    let repo_url = format!("{}/v2/kept-run/manifest-oci-image", s.url);
+    let (first_manifest, config) = s.runtime.block_on(async {
+        let resp = client
+            .get(format!("{repo_url}/manifests/v1"))
+            .header("accept", "application/vnd.oci.image.manifest.v1+json")
+            .send()
+            .await
+            .expect("GET manifest");
+        let digest = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .expect("digest header")
+            .to_string();
+        let body: serde_json::Value = resp.json().await.expect("manifest JSON");
+        let config = body["config"]["digest"]
+            .as_str()
+            .expect("config")
+            .to_string();
+        (digest, config)
+    });
+    // The same scenario again in the same (given) namespace, without --keep: it re-pushes the
+    // identical config blob, but must delete only what is unique to its own run.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.json");
+    let spec = format!("json={}", path.display());
     let out = regcheck(&[
         "run",
         "-q",
@@ -189,12 +214,29 @@ fn keep_leaves_the_run_content_in_place() {
         "--namespace",
         "kept-run",
         "--filter",
-        "^blob-upload-monolithic$",
+        "^manifest-oci-image$",
+        "--report",
+        &spec,
     ]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let repos = s.runtime.block_on(repositories(&client, &s.url));
+    s.runtime.block_on(async {
+        assert_eq!(
+            status(&client, format!("{repo_url}/manifests/{first_manifest}")).await,
+            200,
+            "the kept run's manifest was deleted"
+        );
+        assert_eq!(
+            status(&client, format!("{repo_url}/blobs/{config}")).await,
+            200,
+            "the shared config blob was deleted"
+        );
+    });
+    let report = read_report(&path);
+    let leftovers = report["cleanup"]["leftovers"].to_string();
+    assert!(leftovers.contains(&config), "{leftovers}");
     assert!(
-        repos.contains(&"kept-run/manifest-oci-image".to_string()),
-        "the earlier run's content must survive: {repos:?}"
+        report["cleanup"]["deleted"].as_u64().unwrap_or(0) >= 2,
+        "{}",
+        report["cleanup"]
     );
 }

@@ -167,3 +167,10 @@ fn https_targets_are_spoken_to_with_tls() {
     assert!(out.stderr.contains("corrupt message"), "{}", out.stderr);
     assert_no_panic(&out);
 }
+
+#[test]
+fn an_empty_selection_is_an_error_not_a_green_run() {
+    let out = regcheck(&["run", "-q", "--tag", "no-such-tag"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("no scenario matches"), "{}", out.stderr);
+}

@@ -33,24 +33,6 @@ pub struct RunCredentials {
     pub aad_token: Option<Secret>,
 }
 
-impl RunCredentials {
-    /// Every secret value, for redaction.
-    pub fn secrets(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        if let Some(p) = &self.password {
-            v.push(p.expose().to_string());
-        }
-        if let Some(t) = &self.aad_token {
-            v.push(t.expose().to_string());
-        }
-        if let (Some(u), Some(p)) = (&self.username, &self.password) {
-            use base64::Engine;
-            v.push(base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", p.expose())));
-        }
-        v
-    }
-}
-
 /// How the client configures itself.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -209,7 +191,7 @@ impl Client {
             .header("www-authenticate")
             .and_then(challenge::parse)
             .unwrap_or_else(|| self.assumed_challenge(req));
-        let Some(auth) = self.answer(&challenge, req).await? else {
+        let Some(auth) = self.answer(&challenge).await? else {
             return Ok(first);
         };
         {
@@ -237,11 +219,7 @@ impl Client {
                 params: Default::default(),
             };
         }
-        let host = match (target.host_str(), target.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => String::new(),
-        };
+        let host = host_port(target);
         let realm = target
             .join("/oauth2/token")
             .map(|u| u.to_string())
@@ -267,7 +245,6 @@ impl Client {
     async fn answer(
         &self,
         challenge: &challenge::Challenge,
-        _req: &OutgoingRequest,
     ) -> Result<Option<String>, ClientError> {
         let creds = &self.options.credentials;
         match challenge.scheme.as_str() {
@@ -536,12 +513,26 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn basic_value(creds: &RunCredentials) -> Option<String> {
-    use base64::Engine;
     let (u, p) = (creds.username.as_ref()?, creds.password.as_ref()?);
-    Some(format!(
+    Some(basic_authorization(u, p.expose()))
+}
+
+/// `Basic <base64(user:password)>`, an `Authorization` value.
+pub fn basic_authorization(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", p.expose()))
-    ))
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// `host[:port]` of a URL (the `service` of token requests).
+pub fn host_port(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// `scheme://host:port` of a URL.
@@ -587,21 +578,10 @@ fn assumed_scope(req: &OutgoingRequest) -> String {
     scope
 }
 
-/// Token cache key: tokens are scoped per repository and action class.
+/// Token cache key: the origin and the scope the request needs, so a token is only reused for
+/// requests that need exactly what it was issued for.
 fn cache_key(req: &OutgoingRequest) -> String {
-    let path = req.url.path();
-    let repo = crate::runner::paths::repository_of(path).unwrap_or_default();
-    let class = match req.method.as_str() {
-        "GET" | "HEAD" => "read",
-        "DELETE" => "delete",
-        _ => "write",
-    };
-    let surface = if path.starts_with("/acr/") {
-        "acr"
-    } else {
-        "v2"
-    };
-    format!("{} {surface} {class} {repo}", origin(&req.url))
+    format!("{} {}", origin(&req.url), assumed_scope(req))
 }
 
 #[cfg(test)]
@@ -654,18 +634,6 @@ mod tests {
             "a range past the end is empty, not an underflow"
         );
         assert_eq!(len(0, u64::MAX), 10);
-    }
-
-    #[test]
-    fn credentials_secrets_include_the_basic_encoding() {
-        let c = RunCredentials {
-            username: Some("u".into()),
-            password: Some(Secret::new("pw123")),
-            aad_token: None,
-        };
-        let s = c.secrets();
-        assert!(s.contains(&"pw123".to_string()));
-        assert!(s.contains(&"dTpwdzEyMw==".to_string()));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub fn render(result: &RunResult) -> String {
             .collect();
         let note = if !failed_rules.is_empty() {
             let mut rules = failed_rules;
+            rules.sort();
             rules.dedup();
             rules.join(", ")
         } else {

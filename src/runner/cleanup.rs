@@ -1,6 +1,13 @@
 //! What the run created, and deleting exactly that at the end (unless `--keep`). Blobs and
-//! manifests are recorded from the 201 answers that created them; with ACR extensions the
-//! whole scenario repository is deleted instead (it only ever holds the run's content).
+//! manifests are recorded from the 201 answers that created them, with whether their content is
+//! unique to this run (generated blobs, and documents that reference them) — content that is
+//! not could have been in the registry before the run.
+//!
+//! - Namespace generated for this run, target with ACR extensions: every repository the run
+//!   wrote to is deleted whole (`DELETE /acr/v1/<repo>`), since nothing else can be in it.
+//! - Namespace generated for this run, OCI target: every recorded object is deleted.
+//! - Namespace given with `--namespace`: only run-unique objects are deleted; the others are
+//!   reported as left over, because they may predate the run.
 
 use super::result::CleanupReport;
 use crate::client::{Client, Credentials, OutgoingBody, OutgoingRequest};
@@ -9,43 +16,73 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 /// Kind of created object.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Created {
-    /// A manifest (repository, digest).
-    Manifest(String, String),
-    /// A blob (repository, digest).
-    Blob(String, String),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A manifest (deleted first: manifests reference blobs).
+    Manifest,
+    /// A blob.
+    Blob,
 }
 
-/// Records created objects; shared by concurrently running scenarios.
+/// One object the run created.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Created {
+    /// Manifest or blob.
+    pub kind: Kind,
+    /// Repository.
+    pub repo: String,
+    /// Digest.
+    pub digest: String,
+    /// The content exists only because of this run (its bytes depend on the run id).
+    pub run_unique: bool,
+}
+
+/// Records created objects and repositories; shared by concurrently running scenarios.
 #[derive(Debug, Default)]
 pub struct Tracker {
     items: Mutex<BTreeSet<Created>>,
+    repositories: Mutex<BTreeSet<String>>,
 }
 
 impl Tracker {
-    /// Records an object.
+    /// Records an object (and its repository).
     pub fn record(&self, c: Created) {
+        self.record_repository(&c.repo);
         self.items
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(c);
     }
 
-    /// Everything recorded.
-    pub fn snapshot(&self) -> BTreeSet<Created> {
+    /// Records a repository the run wrote to.
+    pub fn record_repository(&self, repo: &str) {
+        self.repositories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(repo.to_string());
+    }
+
+    fn items(&self) -> BTreeSet<Created> {
         self.items.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Repositories holding recorded objects.
-    pub fn repositories(&self) -> BTreeSet<String> {
-        self.snapshot()
-            .into_iter()
-            .map(|c| match c {
-                Created::Manifest(r, _) | Created::Blob(r, _) => r,
-            })
-            .collect()
+    fn repositories(&self) -> BTreeSet<String> {
+        self.repositories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
+}
+
+/// How much cleanup may delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Whole repositories (generated namespace, ACR target).
+    Repositories,
+    /// Every recorded object (generated namespace, OCI target).
+    AllObjects,
+    /// Only run-unique objects (namespace given by the user).
+    RunUniqueObjects,
 }
 
 async fn delete(client: &Client, path: &str) -> Result<u16, String> {
@@ -67,59 +104,64 @@ async fn delete(client: &Client, path: &str) -> Result<u16, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Deletes what `tracker` recorded, every repository only if it is inside `namespace`.
-/// `whole_repositories`: the namespace was generated for this run (so every repository in it
-/// is the run's own) and the target has ACR's repository DELETE; otherwise objects are deleted
-/// one by one, so content that was there before the run is never touched.
+/// Deletes what `tracker` recorded, inside `namespace` only, as far as `scope` allows.
 pub async fn clean(
     client: &Client,
     tracker: &Tracker,
     namespace: &str,
-    whole_repositories: bool,
+    scope: Scope,
 ) -> CleanupReport {
     let mut report = CleanupReport::default();
     let prefix = format!("{namespace}/");
-    let items = tracker.snapshot();
-    if whole_repositories {
+    if scope == Scope::Repositories {
         for repo in tracker.repositories() {
             if !repo.starts_with(&prefix) {
                 continue;
             }
-            match delete(client, &format!("/acr/v1/{repo}")).await {
-                Ok(202 | 200 | 204) => report.deleted += 1,
-                Ok(404) => {}
-                Ok(s) => report
-                    .leftovers
-                    .push(format!("repository {repo}: DELETE answered {s}")),
-                Err(e) => report.leftovers.push(format!("repository {repo}: {e}")),
-            }
+            let path = format!("/acr/v1/{repo}");
+            tally(
+                &mut report,
+                &format!("repository {repo}"),
+                delete(client, &path).await,
+            );
         }
         return report;
     }
-    // Manifests first (they reference blobs), then blobs.
-    let ordered = items
-        .iter()
-        .filter(|c| matches!(c, Created::Manifest(..)))
-        .chain(items.iter().filter(|c| matches!(c, Created::Blob(..))));
-    for c in ordered {
-        let (repo, path, what) = match c {
-            Created::Manifest(r, d) => (r, format!("/v2/{r}/manifests/{d}"), "manifest"),
-            Created::Blob(r, d) => (r, format!("/v2/{r}/blobs/{d}"), "blob"),
-        };
-        if !repo.starts_with(&prefix) {
+    // Manifests first (they reference blobs), then blobs: `Created` orders by `kind` first.
+    for c in tracker.items() {
+        if !c.repo.starts_with(&prefix) {
             continue;
         }
-        match delete(client, &path).await {
-            Ok(202 | 200 | 204) => report.deleted += 1,
-            Ok(404) => {}
-            Ok(405) => report.leftovers.push(format!(
-                "{what} {path}: the target does not allow deletes (405)"
-            )),
-            Ok(s) => report
-                .leftovers
-                .push(format!("{what} {path}: DELETE answered {s}")),
-            Err(e) => report.leftovers.push(format!("{what} {path}: {e}")),
+        let (what, path) = match c.kind {
+            Kind::Manifest => ("manifest", format!("/v2/{}/manifests/{}", c.repo, c.digest)),
+            Kind::Blob => ("blob", format!("/v2/{}/blobs/{}", c.repo, c.digest)),
+        };
+        if scope == Scope::RunUniqueObjects && !c.run_unique {
+            report.leftovers.push(format!(
+                "{what} {path}: kept, its content is not unique to this run and may predate it"
+            ));
+            continue;
         }
+        tally(
+            &mut report,
+            &format!("{what} {path}"),
+            delete(client, &path).await,
+        );
     }
     report
+}
+
+fn tally(report: &mut CleanupReport, what: &str, outcome: Result<u16, String>) {
+    match outcome {
+        Ok(200 | 202 | 204) => report.deleted += 1,
+        // Already gone (the scenario deleted it itself).
+        Ok(404) => {}
+        Ok(405) => report
+            .leftovers
+            .push(format!("{what}: the target does not allow deletes (405)")),
+        Ok(s) => report
+            .leftovers
+            .push(format!("{what}: DELETE answered {s}")),
+        Err(e) => report.leftovers.push(format!("{what}: {e}")),
+    }
 }

@@ -3,7 +3,7 @@
 //! step's operation and its explicit expectations evaluated, values captured, created content
 //! recorded for cleanup. Produces a `ScenarioResult`; never prints.
 
-use super::cleanup::{Created, Tracker};
+use super::cleanup::{Created, Kind, Tracker};
 use super::paths;
 use super::probe::Capabilities;
 use super::request::{self, BuildError};
@@ -16,7 +16,7 @@ use crate::scenario::load::LoadedScenario;
 use crate::scenario::template::{self, TValue};
 use crate::scenario::{CaptureSpec, ForEach, Step, StepAuth};
 use futures::future::BoxFuture;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 use url::Url;
 
@@ -109,15 +109,15 @@ fn run_steps<'a>(
             let name = format!("{prefix}{}", step.name);
             let flow = match &step.for_each {
                 None => run_one(ctx, step, vars, out, name).await,
-                Some(fe) => match iterations(fe, vars) {
+                Some(fe) => match Iterations::new(fe, vars) {
                     Err(e) => {
                         out.push(error_step(&name, step.op, &e));
                         Flow::Error(e)
                     }
-                    Ok(layers) => {
+                    Ok(iterations) => {
                         let mut flow = Flow::Continue;
-                        for (i, layer) in layers.into_iter().enumerate() {
-                            vars.push_layer(layer);
+                        for i in 0..iterations.len() {
+                            vars.push_layer(iterations.layer(i));
                             flow = run_one(ctx, step, vars, out, format!("{name}[{i}]")).await;
                             vars.pop_layer();
                             if flow != Flow::Continue {
@@ -151,37 +151,76 @@ async fn run_one(
     flow
 }
 
-/// Loop layers for a `for_each`.
-fn iterations(fe: &ForEach, vars: &Vars) -> Result<Vec<HashMap<String, TValue>>, String> {
-    let mut layers = Vec::new();
-    if let Some(blob) = &fe.chunks {
-        let g = vars
-            .blobs
-            .get(blob)
-            .ok_or_else(|| format!("for_each: no blob named `{blob}`"))?;
-        let size = fe.chunk_size.map(|s| s.0).unwrap_or(g.size).max(1);
-        let count = g.size.div_ceil(size).max(1);
-        for i in 0..count {
-            let start = i * size;
-            let end = (start + size).min(g.size).saturating_sub(1);
-            let mut l = HashMap::new();
-            l.insert("chunk.index".into(), TValue::Int(i as i64));
-            l.insert("chunk.start".into(), TValue::Int(start as i64));
-            l.insert("chunk.end".into(), TValue::Int(end as i64));
-            l.insert("chunk.length".into(), TValue::Int((end + 1 - start) as i64));
-            l.insert("chunk.count".into(), TValue::Int(count as i64));
-            layers.push(l);
+/// At most this many iterations per `for_each` (every loop is bounded).
+pub const MAX_ITERATIONS: u64 = 10_000;
+
+/// A `for_each` resolved to its iterations; each layer is built only when its turn comes.
+enum Iterations {
+    /// `chunk_size`-sized pieces of a blob of `size` bytes.
+    Chunks { size: u64, chunk: u64, count: u64 },
+    /// Rendered items.
+    Items(Vec<TValue>),
+}
+
+impl Iterations {
+    fn new(fe: &ForEach, vars: &Vars) -> Result<Self, String> {
+        let it = if let Some(blob) = &fe.chunks {
+            let g = vars
+                .blobs
+                .get(blob)
+                .ok_or_else(|| format!("for_each: no blob named `{blob}`"))?;
+            let chunk = fe.chunk_size.map(|s| s.0).unwrap_or(g.size).max(1);
+            // An empty blob has no chunks: nothing to send.
+            Iterations::Chunks {
+                size: g.size,
+                chunk,
+                count: g.size.div_ceil(chunk),
+            }
+        } else {
+            let items = fe
+                .items
+                .iter()
+                .flatten()
+                .map(|item| template::render_value(item, vars).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Iterations::Items(items)
+        };
+        if it.len() > MAX_ITERATIONS {
+            return Err(format!(
+                "for_each would run {} iterations; at most {MAX_ITERATIONS} are allowed (use a larger chunk_size)",
+                it.len()
+            ));
         }
-    } else if let Some(items) = &fe.items {
-        for (i, item) in items.iter().enumerate() {
-            let v = template::render_value(item, vars).map_err(|e| e.to_string())?;
-            let mut l = HashMap::new();
-            l.insert("item".into(), v);
-            l.insert("item.index".into(), TValue::Int(i as i64));
-            layers.push(l);
+        Ok(it)
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Iterations::Chunks { count, .. } => *count,
+            Iterations::Items(items) => items.len() as u64,
         }
     }
-    Ok(layers)
+
+    /// The loop variables of iteration `i`.
+    fn layer(&self, i: u64) -> HashMap<String, TValue> {
+        let mut l = HashMap::new();
+        match self {
+            Iterations::Chunks { size, chunk, count } => {
+                let start = i * chunk;
+                let end = (start + chunk).min(*size) - 1;
+                l.insert("chunk.index".into(), TValue::Int(i as i64));
+                l.insert("chunk.start".into(), TValue::Int(start as i64));
+                l.insert("chunk.end".into(), TValue::Int(end as i64));
+                l.insert("chunk.length".into(), TValue::Int((end + 1 - start) as i64));
+                l.insert("chunk.count".into(), TValue::Int(*count as i64));
+            }
+            Iterations::Items(items) => {
+                l.insert("item".into(), items[i as usize].clone());
+                l.insert("item.index".into(), TValue::Int(i as i64));
+            }
+        }
+        l
+    }
 }
 
 fn error_step(name: &str, op: Option<Operation>, reason: &str) -> StepResult {
@@ -350,7 +389,7 @@ async fn run_request(
         }
     }
     if let Some(first) = hops.first() {
-        record_created(ctx, op, first, &last);
+        record_created(ctx, op, first, &last, &vars.run_unique);
     }
     let outcome = if !findings.is_empty() {
         Outcome::Fail
@@ -361,6 +400,13 @@ async fn run_request(
     } else {
         Outcome::Pass
     };
+    // Findings quote what the target sent (headers, bodies): same redaction as transcripts.
+    let redact = |t: &str| secret::redact_url_params(&secret::redact(t, &vars.secrets));
+    for f in &mut findings {
+        f.message = redact(&f.message);
+        f.expected = f.expected.as_deref().map(redact);
+        f.actual = f.actual.as_deref().map(redact);
+    }
     let transcript = if outcome == Outcome::Pass || outcome == Outcome::Skip {
         Vec::new()
     } else {
@@ -512,6 +558,7 @@ fn record_created(
     op: Operation,
     first: &Observed,
     last: &crate::check::ObservedResponse,
+    run_unique: &HashSet<String>,
 ) {
     if last.status != 201 {
         return;
@@ -531,13 +578,18 @@ fn record_created(
                 .map(|(_, v)| v.into_owned())
         });
     let Some(digest) = digest else { return };
-    match op {
-        Operation::CreateManifest => ctx.tracker.record(Created::Manifest(repo, digest)),
-        Operation::CompleteUpload | Operation::StartUpload | Operation::MountBlob => {
-            ctx.tracker.record(Created::Blob(repo, digest))
-        }
-        _ => {}
-    }
+    let kind = match op {
+        Operation::CreateManifest => Kind::Manifest,
+        Operation::CompleteUpload | Operation::StartUpload | Operation::MountBlob => Kind::Blob,
+        _ => return,
+    };
+    let run_unique = run_unique.contains(&digest);
+    ctx.tracker.record(Created {
+        kind,
+        repo,
+        digest,
+        run_unique,
+    });
 }
 
 /// A redacted transcript of one exchange.
@@ -690,6 +742,39 @@ mod tests {
         );
         assert_eq!(r.header("docker-content-digest"), Some("sha256:aa"));
         assert_eq!(r.header("location"), None);
+    }
+
+    #[test]
+    fn chunk_iterations_cover_the_blob_exactly() {
+        let it = Iterations::Chunks {
+            size: 10,
+            chunk: 4,
+            count: 3,
+        };
+        let spans: Vec<(TValue, TValue, TValue)> = (0..it.len())
+            .map(|i| {
+                let l = it.layer(i);
+                (
+                    l["chunk.start"].clone(),
+                    l["chunk.end"].clone(),
+                    l["chunk.length"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (TValue::Int(0), TValue::Int(3), TValue::Int(4)),
+                (TValue::Int(4), TValue::Int(7), TValue::Int(4)),
+                (TValue::Int(8), TValue::Int(9), TValue::Int(2)),
+            ]
+        );
+        let empty = Iterations::Chunks {
+            size: 0,
+            chunk: 4,
+            count: 0,
+        };
+        assert_eq!(empty.len(), 0);
     }
 
     #[test]

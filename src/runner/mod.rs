@@ -60,12 +60,30 @@ pub async fn run(
         credentials: opts.credentials.clone(),
     })
     .map_err(|e| RunnerError::Config(e.to_string()))?;
+    let selected: Vec<&LoadedScenario> = scenarios
+        .iter()
+        .filter(|s| opts.selection.matches(&s.scenario.name, &s.scenario.tags))
+        .collect();
+    if selected.is_empty() {
+        // A typo in --tag/--filter must not look like a green run (and must not touch the target).
+        return Err(RunnerError::Config(format!(
+            "no scenario matches the selection (--tag/--skip-tag/--filter) among {} loaded; `regcheck list` shows names and tags",
+            scenarios.len()
+        )));
+    }
     let caps = probe::probe(&client, &namespace, opts.profile, &run_id).await?;
     let tracker = cleanup::Tracker::default();
-    if let Some((repo, digest)) = &caps.probe_repository
-        && !digest.is_empty()
-    {
-        tracker.record(cleanup::Created::Blob(repo.clone(), digest.clone()));
+    if let Some((repo, digest)) = &caps.probe_repository {
+        tracker.record_repository(repo);
+        if !digest.is_empty() {
+            // The probe blob's content carries the run id.
+            tracker.record(cleanup::Created {
+                kind: cleanup::Kind::Blob,
+                repo: repo.clone(),
+                digest: digest.clone(),
+                run_unique: true,
+            });
+        }
     }
     let ctx = executor::Context {
         client: &client,
@@ -73,65 +91,62 @@ pub async fn run(
         namespace: &namespace,
         tracker: &tracker,
     };
-    let registry = opts.target.host_str().map(|h| match opts.target.port() {
-        Some(p) => format!("{h}:{p}"),
-        None => h.to_string(),
-    });
+    let registry = crate::client::host_port(&opts.target);
     let creds = &opts.credentials;
     let stop = AtomicBool::new(false);
-    let selected: Vec<&LoadedScenario> = scenarios
-        .iter()
-        .filter(|s| opts.selection.matches(&s.scenario.name, &s.scenario.tags))
-        .collect();
     let jobs = opts.jobs.max(1);
-    let results: Vec<ScenarioResult> = futures::stream::iter(selected.into_iter().map(|loaded| {
-        let ctx = &ctx;
-        let caps = &caps;
-        let stop = &stop;
-        let builtins = vars::Builtins {
-            repo: format!("{namespace}/{}", loaded.scenario.name),
-            namespace: namespace.clone(),
-            run_id: run_id.clone(),
-            registry: registry.clone().unwrap_or_default(),
-            target: opts.target.to_string().trim_end_matches('/').to_string(),
-            username: creds.username.clone().unwrap_or_default(),
-            password: creds
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_string())
-                .unwrap_or_default(),
-            aad_token: creds
-                .aad_token
-                .as_ref()
-                .map(|p| p.expose().to_string())
-                .unwrap_or_default(),
-        };
-        async move {
-            let result = if stop.load(Ordering::SeqCst) {
-                skipped(
-                    loaded,
-                    &builtins.repo,
-                    "not started: --fail-fast after a failure".into(),
-                )
-            } else if let Some(missing) = caps.missing(&loaded.scenario.requires) {
-                skipped(
-                    loaded,
-                    &builtins.repo,
-                    format!("target lacks capability `{missing}`"),
-                )
-            } else {
-                executor::run_scenario(ctx, loaded, builtins).await
+    // Scenarios start as soon as a slot is free; results are put back in file order.
+    let mut results: Vec<(usize, ScenarioResult)> =
+        futures::stream::iter(selected.into_iter().enumerate().map(|(index, loaded)| {
+            let ctx = &ctx;
+            let caps = &caps;
+            let stop = &stop;
+            let builtins = vars::Builtins {
+                repo: format!("{namespace}/{}", loaded.scenario.name),
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                registry: registry.clone(),
+                target: opts.target.to_string().trim_end_matches('/').to_string(),
+                username: creds.username.clone().unwrap_or_default(),
+                password: creds
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default(),
+                aad_token: creds
+                    .aad_token
+                    .as_ref()
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default(),
             };
-            if opts.fail_fast && matches!(result.outcome, Outcome::Fail | Outcome::Error) {
-                stop.store(true, Ordering::SeqCst);
+            async move {
+                let result = if stop.load(Ordering::SeqCst) {
+                    skipped(
+                        loaded,
+                        &builtins.repo,
+                        "not started: --fail-fast after a failure".into(),
+                    )
+                } else if let Some(missing) = caps.missing(&loaded.scenario.requires) {
+                    skipped(
+                        loaded,
+                        &builtins.repo,
+                        format!("target lacks capability `{missing}`"),
+                    )
+                } else {
+                    executor::run_scenario(ctx, loaded, builtins).await
+                };
+                if opts.fail_fast && matches!(result.outcome, Outcome::Fail | Outcome::Error) {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                on_scenario(&result);
+                (index, result)
             }
-            on_scenario(&result);
-            result
-        }
-    }))
-    .buffered(jobs)
-    .collect()
-    .await;
+        }))
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
+    results.sort_by_key(|(index, _)| *index);
+    let results: Vec<ScenarioResult> = results.into_iter().map(|(_, r)| r).collect();
 
     let cleanup = if opts.keep {
         CleanupReport {
@@ -139,19 +154,12 @@ pub async fn run(
             ..Default::default()
         }
     } else {
-        let own_namespace = opts.namespace.is_none() && caps.has(Capability::Acr);
-        let mut report = cleanup::clean(&client, &tracker, &namespace, own_namespace).await;
-        if let Some((repo, _)) = &caps.probe_repository
-            && own_namespace
-        {
-            // The probe repository exists even when its blob was deleted.
-            let probe_only = cleanup::Tracker::default();
-            probe_only.record(cleanup::Created::Blob(repo.clone(), String::new()));
-            let r = cleanup::clean(&client, &probe_only, &namespace, true).await;
-            report.deleted += r.deleted;
-            report.leftovers.extend(r.leftovers);
-        }
-        report
+        let scope = match (opts.namespace.is_none(), caps.has(Capability::Acr)) {
+            (true, true) => cleanup::Scope::Repositories,
+            (true, false) => cleanup::Scope::AllObjects,
+            (false, _) => cleanup::Scope::RunUniqueObjects,
+        };
+        cleanup::clean(&client, &tracker, &namespace, scope).await
     };
 
     let mut result = RunResult {

@@ -1,5 +1,5 @@
-//! Reading registry paths: which repository a `/v2/...` or `/acr/v1/...` path addresses, and the
-//! digest or reference it names. Used for the namespace guard, cleanup and token scopes.
+//! Reading registry paths: which repository a `/v2/...` or `/acr/v1/...` path addresses. Used
+//! for the namespace guard, cleanup and token scopes.
 
 use percent_encoding::percent_decode_str;
 
@@ -25,20 +25,6 @@ pub fn repository_of(path: &str) -> Option<String> {
             None => rest.trim_end_matches('/'),
         };
         return (!name.is_empty()).then(|| name.to_string());
-    }
-    None
-}
-
-/// The last path segment after `/blobs/` or `/manifests/` (a digest or tag), percent-decoded.
-pub fn reference_of(path: &str) -> Option<String> {
-    let decoded = percent_decode_str(path).decode_utf8_lossy().into_owned();
-    for marker in ["/blobs/", "/manifests/", "/_manifests/", "/_tags/"] {
-        if let Some(i) = decoded.rfind(marker) {
-            let r = &decoded[i + marker.len()..];
-            if !r.is_empty() && !r.contains('/') && r != "uploads" {
-                return Some(r.to_string());
-            }
-        }
     }
     None
 }
@@ -71,16 +57,5 @@ mod tests {
         assert_eq!(repository_of("/v2/_catalog"), None);
         assert_eq!(repository_of("/v2/"), None);
         assert_eq!(repository_of("/oauth2/token"), None);
-    }
-
-    #[test]
-    fn references_from_paths() {
-        assert_eq!(
-            reference_of("/v2/a/blobs/sha256:ab").as_deref(),
-            Some("sha256:ab")
-        );
-        assert_eq!(reference_of("/v2/a/manifests/v1").as_deref(), Some("v1"));
-        assert_eq!(reference_of("/v2/a/blobs/uploads/"), None);
-        assert_eq!(reference_of("/acr/v1/a/_tags/v1").as_deref(), Some("v1"));
     }
 }

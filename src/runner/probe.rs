@@ -196,17 +196,16 @@ pub async fn probe(
     );
     push.headers
         .push(("Content-Type".into(), "application/octet-stream".into()));
-    let mut pushed = client
+    let posted = client
         .execute(&push, Credentials::Auto)
         .await
-        .map_err(unreachable)?
-        .response
-        .status
-        == 201;
-    if !pushed {
-        // Monolithic POST not supported: POST + PUT.
-        pushed = push_two_step(client, &repo, &digest, content.as_bytes()).await;
-    }
+        .map_err(unreachable)?;
+    let pushed = match posted.response.status {
+        201 => true,
+        // Single-POST uploads not supported: the 202 opened a session; finish it with a PUT.
+        202 => complete_upload(client, &posted, &digest, content.as_bytes()).await,
+        _ => false,
+    };
     let (mut range, mut delete) = (false, false);
     if pushed {
         caps.probe_repository = Some((repo.clone(), digest.clone()));
@@ -253,16 +252,13 @@ pub async fn probe(
     Ok(caps)
 }
 
-async fn push_two_step(client: &Client, repo: &str, digest: &str, content: &[u8]) -> bool {
-    let start = req(
-        client,
-        Method::POST,
-        &format!("/v2/{repo}/blobs/uploads/"),
-        OutgoingBody::Empty,
-    );
-    let Ok(started) = client.execute(&start, Credentials::Auto).await else {
-        return false;
-    };
+/// PUTs `content` to the session a 202 answer opened.
+async fn complete_upload(
+    client: &Client,
+    started: &crate::client::Observed,
+    digest: &str,
+    content: &[u8],
+) -> bool {
     let Some(location) = started.response.header("location") else {
         return false;
     };

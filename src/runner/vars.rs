@@ -5,7 +5,7 @@ use crate::blob::{BlobGen, sha256_digest};
 use crate::scenario::template::{self, Lookup, TValue, TemplateError};
 use crate::scenario::{DocumentSpec, Scenario};
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A rendered document.
 #[derive(Debug, Clone)]
@@ -31,6 +31,10 @@ pub struct Vars {
     pub documents: HashMap<String, Document>,
     /// Values to redact from transcripts.
     pub secrets: Vec<String>,
+    /// Digests of content that exists only because of this run: generated blobs (seeded with
+    /// the run id) and documents that reference one of them. Cleanup in a namespace the user
+    /// chose deletes only these.
+    pub run_unique: HashSet<String>,
 }
 
 impl Lookup for Vars {
@@ -81,13 +85,14 @@ impl Vars {
         ] {
             v.set(k, TValue::Str(val.clone()));
         }
-        {
-            use base64::Engine;
-            let basic = base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", b.username, b.password));
-            v.set("basic_auth", TValue::Str(format!("Basic {basic}")));
-            v.secrets.push(basic);
+        let basic = crate::client::basic_authorization(&b.username, &b.password);
+        if !b.username.is_empty() || !b.password.is_empty() {
+            // The base64 part reveals the password: redact it like the password itself.
+            if let Some(encoded) = basic.strip_prefix("Basic ") {
+                v.secrets.push(encoded.to_string());
+            }
         }
+        v.set("basic_auth", TValue::Str(basic));
         v.secrets.extend(
             [&b.password, &b.aad_token]
                 .into_iter()
@@ -98,6 +103,9 @@ impl Vars {
             let g = BlobGen::new(&b.run_id, spec.seed, spec.size.0);
             v.set(&format!("blobs.{name}.digest"), TValue::Str(g.digest()));
             v.set(&format!("blobs.{name}.size"), TValue::Int(g.size as i64));
+            if g.size > 0 {
+                v.run_unique.insert(g.digest());
+            }
             v.blobs.insert(name.clone(), g);
         }
         for (name, tpl) in &scenario.vars {
@@ -106,6 +114,10 @@ impl Vars {
         }
         for (name, spec) in &scenario.documents {
             let doc = render_document(spec, &v)?;
+            let text = String::from_utf8_lossy(&doc.bytes);
+            if v.run_unique.iter().any(|d| text.contains(d.as_str())) {
+                v.run_unique.insert(doc.digest.clone());
+            }
             v.set(
                 &format!("documents.{name}.digest"),
                 TValue::Str(doc.digest.clone()),

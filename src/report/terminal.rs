@@ -14,6 +14,16 @@ fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
+/// `text` cut to at most `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Renders the summary as text.
 pub fn render(result: &RunResult) -> String {
     let mut out = String::new();
@@ -36,6 +46,8 @@ pub fn render(result: &RunResult) -> String {
         } else {
             s.reason.clone().unwrap_or_default()
         };
+        // The table stays readable in CI logs; full details follow it.
+        let note = shorten(&note, 100);
         table.add_row(vec![
             Cell::new(&s.name),
             Cell::new(outcome_label(s.outcome)),
@@ -121,4 +133,16 @@ pub fn render(result: &RunResult) -> String {
         sm.passed, sm.failed, sm.skipped, sm.errors
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_notes_are_shortened_on_a_char_boundary() {
+        assert_eq!(shorten("abc", 5), "abc");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("ééééé", 3), "éé…");
+    }
 }

@@ -57,6 +57,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         "none",
         &[
             "StartUpload.location-present",
+            "scenario.capture.push.location",
             "scenario.capture.upload",
             "scenario.header.Location",
         ],

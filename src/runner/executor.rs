@@ -146,6 +146,10 @@ async fn run_one(
     if !step.steps.is_empty() {
         return run_steps(ctx, &step.steps, vars, out, format!("{name} / ")).await;
     }
+    if let Some(push) = &step.push {
+        let steps = super::push::expand(push);
+        return run_steps(ctx, &steps, vars, out, format!("{name} / ")).await;
+    }
     let (result, flow) = run_request(ctx, step, vars, name).await;
     out.push(result);
     flow

@@ -12,6 +12,7 @@ pub mod executor;
 pub mod options;
 pub mod paths;
 pub mod probe;
+pub mod push;
 pub mod request;
 pub mod result;
 pub mod vars;

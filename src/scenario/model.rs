@@ -144,9 +144,29 @@ pub struct Step {
     /// Sub-steps: makes this step a group.
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// Pushes generated blobs and documents as blobs (setup shorthand): for each, a
+    /// `StartUpload` (202 + `Location`) then a `CompleteUpload` with the bytes (201), both
+    /// checked like any other step.
+    #[serde(default)]
+    pub push: Option<PushSpec>,
     /// How the client authenticates this request (default `auto`).
     #[serde(default)]
     pub auth: StepAuth,
+}
+
+/// What a `push` step uploads.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSpec {
+    /// Documents to upload as blobs (image configs), in order, before `blobs`.
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// Generated blobs to upload, in order.
+    #[serde(default)]
+    pub blobs: Vec<String>,
+    /// Repository (template); default `{{repo}}`.
+    #[serde(default)]
+    pub repository: Option<String>,
 }
 
 /// How the runner's client authenticates a step's request.

@@ -12,7 +12,7 @@
 
 use super::error::{ScenarioError, one_of, similar_names};
 use super::load::LoadedScenario;
-use super::model::{BodySpec, CaptureSpec, Expect, ForEach, RequestSpec, Scenario, Step};
+use super::model::{BodySpec, CaptureSpec, Expect, ForEach, PushSpec, RequestSpec, Scenario, Step};
 use super::source::{Seg, SourcePos, YamlIndex};
 use super::template::{placeholders, replace_placeholders};
 use indexmap::IndexMap;
@@ -412,6 +412,11 @@ impl Validator<'_> {
             self.for_each(fe, &join(sp, &["for_each"]));
         }
         let name = &step.name;
+        if let Some(push) = &step.push {
+            self.push_step(step, push, sp);
+            self.loop_vars.truncate(loop_mark);
+            return;
+        }
         if !step.steps.is_empty() {
             let hint = Some(
                 "a step either sends a request (`op` + `request`) or groups sub-steps (`steps`); move this into a sub-step"
@@ -569,6 +574,60 @@ impl Validator<'_> {
         }
     }
 
+    fn document_ref(&mut self, path: &[Seg], doc: &str) {
+        if !self.documents.iter().any(|d| d == doc) {
+            let hint = self.declared_hint(doc, &self.documents, "documents");
+            self.val_err(
+                path,
+                format!("document `{doc}` is not declared under `documents:`"),
+                Some(hint),
+            );
+        }
+    }
+
+    /// A `push` step: names declared, nothing else that only request steps or groups have.
+    fn push_step(&mut self, step: &Step, push: &PushSpec, sp: &[Seg]) {
+        let name = &step.name;
+        let hint = Some(
+            "`push` uploads blobs and documents by itself; put other requests in steps of their own"
+                .to_string(),
+        );
+        let others = [
+            ("op", step.op.is_some()),
+            ("request", step.request.is_some()),
+            ("steps", !step.steps.is_empty()),
+            ("expect", !expect_is_empty(&step.expect)),
+            ("capture", !step.capture.is_empty()),
+            ("skip_on", !step.skip_on.is_empty()),
+        ];
+        for (key, present) in others {
+            if present {
+                self.key_err(
+                    &join(sp, &[key]),
+                    format!("step `{name}` is a `push` step and cannot also have `{key}`"),
+                    hint.clone(),
+                );
+            }
+        }
+        let pp = join(sp, &["push"]);
+        if push.documents.is_empty() && push.blobs.is_empty() {
+            self.key_err(
+                &pp,
+                format!("step `{name}` pushes nothing"),
+                Some("e.g. `push: { documents: [config], blobs: [layer] }`".to_string()),
+            );
+        }
+        for (i, doc) in push.documents.iter().enumerate() {
+            self.document_ref(&indexed(&pp, "documents", i), doc);
+        }
+        for (i, blob) in push.blobs.iter().enumerate() {
+            self.blob_ref(&indexed(&pp, "blobs", i), blob);
+        }
+        if let Some(repo) = &push.repository {
+            self.template(&join(&pp, &["repository"]), repo);
+        }
+    }
+
     fn declared_hint(&self, name: &str, declared: &[String], section: &str) -> String {
         let similar = similar_names(name, declared.iter().map(String::as_str));
         if !similar.is_empty() {
@@ -673,15 +732,8 @@ impl Validator<'_> {
         if let Some(blob) = &b.blob {
             self.blob_ref(&join(bp, &["blob"]), blob);
         }
-        if let Some(doc) = &b.document
-            && !self.documents.iter().any(|d| d == doc)
-        {
-            let hint = self.declared_hint(doc, &self.documents, "documents");
-            self.val_err(
-                &join(bp, &["document"]),
-                format!("document `{doc}` is not declared under `documents:`"),
-                Some(hint),
-            );
+        if let Some(doc) = &b.document {
+            self.document_ref(&join(bp, &["document"]), doc);
         }
         if let Some(json) = &b.json {
             self.json(&join(bp, &["json"]), json);
@@ -941,6 +993,50 @@ steps:
         let e = errors(&text);
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].starts_with("t.yaml:18:17: undefined variable `{{upload}}`\n  hint: `upload` is captured by step `start upload`, which comes later"), "{e:?}");
+    }
+
+    #[test]
+    fn push_steps_name_declared_content_and_nothing_else() {
+        let ok = r#"name: p
+blobs: { layer: { size: 1 } }
+documents: { config: { media_type: x, json: {} } }
+steps:
+  - { name: push, push: { documents: [config], blobs: [layer], repository: "{{repo}}-src" } }
+"#;
+        assert_eq!(errors(ok), Vec::<String>::new());
+        let bad = r#"name: p
+blobs: { layer: { size: 1 } }
+steps:
+  - name: push
+    op: StartUpload
+    push: { documents: [confg], blobs: [layr], repository: "{{rep}}" }
+  - { name: empty, push: {} }
+"#;
+        let e = errors(bad);
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(
+            e[0].contains("is a `push` step and cannot also have `op`"),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("document `confg` is not declared")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("blob `layr` is not declared")
+                    && m.contains("did you mean `layer`")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|m| m.contains("undefined variable `{{rep}}`")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|m| m.contains("step `empty` pushes nothing")),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -88,7 +88,7 @@ pub struct RunArgs {
     /// (ACR's own mode) exercises every scenario, token exchange and scope checks included.
     #[arg(long, default_value = "token")]
     pub embedded_auth: AuthMode,
-    /// Start the embedded registry with an injected fault (repeatable; see `regcheck serve --help`).
+    /// Start the embedded registry with an injected fault (repeatable; `regcheck list --faults`).
     #[arg(long = "embedded-fault", value_name = "NAME")]
     pub embedded_faults: Vec<Fault>,
     /// The embedded registry answers blob GETs with 307 to a signed URL on a second listener.

@@ -164,6 +164,25 @@ fn serve_with_configured_credentials_and_run_against_it() {
     );
 }
 
+/// Every contract rule applies somewhere in the bundled suite (default mode plus redirect
+/// mode): no rule is dead weight, and every rule held against the reference registry.
+#[test]
+fn the_suite_exercises_every_contract_rule() {
+    let (_, plain) = run_embedded(&["--embedded-auth", "token"]);
+    let (_, redirected) = run_embedded(&["--embedded-auth", "token", "--embedded-redirect-blobs"]);
+    let exercised =
+        |r: &serde_json::Value, id: &str| r["rules"][id]["passed"].as_u64().unwrap_or(0) > 0;
+    let missing: Vec<&str> = regcheck::contract::rules()
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !exercised(&plain, id) && !exercised(&redirected, id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules no scenario exercises: {missing:?}"
+    );
+}
+
 #[test]
 fn suite_passes_with_blob_redirects_to_storage() {
     // Blob GETs answer 307 to a second loopback listener (ACR's storage redirect): the runner

@@ -40,6 +40,20 @@ fn assert_valid(report: &serde_json::Value, what: &str) {
         .map(|st| st["findings"].as_array().map_or(0, |f| f.len() as u64))
         .sum();
     assert_eq!(s["checks"]["failed"].as_u64(), Some(findings), "{what}");
+    // `rules` tallies the contract findings.
+    let contract_findings = scenarios
+        .iter()
+        .flat_map(|sc| sc["steps"].as_array().into_iter().flatten())
+        .flat_map(|st| st["findings"].as_array().into_iter().flatten())
+        .filter(|f| f["source"] == "contract")
+        .count() as u64;
+    let tallied: u64 = report["rules"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, v)| v["failed"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(tallied, contract_findings, "{what}");
 }
 
 #[test]

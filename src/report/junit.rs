@@ -213,6 +213,7 @@ mod tests {
                 status: 200,
                 duration_ms: 1.0,
                 checks_passed: 3,
+                contract_passed: vec!["GetBlob.digest-header-matches".into()],
                 findings,
                 reason: None,
                 transcript: vec![],
@@ -241,6 +242,7 @@ mod tests {
             capabilities: Default::default(),
             summary: Summary::default(),
             operations: Default::default(),
+            rules: Default::default(),
             scenarios: vec![
                 scenario("ok", Outcome::Pass, vec![]),
                 scenario("bad", Outcome::Fail, vec![finding]),
@@ -250,6 +252,13 @@ mod tests {
         };
         r.recount();
         r
+    }
+
+    #[test]
+    fn recount_tallies_contract_rules() {
+        let r = result();
+        assert_eq!(r.rules["GetBlob.digest-matches-body"].failed, 1);
+        assert_eq!(r.rules["GetBlob.digest-header-matches"].passed, 3);
     }
 
     #[test]

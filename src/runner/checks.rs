@@ -4,11 +4,11 @@
 use crate::check::{Exchange, ObservedResponse, Verdict};
 use crate::scenario::Expect;
 
-/// Contract verdicts for one exchange.
-pub fn contract(ex: &Exchange) -> Vec<Verdict> {
+/// Contract verdicts for one exchange, with the id of the rule that gave each.
+pub fn contract(ex: &Exchange) -> Vec<(&'static str, Verdict)> {
     crate::contract::evaluate(ex)
         .into_iter()
-        .map(|r| r.verdict)
+        .map(|r| (r.rule.id, r.verdict))
         .collect()
 }
 

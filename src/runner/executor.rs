@@ -235,6 +235,7 @@ fn error_step(name: &str, op: Option<Operation>, reason: &str) -> StepResult {
         status: 0,
         duration_ms: 0.0,
         checks_passed: 0,
+        contract_passed: Vec::new(),
         findings: Vec::new(),
         reason: Some(reason.to_string()),
         transcript: Vec::new(),
@@ -299,6 +300,7 @@ async fn run_request(
 
     let mut findings = Vec::new();
     let mut passed = 0u32;
+    let mut contract_passed = Vec::new();
     // Every answer the target gave is checked: the 401s that were retried with credentials,
     // then each redirect hop.
     let checked: Vec<(usize, &Observed)> = hops
@@ -328,9 +330,12 @@ async fn run_request(
                 authenticated: observed.authenticated,
             },
         };
-        for verdict in super::checks::contract(&ex) {
+        for (rule, verdict) in super::checks::contract(&ex) {
             match verdict {
-                Verdict::Pass => passed += 1,
+                Verdict::Pass => {
+                    passed += 1;
+                    contract_passed.push(rule.to_string());
+                }
                 Verdict::Fail(f) => findings.push(f),
                 Verdict::NotApplicable => {}
             }
@@ -431,6 +436,7 @@ async fn run_request(
             status: last.status,
             duration_ms,
             checks_passed: passed,
+            contract_passed,
             findings,
             reason,
             transcript,

@@ -181,6 +181,7 @@ pub async fn run(
             .collect(),
         summary: Summary::default(),
         operations: BTreeMap::new(),
+        rules: BTreeMap::new(),
         scenarios: results,
         cleanup,
     };
@@ -220,6 +221,7 @@ impl RunResult {
             ..Default::default()
         };
         let mut ops: BTreeMap<String, OperationStats> = BTreeMap::new();
+        let mut rules: BTreeMap<String, RuleStats> = BTreeMap::new();
         for sc in &self.scenarios {
             match sc.outcome {
                 Outcome::Pass => s.passed += 1,
@@ -230,6 +232,16 @@ impl RunResult {
             for st in &sc.steps {
                 s.checks.passed += st.checks_passed;
                 s.checks.failed += st.findings.len() as u32;
+                for id in &st.contract_passed {
+                    rules.entry(id.clone()).or_default().passed += 1;
+                }
+                for f in st
+                    .findings
+                    .iter()
+                    .filter(|f| f.source == crate::check::FindingSource::Contract)
+                {
+                    rules.entry(f.rule.clone()).or_default().failed += 1;
+                }
                 if st.op.is_empty() {
                     continue;
                 }
@@ -245,6 +257,7 @@ impl RunResult {
         s.checks.total = s.checks.passed + s.checks.failed;
         self.summary = s;
         self.operations = ops;
+        self.rules = rules;
     }
 
     /// Exit code: 0 all passed (skips allowed), 1 any failure, 2 any error.

@@ -49,6 +49,9 @@ pub struct StepResult {
     pub duration_ms: f64,
     /// Contract rules evaluated and held.
     pub checks_passed: u32,
+    /// Ids of the contract rules that held (feeds `RunResult::rules`; not serialised).
+    #[serde(skip)]
+    pub contract_passed: Vec<String>,
     /// Failed checks.
     pub findings: Vec<Finding>,
     /// Why the step was skipped or errored.
@@ -120,6 +123,15 @@ pub struct OperationStats {
     pub failed: u32,
 }
 
+/// How often one contract rule held and failed over the run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RuleStats {
+    /// Evaluations that held.
+    pub passed: u32,
+    /// Evaluations that failed.
+    pub failed: u32,
+}
+
 /// Cleanup outcome.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CleanupReport {
@@ -156,6 +168,9 @@ pub struct RunResult {
     pub summary: Summary,
     /// Steps per operation.
     pub operations: BTreeMap<String, OperationStats>,
+    /// Contract rules that applied at least once, with how often they held and failed.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleStats>,
     /// Scenarios.
     pub scenarios: Vec<ScenarioResult>,
     /// Cleanup.

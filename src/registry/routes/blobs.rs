@@ -176,5 +176,10 @@ pub(crate) async fn delete(ctx: &Ctx, name: &str, raw: &str) -> Result<Response<
             Ok(())
         })
         .await?;
-    Ok(empty_response(StatusCode::ACCEPTED, &[]))
+    // ACR documents Docker-Content-Digest on the 202 (real ACR omits it; the reference follows
+    // the document).
+    Ok(empty_response(
+        StatusCode::ACCEPTED,
+        &[("docker-content-digest", digest.clone())],
+    ))
 }

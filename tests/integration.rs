@@ -20,3 +20,5 @@ mod reports;
 mod cleanup;
 // credentials never leave the target's host (redirects, foreign token realms)
 mod credentials;
+// 429 Retry-After is waited out (bounded) and the throttled answers are checked
+mod throttling;

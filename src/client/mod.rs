@@ -132,8 +132,9 @@ pub struct Observed {
     pub response: ObservedResponse,
     /// Whether credentials were attached to the final attempt.
     pub authenticated: bool,
-    /// The 401 answer that was retried with credentials, if any (it is checked too).
-    pub challenged: Option<Box<Observed>>,
+    /// Earlier answers to the same request that were retried — a 401 answered with
+    /// credentials, a 429/503 waited out — oldest first. They are checked too.
+    pub retried: Vec<Observed>,
 }
 
 /// HTTP client for one run.
@@ -168,8 +169,33 @@ impl Client {
     }
 
     /// Sends `req`, answering one authentication challenge when `creds` is `Auto` and the URL is
-    /// on the target's origin.
+    /// on the target's origin, and waiting out throttling (429, or 503 with `Retry-After`) at
+    /// most `MAX_THROTTLE_RETRIES` times, each wait capped at `MAX_THROTTLE_WAIT`.
     pub async fn execute(
+        &self,
+        req: &OutgoingRequest,
+        creds: Credentials,
+    ) -> Result<Observed, ClientError> {
+        let mut earlier = Vec::new();
+        let mut throttled = 0;
+        loop {
+            let mut o = self.execute_authenticated(req, creds).await?;
+            earlier.append(&mut o.retried);
+            match throttle_wait(&o.response) {
+                Some(wait) if throttled < MAX_THROTTLE_RETRIES => {
+                    throttled += 1;
+                    tokio::time::sleep(wait).await;
+                    earlier.push(o);
+                }
+                _ => {
+                    o.retried = earlier;
+                    return Ok(o);
+                }
+            }
+        }
+    }
+
+    async fn execute_authenticated(
         &self,
         req: &OutgoingRequest,
         creds: Credentials,
@@ -202,9 +228,9 @@ impl Client {
                 cache.insert(key, auth.clone());
             }
         }
-        let mut retried = self.send_once(req, Some(&auth)).await?;
-        retried.challenged = Some(Box::new(first));
-        Ok(retried)
+        let mut second = self.send_once(req, Some(&auth)).await?;
+        second.retried = vec![first];
+        Ok(second)
     }
 
     /// What to try when a 401 carries no (usable) challenge: Basic when a password was given,
@@ -436,7 +462,7 @@ impl Client {
                 body,
             },
             authenticated: authorization.is_some(),
-            challenged: None,
+            retried: Vec::new(),
         })
     }
 }
@@ -532,6 +558,26 @@ pub fn host_port(url: &Url) -> String {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_string(),
         _ => String::new(),
+    }
+}
+
+/// How many times a throttled request is retried.
+pub const MAX_THROTTLE_RETRIES: usize = 3;
+/// The longest wait for one `Retry-After`.
+pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(10);
+
+/// How long to wait before retrying, when the response asks to be retried: 429, or 503 with
+/// `Retry-After` (delta-seconds; an HTTP date or garbage counts as 1 s), capped.
+fn throttle_wait(resp: &ObservedResponse) -> Option<Duration> {
+    let after = resp.header("retry-after");
+    match (resp.status, after) {
+        (429, _) | (503, Some(_)) => {
+            let secs = after
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(1);
+            Some(Duration::from_secs(secs).min(MAX_THROTTLE_WAIT))
+        }
+        _ => None,
     }
 }
 
@@ -661,6 +707,35 @@ mod tests {
         ] {
             assert_eq!(assumed_scope(&r(method, path)), scope, "{method} {path}");
         }
+    }
+
+    #[test]
+    fn throttling_waits_are_bounded() {
+        let resp = |status, after: Option<&str>| ObservedResponse {
+            status,
+            headers: after
+                .map(|a| vec![("Retry-After".to_string(), a.to_string())])
+                .unwrap_or_default(),
+            body: Default::default(),
+        };
+        assert_eq!(
+            throttle_wait(&resp(429, Some("2"))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            throttle_wait(&resp(429, None)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            throttle_wait(&resp(429, Some("3600"))),
+            Some(MAX_THROTTLE_WAIT)
+        );
+        assert_eq!(
+            throttle_wait(&resp(503, Some("Wed, 21 Oct 2015 07:28:00 GMT"))),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(throttle_wait(&resp(503, None)), None);
+        assert_eq!(throttle_wait(&resp(200, Some("5"))), None);
     }
 
     #[test]

@@ -301,18 +301,12 @@ async fn run_request(
     let mut findings = Vec::new();
     let mut passed = 0u32;
     let mut contract_passed = Vec::new();
-    // Every answer the target gave is checked: the 401s that were retried with credentials,
-    // then each redirect hop.
+    // Every answer the target gave is checked: the ones that were retried (401 challenges,
+    // throttling), then each redirect hop.
     let checked: Vec<(usize, &Observed)> = hops
         .iter()
         .enumerate()
-        .flat_map(|(i, o)| {
-            o.challenged
-                .as_deref()
-                .map(|c| (i, c))
-                .into_iter()
-                .chain([(i, o)])
-        })
+        .flat_map(|(i, o)| o.retried.iter().chain([o]).map(move |x| (i, x)))
         .collect();
     for (i, observed) in checked {
         let via_redirect = i > 0
@@ -420,7 +414,7 @@ async fn run_request(
         Vec::new()
     } else {
         hops.iter()
-            .flat_map(|o| o.challenged.as_deref().into_iter().chain([o]))
+            .flat_map(|o| o.retried.iter().chain([o]))
             .map(|o| transcript(o, &vars.secrets))
             .collect()
     };
@@ -715,7 +709,7 @@ mod tests {
                 body: Default::default(),
             },
             authenticated: false,
-            challenged: None,
+            retried: Vec::new(),
         }
     }
 

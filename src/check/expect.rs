@@ -258,6 +258,7 @@ fn json_verdicts(m: &JsonMatch, body: &Result<Value, String>, out: &mut Vec<Verd
         });
     }
     let needs_value = m.equals.is_some()
+        || m.not_equals.is_some()
         || m.length.is_some()
         || m.contains.is_some()
         || m.not_contains.is_some()
@@ -280,6 +281,16 @@ fn json_verdicts(m: &JsonMatch, body: &Result<Value, String>, out: &mut Vec<Verd
                 rule(),
                 format!("{at} has another value"),
                 want.to_string(),
+                value.to_string(),
+            )
+        }));
+    }
+    if let Some(other) = &m.not_equals {
+        out.push(verdict(!json_equal(value, other), || {
+            fail(
+                rule(),
+                format!("{at} has the value it must differ from"),
+                format!("anything but {other}"),
                 value.to_string(),
             )
         }));
@@ -573,6 +584,21 @@ mod tests {
         let o = outcome(&expect(r#"headers: { X: { regex: "([" } }"#), &r);
         assert_eq!(o.len(), 1);
         assert!(o[0].contains("regex for header X is invalid"), "{o:?}");
+    }
+
+    #[test]
+    fn json_not_equals() {
+        let r = resp(200, &[], br#"{"d":"sha256:aa"}"#);
+        let differs = expect(r#"json: [{ pointer: /d, not_equals: "sha256:bb" }]"#);
+        assert_eq!(outcome(&differs, &r), ["pass"]);
+        let same = expect(r#"json: [{ pointer: /d, not_equals: "sha256:aa" }]"#);
+        assert!(
+            outcome(&same, &r)[0].contains("must differ from"),
+            "{:?}",
+            outcome(&same, &r)
+        );
+        let missing = expect(r#"json: [{ pointer: /x, not_equals: 1 }]"#);
+        assert!(outcome(&missing, &r)[0].contains("missing"));
     }
 
     #[test]

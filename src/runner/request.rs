@@ -175,9 +175,14 @@ pub fn render_expect(e: &Expect, vars: &Vars) -> Result<Expect, TemplateError> {
     }
     for j in &mut out.json {
         j.pointer = template::render_str(&j.pointer, vars)?;
-        for v in [&mut j.equals, &mut j.contains, &mut j.not_contains]
-            .into_iter()
-            .flatten()
+        for v in [
+            &mut j.equals,
+            &mut j.not_equals,
+            &mut j.contains,
+            &mut j.not_contains,
+        ]
+        .into_iter()
+        .flatten()
         {
             *v = template::render_json(v, vars)?;
         }

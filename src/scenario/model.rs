@@ -325,6 +325,9 @@ pub struct JsonMatch {
     /// `true`: the value must exist (`null` counts as existing); `false`: it must not.
     #[serde(default)]
     pub present: Option<bool>,
+    /// The value exists and differs from this one (templated like `equals`).
+    #[serde(default)]
+    pub not_equals: Option<serde_json::Value>,
     /// The value is an array (or string) of this length.
     #[serde(default)]
     pub length: Option<usize>,

@@ -778,6 +778,7 @@ impl Validator<'_> {
             let jp = indexed(ep, "json", i);
             self.pointer(&join(&jp, &["pointer"]), &m.pointer);
             let tests = m.equals.is_some()
+                || m.not_equals.is_some()
                 || m.present.is_some()
                 || m.length.is_some()
                 || m.contains.is_some()
@@ -788,13 +789,14 @@ impl Validator<'_> {
                     &jp,
                     format!("the JSON matcher for `{}` tests nothing", m.pointer),
                     Some(
-                        "give `equals`, `present`, `length`, `contains`, `not_contains` or `sorted`"
+                        "give `equals`, `not_equals`, `present`, `length`, `contains`, `not_contains` or `sorted`"
                             .to_string(),
                     ),
                 );
             }
             for (key, value) in [
                 ("equals", &m.equals),
+                ("not_equals", &m.not_equals),
                 ("contains", &m.contains),
                 ("not_contains", &m.not_contains),
             ] {
@@ -1140,7 +1142,7 @@ steps:
                 "t.yaml:9:34: `bytes: 5-1` is not an inclusive range `START-END`\n  hint: e.g. `0-1023` or `\"{{chunk.start}}-{{chunk.end}}\"`",
                 "t.yaml:12:9: the matcher for header `X-A` tests nothing\n  hint: give `equals`, `regex` or `present`",
                 "t.yaml:13:23: invalid regex `([a-{{item}}`: unclosed character class",
-                "t.yaml:15:11: the JSON matcher for `tags` tests nothing\n  hint: give `equals`, `present`, `length`, `contains`, `not_contains` or `sorted`",
+                "t.yaml:15:11: the JSON matcher for `tags` tests nothing\n  hint: give `equals`, `not_equals`, `present`, `length`, `contains`, `not_contains` or `sorted`",
                 "t.yaml:15:22: JSON pointer `tags` must be empty or start with `/`\n  hint: e.g. `/tags/0/name` (RFC 6901); `\"\"` is the whole document",
                 "t.yaml:16:20: `body_length: ten` is not a number of bytes",
                 "t.yaml:18:7: capture `repo` would hide the built-in variable of the same name\n  hint: choose another name",

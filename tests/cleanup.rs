@@ -2,7 +2,7 @@
 //! in the registry before the run is untouched, the run's repositories are gone afterwards, and
 //! `--keep` leaves them in place.
 
-use crate::common::{read_report, regcheck};
+use crate::common::{read_report, run_against};
 use regcheck::registry::{self, RegistryConfig};
 use sha2::{Digest, Sha256};
 
@@ -114,7 +114,7 @@ fn run_leaves_other_repositories_alone_and_removes_its_own() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("r.json");
     let spec = format!("json={}", path.display());
-    let out = regcheck(&["run", "-q", "--target", &s.url, "--report", &spec]);
+    let out = run_against(&s.url, &["--report", &spec]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let report = read_report(&path);
     let namespace = report["namespace"].as_str().expect("namespace").to_string();
@@ -157,17 +157,16 @@ fn run_leaves_other_repositories_alone_and_removes_its_own() {
 fn keep_leaves_the_run_content_in_place() {
     let s = serve();
     let client = reqwest::Client::new();
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let out = run_against(
         &s.url,
-        "--keep",
-        "--namespace",
-        "kept-run",
-        "--filter",
-        "^manifest-oci-image$",
-    ]);
+        &[
+            "--keep",
+            "--namespace",
+            "kept-run",
+            "--filter",
+            "^manifest-oci-image$",
+        ],
+    );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("cleanup: skipped (--keep)"),
@@ -206,18 +205,17 @@ fn keep_leaves_the_run_content_in_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("r.json");
     let spec = format!("json={}", path.display());
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let out = run_against(
         &s.url,
-        "--namespace",
-        "kept-run",
-        "--filter",
-        "^manifest-oci-image$",
-        "--report",
-        &spec,
-    ]);
+        &[
+            "--namespace",
+            "kept-run",
+            "--filter",
+            "^manifest-oci-image$",
+            "--report",
+            &spec,
+        ],
+    );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     s.runtime.block_on(async {
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The command line as a user meets it: bad flags, bad scenario files, unreachable and hostile
 //! targets all end with a clear message and exit code 2 (or 1 for `validate`), never a panic.
 
-use crate::common::{free_port, regcheck};
+use crate::common::{free_port, regcheck, run_against};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
@@ -41,7 +41,7 @@ fn bad_flag_values_are_usage_errors() {
 fn unreachable_target_is_a_connection_error() {
     let port = free_port();
     let target = format!("http://127.0.0.1:{port}");
-    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    let out = run_against(&target, &["--timeout", "5"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
     assert_no_panic(&out);
@@ -68,7 +68,7 @@ fn hostile_server(reply: &'static [u8], delay_ms: u64) -> String {
 #[test]
 fn garbage_answering_target_is_a_clear_error() {
     let target = hostile_server(b"this is not HTTP at all\r\n\r\n", 0);
-    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    let out = run_against(&target, &["--timeout", "5"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("cannot probe"), "{}", out.stderr);
     assert_no_panic(&out);
@@ -80,7 +80,7 @@ fn non_registry_target_is_a_clear_error() {
         b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
         0,
     );
-    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    let out = run_against(&target, &["--timeout", "5"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains("does not look like a registry"),
@@ -92,7 +92,7 @@ fn non_registry_target_is_a_clear_error() {
 #[test]
 fn slow_target_times_out() {
     let target = hostile_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 4000);
-    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "1"]);
+    let out = run_against(&target, &["--timeout", "1"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("within 1s"), "{}", out.stderr);
 }
@@ -104,7 +104,7 @@ fn huge_lying_body_does_not_hang_or_panic() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n{}",
         0,
     );
-    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    let out = run_against(&target, &["--timeout", "5"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert_no_panic(&out);
 }
@@ -161,7 +161,7 @@ fn https_targets_are_spoken_to_with_tls() {
     // (proof that https targets such as *.azurecr.io are spoken to over TLS).
     let target = hostile_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 0)
         .replace("http://", "https://");
-    let out = regcheck(&["run", "-q", "--target", &target, "--timeout", "5"]);
+    let out = run_against(&target, &["--timeout", "5"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     // rustls received an HTTP answer where a TLS record was expected.
     assert!(out.stderr.contains("corrupt message"), "{}", out.stderr);

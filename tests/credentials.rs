@@ -4,7 +4,7 @@
 //! hand-written loopback servers that record what they receive.
 
 use crate::common::fake::{errors, fake_server, h};
-use crate::common::regcheck;
+use crate::common::run_against;
 use sha2::{Digest, Sha256};
 
 const CONTENT: &[u8] = b"hello from storage";
@@ -65,18 +65,17 @@ fn redirects_to_another_host_carry_no_credentials() {
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let file = scenario_file(dir.path(), &digest);
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let out = run_against(
         &registry,
-        "--scenarios",
-        file.to_str().expect("utf8"),
-        "--username",
-        "me",
-        "--password",
-        "topsecret-pw",
-    ]);
+        &[
+            "--scenarios",
+            file.to_str().expect("utf8"),
+            "--username",
+            "me",
+            "--password",
+            "topsecret-pw",
+        ],
+    );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let storage_seen = storage_seen.lock().expect("lock").clone();
     assert_eq!(storage_seen.len(), 1, "{storage_seen:?}");
@@ -108,16 +107,10 @@ fn token_realm_on_another_host_gets_no_password() {
             errors("UNAUTHORIZED"),
         )
     });
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let out = run_against(
         &registry,
-        "--username",
-        "me",
-        "--password",
-        "topsecret-pw",
-    ]);
+        &["--username", "me", "--password", "topsecret-pw"],
+    );
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr
@@ -160,16 +153,15 @@ fn a_redirect_cannot_lead_a_write_out_of_the_namespace() {
         "name: redirected-delete\nsteps:\n  - name: delete\n    op: DeleteManifest\n    request: { path: \"/v2/{{repo}}/manifests/sha256:0000000000000000000000000000000000000000000000000000000000000000\" }\n    expect: { status: 202 }\n",
     )
     .expect("write scenario");
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let out = run_against(
         &registry,
-        "--namespace",
-        "guarded",
-        "--scenarios",
-        file.to_str().expect("utf8"),
-    ]);
+        &[
+            "--namespace",
+            "guarded",
+            "--scenarios",
+            file.to_str().expect("utf8"),
+        ],
+    );
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("outside the run namespace"),

@@ -3,7 +3,7 @@
 //! of Distribution from the spec, pinned here so a new failure — or a known one disappearing —
 //! fails this test.
 
-use crate::common::{Distribution, failed_rules, read_report, regcheck};
+use crate::common::{Distribution, failed_rules, read_report, regcheck, run_against};
 
 /// `scenario ▸ rule` failures Distribution 2.8.2 is known to produce, each a real deviation.
 const KNOWN_DEVIATIONS: &[&str] = &[
@@ -84,16 +84,7 @@ fn distribution_with_basic_auth_behaves_the_same() {
     );
     assert!(!report.to_string().contains("htpasswd-secret"));
     // A wrong password is a configuration error, not a list of failures.
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
-        &registry.url,
-        "--username",
-        "ci",
-        "--password",
-        "nope",
-    ]);
+    let out = run_against(&registry.url, &["--username", "ci", "--password", "nope"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("refused the credentials"),

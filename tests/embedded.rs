@@ -1,7 +1,7 @@
 //! The bundled suite against the embedded reference registry: everything passes in every auth
 //! mode (the registry and the harness agree on the contract), and secrets never reach output.
 
-use crate::common::{failed_rules, read_report, regcheck};
+use crate::common::{failed_rules, read_report, regcheck, run_against};
 
 fn run_embedded(extra: &[&str]) -> (crate::common::CliOutput, serde_json::Value) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -107,36 +107,24 @@ fn serve_with_configured_credentials_and_run_against_it() {
         .expect("spawn regcheck serve");
     crate::common::wait_ready(&addr);
     let target = format!("http://{addr}");
-    let good = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let good = run_against(
         &target,
-        "--username",
-        "ci-user",
-        "--password",
-        "s3cret-pass",
-        "--tag",
-        "oci",
-    ]);
-    let bad = regcheck(&[
-        "run",
-        "-q",
-        "--target",
-        &target,
-        "--username",
-        "ci-user",
-        "--password",
-        "wrong",
-    ]);
+        &[
+            "--username",
+            "ci-user",
+            "--password",
+            "s3cret-pass",
+            "--tag",
+            "oci",
+        ],
+    );
+    let bad = run_against(&target, &["--username", "ci-user", "--password", "wrong"]);
     // Credentials inside the URL work the same and never reach the output or the report.
     let dir = tempfile::tempdir().expect("tempdir");
     let report_path = dir.path().join("r.json");
     let spec = format!("json={}", report_path.display());
     let inline = format!("http://ci-user:s3cret-pass@{addr}");
-    let inline_run = regcheck(&[
-        "run", "-q", "--target", &inline, "--tag", "oci", "--report", &spec,
-    ]);
+    let inline_run = run_against(&inline, &["--tag", "oci", "--report", &spec]);
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(

@@ -3,7 +3,7 @@
 //! hanging the run.
 
 use crate::common::fake::{errors, fake_server, h};
-use crate::common::{read_report, regcheck};
+use crate::common::{read_report, run_against};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -73,16 +73,15 @@ fn throttling_is_waited_out_and_still_checked() {
     let file = scenario(dir.path());
     let report = dir.path().join("r.json");
     let spec = format!("json={}", report.display());
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
+    let out = run_against(
         &url,
-        "--scenarios",
-        file.to_str().expect("utf8"),
-        "--report",
-        &spec,
-    ]);
+        &[
+            "--scenarios",
+            file.to_str().expect("utf8"),
+            "--report",
+            &spec,
+        ],
+    );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(blob_gets(&seen), 3, "two 429s, then the blob");
     // The 429 answers went through the contract rules too (error body, documented code).
@@ -100,14 +99,7 @@ fn endless_throttling_fails_the_step_after_a_bounded_number_of_tries() {
     let (url, seen) = registry(usize::MAX);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = scenario(dir.path());
-    let out = regcheck(&[
-        "run",
-        "-q",
-        "--target",
-        &url,
-        "--scenarios",
-        file.to_str().expect("utf8"),
-    ]);
+    let out = run_against(&url, &["--scenarios", file.to_str().expect("utf8")]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("status 429"), "{}", out.stdout);
     assert_eq!(blob_gets(&seen), 1 + regcheck::client::MAX_THROTTLE_RETRIES);

@@ -155,3 +155,10 @@ pub fn failed_rules(report: &serde_json::Value) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// `regcheck run -q --target TARGET EXTRA...`.
+pub fn run_against(target: &str, extra: &[&str]) -> CliOutput {
+    let mut args = vec!["run", "-q", "--target", target];
+    args.extend_from_slice(extra);
+    regcheck(&args)
+}

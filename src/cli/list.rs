@@ -1,0 +1,76 @@
+//! `regcheck list`: bundled scenarios, contract operations, contract rules or registry faults.
+
+use super::scenarios::load_scenarios;
+use crate::contract::Operation;
+use crate::registry::Fault;
+use anyhow::Result;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `regcheck list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// List the contract operations instead of scenarios.
+    #[arg(long, conflicts_with = "rules")]
+    pub operations: bool,
+    /// List the contract rules instead of scenarios.
+    #[arg(long, conflicts_with = "faults")]
+    pub rules: bool,
+    /// List the faults the embedded registry can inject (`serve --fault`, `run --embedded-fault`).
+    #[arg(long, conflicts_with = "operations")]
+    pub faults: bool,
+    /// Scenario files or directories (default: the bundled scenarios/).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+}
+
+pub fn list(args: ListArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    if args.operations {
+        for op in Operation::ALL {
+            writeln!(
+                out,
+                "{:<44} {:<7} {}",
+                op.name(),
+                op.method(),
+                op.path_template()
+            )?;
+        }
+        return Ok(0);
+    }
+    if args.faults {
+        for f in Fault::ALL {
+            writeln!(out, "{:<28} {}", f.name(), f.description())?;
+        }
+        return Ok(0);
+    }
+    if args.rules {
+        for r in crate::contract::rules() {
+            let ops: Vec<&str> = r.ops.iter().map(|o| o.name()).collect();
+            let ops = if ops.is_empty() {
+                "all".to_string()
+            } else {
+                ops.join(",")
+            };
+            writeln!(out, "{:<48} [{ops}] {}", r.id, r.explanation)?;
+        }
+        return Ok(0);
+    }
+    let Some(scenarios) = load_scenarios(&args.scenarios) else {
+        return Ok(2);
+    };
+    for s in &scenarios {
+        let sc = &s.scenario;
+        let requires: Vec<&str> = sc.requires.iter().map(|c| c.name()).collect();
+        writeln!(
+            out,
+            "{:<40} tags: {:<30} requires: {:<20} {}",
+            sc.name,
+            sc.tags.join(","),
+            requires.join(","),
+            sc.description
+        )?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,51 @@
+//! Command-line interface: clap types (`Cli`) and `execute`, which turns them into library
+//! options, runs the command and returns the exit code (0 passed, 1 checks failed, 2 usage,
+//! configuration or connection error). Environment variables are read here only (by clap).
+
+mod list;
+mod run;
+mod scenarios;
+mod serve;
+mod target;
+mod validate;
+
+pub use list::ListArgs;
+pub use run::RunArgs;
+pub use serve::ServeArgs;
+pub use target::{Target, TargetArgs};
+pub use validate::ValidateArgs;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Conformance and load-testing harness for ACR / OCI distribution registries.
+#[derive(Debug, Parser)]
+#[command(name = "regcheck", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run conformance scenarios against a target (default: an embedded reference registry).
+    Run(RunArgs),
+    /// List bundled scenarios, operations, contract rules or registry faults.
+    List(ListArgs),
+    /// Check scenario files without running them.
+    Validate(ValidateArgs),
+    /// Run the embedded reference registry standalone.
+    Serve(ServeArgs),
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub async fn execute(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run(args).await,
+        Command::List(args) => list::list(args),
+        Command::Validate(args) => validate::validate(args),
+        Command::Serve(args) => serve::serve(args).await,
+    }
+}

@@ -1,0 +1,73 @@
+//! `regcheck serve`: the embedded reference registry, standalone until Ctrl-C.
+
+use crate::registry::{self, AuthMode, Fault, RegistryConfig};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `regcheck serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen address (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    pub addr: std::net::SocketAddr,
+    /// Authentication: none, basic or token.
+    #[arg(long, default_value = "none")]
+    pub auth: AuthMode,
+    /// Keep blobs and metadata in this directory (default: memory).
+    #[arg(long)]
+    pub storage: Option<PathBuf>,
+    /// Answer blob GETs with 307 to a signed URL on a second loopback listener.
+    #[arg(long)]
+    pub redirect_blobs: bool,
+    /// Inject a named contract violation (repeatable).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<Fault>,
+    /// Username accepted for Basic auth and `GET /oauth2/token`.
+    #[arg(long, env = "REGCHECK_SERVE_USERNAME")]
+    pub username: Option<String>,
+    /// Password accepted with the username.
+    #[arg(long, env = "REGCHECK_SERVE_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// AAD access token accepted by `/oauth2/exchange`.
+    #[arg(long, env = "REGCHECK_SERVE_AAD_TOKEN", hide_env_values = true)]
+    pub aad_token: Option<String>,
+}
+
+pub async fn serve(args: ServeArgs) -> Result<i32> {
+    let defaults = registry::Credentials::default();
+    let credentials = registry::Credentials {
+        username: args.username.unwrap_or(defaults.username),
+        password: args.password.unwrap_or(defaults.password),
+        aad_token: args.aad_token.unwrap_or(defaults.aad_token),
+    };
+    let config = RegistryConfig {
+        credentials,
+        addr: args.addr,
+        auth: args.auth,
+        storage: args.storage,
+        redirect_blobs: args.redirect_blobs,
+        faults: args.faults,
+    };
+    let reg = registry::start(config)
+        .await
+        .with_context(|| format!("cannot start the registry on {}", args.addr))?;
+    let c = &reg.config().credentials;
+    println!("regcheck registry listening on {}", reg.url());
+    println!("auth: {}", reg.config().auth);
+    if reg.config().auth != AuthMode::None {
+        println!("username: {}", c.username);
+        println!("password: {}", c.password);
+        println!("aad token: {}", c.aad_token);
+    }
+    for f in &reg.config().faults {
+        println!("fault: {} ({})", f.name(), f.description());
+    }
+    let _ = std::io::stdout().flush();
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    reg.shutdown().await;
+    Ok(0)
+}

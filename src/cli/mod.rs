@@ -3,6 +3,7 @@
 //! configuration or connection error). Environment variables are read here only (by clap).
 
 mod list;
+mod load;
 mod run;
 mod scenarios;
 mod serve;
@@ -10,6 +11,7 @@ mod target;
 mod validate;
 
 pub use list::ListArgs;
+pub use load::LoadArgs;
 pub use run::RunArgs;
 pub use serve::ServeArgs;
 pub use target::{Target, TargetArgs};
@@ -32,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Run conformance scenarios against a target (default: an embedded reference registry).
     Run(RunArgs),
+    /// Drive concurrent blob and manifest traffic and measure latency and throughput.
+    Load(Box<LoadArgs>),
     /// List bundled scenarios, operations, contract rules or registry faults.
     List(ListArgs),
     /// Check scenario files without running them.
@@ -44,6 +48,7 @@ pub enum Command {
 pub async fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Load(args) => load::load(*args).await,
         Command::List(args) => list::list(args),
         Command::Validate(args) => validate::validate(args),
         Command::Serve(args) => serve::serve(args).await,

@@ -281,12 +281,22 @@ fn transport(method: &Method, url: &Url, e: &reqwest::Error) -> Failure {
     Failure::new(kind, format!("{method} {}: {}", shown(url), root_cause(e)))
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
+/// The causes of a reqwest error, without reqwest's own message (it repeats the URL, query
+/// string and all).
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut cur = std::error::Error::source(e);
     while let Some(s) = cur {
-        msg = format!("{msg}: {s}");
+        causes.push(s.to_string());
         cur = s.source();
     }
-    msg
+    if causes.is_empty() {
+        if e.is_timeout() {
+            "timed out".into()
+        } else {
+            "request failed".into()
+        }
+    } else {
+        causes.join(": ")
+    }
 }

@@ -3,6 +3,7 @@
 //! configuration or connection error). Environment variables are read here only (by clap).
 
 mod list;
+mod report;
 mod run;
 mod scenarios;
 mod serve;
@@ -38,6 +39,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the embedded reference registry standalone.
     Serve(ServeArgs),
+    /// Work on JSON reports of earlier runs (`report diff BASE.json NEW.json`).
+    Report(report::ReportArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -47,5 +50,6 @@ pub async fn execute(cli: Cli) -> Result<i32> {
         Command::List(args) => list::list(args),
         Command::Validate(args) => validate::validate(args),
         Command::Serve(args) => serve::serve(args).await,
+        Command::Report(args) => report::report(args),
     }
 }

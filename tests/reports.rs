@@ -94,7 +94,12 @@ fn the_schema_rejects_a_broken_report() {
 
 #[test]
 fn committed_examples_match_the_schema() {
-    for name in ["example-embedded.json", "example-distribution.json"] {
+    for name in [
+        "example-embedded.json",
+        "example-distribution.json",
+        "example-fault.json",
+        "example-known.json",
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("reports")
             .join(name);

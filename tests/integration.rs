@@ -28,3 +28,5 @@ mod cleanup;
 mod credentials;
 // 429 Retry-After is waited out (bounded) and the throttled answers are checked
 mod throttling;
+// regcheck load: counts, histograms, thresholds, corruption, stalls, shards, Ctrl-C
+mod load;

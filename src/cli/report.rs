@@ -1,6 +1,7 @@
 //! `regcheck report …`: works on JSON reports written by earlier runs. `diff` compares two
-//! (conformance changes, regressions); `ReportCommand` is where later report subcommands go.
+//! (conformance and load changes, regressions); `merge` adds up load shards.
 
+use super::load_merge::{self, MergeArgs};
 use crate::report::diff::{self, Tolerance};
 use crate::report::json;
 use anyhow::Result;
@@ -20,6 +21,8 @@ pub struct ReportArgs {
 pub enum ReportCommand {
     /// Compare two JSON reports: newly failing, fixed, new and removed scenarios and checks.
     Diff(DiffArgs),
+    /// Merge the JSON reports of load shards into one (histograms added exactly).
+    Merge(MergeArgs),
 }
 
 /// Output format of `report diff`.
@@ -58,9 +61,11 @@ pub struct DiffArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Runs `regcheck report ...`.
 pub fn report(args: ReportArgs) -> Result<i32> {
     match args.command {
         ReportCommand::Diff(a) => run_diff(a),
+        ReportCommand::Merge(a) => load_merge::merge(a),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod challenge;
 pub mod error;
+mod lean;
 pub mod secret;
 
 pub use error::ClientError;

@@ -1,9 +1,10 @@
 //! `regcheck report …`: works on JSON reports written by earlier runs. `diff` compares two
-//! (conformance and load changes, regressions); `merge` adds up load shards.
+//! (conformance and load changes, regressions); `render` turns one (conformance or load) into
+//! other formats (md, html, junit); `merge` adds up load shards.
 
 use super::load_merge::{self, MergeArgs};
 use crate::report::diff::{self, Tolerance};
-use crate::report::json;
+use crate::report::{self, ReportSpec, json};
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -23,6 +24,19 @@ pub enum ReportCommand {
     Diff(DiffArgs),
     /// Merge the JSON reports of load shards into one (histograms added exactly).
     Merge(MergeArgs),
+    /// Render a JSON report (of `run` or `load`) as other formats: md, html, junit, json.
+    Render(RenderArgs),
+}
+
+/// `regcheck report render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The JSON report.
+    #[arg(value_name = "REPORT.json")]
+    pub input: PathBuf,
+    /// What to write: FORMAT=PATH (repeatable; formats: json, junit, md, html).
+    #[arg(long = "report", value_name = "FORMAT=PATH", required = true)]
+    pub reports: Vec<ReportSpec>,
 }
 
 /// Output format of `report diff`.
@@ -66,7 +80,17 @@ pub fn report(args: ReportArgs) -> Result<i32> {
     match args.command {
         ReportCommand::Diff(a) => run_diff(a),
         ReportCommand::Merge(a) => load_merge::merge(a),
+        ReportCommand::Render(a) => render(a),
     }
+}
+
+fn render(args: RenderArgs) -> Result<i32> {
+    let result = json::read(&args.input)?;
+    for spec in &args.reports {
+        report::write(spec, &result, &[])?;
+        eprintln!("{} written to {}", spec.format, spec.path.display());
+    }
+    Ok(0)
 }
 
 fn run_diff(args: DiffArgs) -> Result<i32> {

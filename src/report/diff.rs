@@ -5,9 +5,14 @@
 //! or disappeared, and contract rules evaluated in only one of the runs. A **regression** is a
 //! scenario that passed or was skipped in BASE and fails or errors in NEW, a new scenario that
 //! fails or errors, or a failed check of NEW that BASE did not have; failures NEW marks `known`
-//! (listed in its `--baseline`) are reported but are not regressions. Rendered as a terminal
-//! table, Markdown, self-contained HTML or JSON (`Diff` serialised).
+//! (listed in its `--baseline`) are reported but are not regressions.
+//!
+//! Load changes (both reports carry `load`): per workload and in total, p50/p99/max latency,
+//! ops/s, MB/s and error rate, absolute and relative; a change for the worse beyond the
+//! tolerance (`--tolerance 10%`; latencies must also move by more than 1 ms) is a regression.
+//! Rendered as a terminal table, Markdown, self-contained HTML or JSON (`Diff` serialised).
 
+use super::load::{LoadChange, rel_text, value_text};
 use super::text::escape_html as esc;
 use crate::runner::{Outcome, RunResult};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -134,7 +139,10 @@ pub struct Diff {
     pub rules_new: Vec<String>,
     /// Contract rules evaluated in BASE but not in NEW.
     pub rules_removed: Vec<String>,
-    /// Number of regressions (scenarios and checks).
+    /// Load measurements per workload (both reports of load runs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<LoadChange>,
+    /// Number of regressions (scenarios, checks and load measurements).
     pub regressions: usize,
 }
 
@@ -247,8 +255,13 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
     }
     let rules = |r: &RunResult| -> BTreeSet<String> { r.rules.keys().cloned().collect() };
     let (rb, rn) = (rules(base), rules(new));
+    let load = match (&base.load, &new.load) {
+        (Some(b), Some(n)) => super::load::diff(b, n, tolerance),
+        _ => Vec::new(),
+    };
     let regressions = scenarios.iter().filter(|s| s.regression).count()
-        + checks.iter().filter(|c| c.regression).count();
+        + checks.iter().filter(|c| c.regression).count()
+        + load.iter().filter(|c| c.regression).count();
     Diff {
         base: base.into(),
         new: new.into(),
@@ -257,6 +270,7 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
         checks,
         rules_new: rn.difference(&rb).cloned().collect(),
         rules_removed: rb.difference(&rn).cloned().collect(),
+        load,
         regressions,
     }
 }
@@ -356,7 +370,41 @@ pub fn render_table(d: &Diff) -> String {
             let _ = writeln!(out, "\n{label}: {}", list.join(", "));
         }
     }
-    if d.scenarios.is_empty() && d.checks.is_empty() {
+    if !d.load.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec![
+                "workload",
+                "metric",
+                "base",
+                "new",
+                "change",
+                "relative",
+                "regression",
+            ]);
+        for c in &d.load {
+            t.add_row(vec![
+                c.op.clone(),
+                c.metric.to_string(),
+                value_text(c.metric, c.base),
+                value_text(c.metric, c.new),
+                value_text(c.metric, c.abs),
+                rel_text(c),
+                if c.regression {
+                    "YES".into()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        let _ = writeln!(
+            out,
+            "\nload (tolerance {:.0}%):\n{t}",
+            d.tolerance.0 * 100.0
+        );
+    }
+    if d.scenarios.is_empty() && d.checks.is_empty() && d.load.is_empty() {
         let _ = writeln!(out, "\nno conformance changes");
     }
     out
@@ -410,7 +458,27 @@ pub fn render_markdown(d: &Diff) -> String {
             );
         }
     }
-    if d.scenarios.is_empty() && d.checks.is_empty() {
+    if !d.load.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n#### Load (tolerance {:.0}%)\n\n| workload | metric | base | new | change | relative |\n|---|---|---:|---:|---:|---:|",
+            d.tolerance.0 * 100.0
+        );
+        for c in &d.load {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {}{} |",
+                cell(&c.op),
+                c.metric,
+                value_text(c.metric, c.base),
+                value_text(c.metric, c.new),
+                value_text(c.metric, c.abs),
+                rel_text(c),
+                if c.regression { " ❌" } else { "" }
+            );
+        }
+    }
+    if d.scenarios.is_empty() && d.checks.is_empty() && d.load.is_empty() {
         let _ = writeln!(out, "\nNo conformance changes.");
     }
     out
@@ -462,7 +530,33 @@ pub fn render_html(d: &Diff) -> String {
             esc(&c.message)
         );
     }
-    let _ = writeln!(out, "</table></section></body></html>");
+    let _ = writeln!(out, "</table></section>");
+    if !d.load.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"load-changes\"><h2>Load (tolerance {:.0}%)</h2><table><tr><th>workload</th><th>metric</th><th>base</th><th>new</th><th>change</th><th>relative</th></tr>",
+            d.tolerance.0 * 100.0
+        );
+        for c in &d.load {
+            let class = if c.regression {
+                " class=\"regression\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.op),
+                c.metric,
+                value_text(c.metric, c.base),
+                value_text(c.metric, c.new),
+                value_text(c.metric, c.abs),
+                rel_text(c)
+            );
+        }
+        let _ = writeln!(out, "</table></section>");
+    }
+    let _ = writeln!(out, "</body></html>");
     out
 }
 
@@ -563,6 +657,24 @@ mod tests {
         assert!(!d.has_regression(), "{d:#?}");
         assert!(d.checks[0].known);
         assert_eq!(d.scenarios[0].kind, ScenarioChangeKind::Changed);
+    }
+
+    #[test]
+    fn load_regressions_count_and_render() {
+        let mut base = result();
+        base.scenarios.clear();
+        base.recount();
+        base.load = Some(crate::report::load::tests::load_report());
+        let mut new = base.clone();
+        if let Some(l) = new.load.as_mut() {
+            l.operations[0].latency.p99_us *= 3;
+        }
+        let d = diff(&base, &new, Tolerance::default());
+        assert_eq!(d.regressions, 1, "{:#?}", d.load);
+        assert!(render_table(&d).contains("p99_ms"));
+        assert!(render_markdown(&d).contains("+200.0% ❌"));
+        assert!(render_html(&d).contains("id=\"load-changes\""));
+        assert_eq!(diff(&base, &base, Tolerance::default()).regressions, 0);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! capabilities), `coverage` (every documented operation: steps exercised, checks run and
 //! failed), `failures` (each failed scenario expanded: findings with expected vs actual and the
 //! redacted transcripts), `known` and `baseline` (with `--baseline`), `scenarios` (all of them).
+//! A report with load measurements gets the `load` section first (see `report::load`: table,
+//! thresholds, `latency-chart` and `timeline-chart` SVGs); a load-only report has only that.
 
 use super::text::{Coverage, coverage, escape_html as esc, transcript_text};
 use crate::runner::{Outcome, RunResult, ScenarioResult};
@@ -244,21 +246,28 @@ fn scenarios_table(out: &mut String, result: &RunResult) {
 pub fn render(result: &RunResult) -> String {
     let mut out = String::new();
     let sm = &result.summary;
+    let conformance = !result.scenarios.is_empty() || result.load.is_none();
+    let load_failed = result.load.as_ref().is_some_and(super::load::failed);
     let verdict = if sm.errors > 0 {
         "error"
-    } else if sm.failed > 0 {
+    } else if sm.failed > 0 || load_failed {
         "failed"
     } else {
         "passed"
     };
+    let kind = if conformance {
+        "regcheck"
+    } else {
+        "regcheck load"
+    };
     let _ = writeln!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>regcheck {verdict}: {}</title>\n<style>{STYLE}</style></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{kind} {verdict}: {}</title>\n<style>{STYLE}</style></head><body>",
         esc(&result.target)
     );
     let _ = writeln!(
         out,
-        "<header><h1>regcheck {verdict}</h1><p class=\"meta\">Target <code>{}</code> · profile {} · {} · run <code>{}</code> · namespace <code>{}</code><br>started {}{} · {:.1} s</p></header>",
+        "<header><h1>{kind} {verdict}</h1><p class=\"meta\">Target <code>{}</code> · profile {} · {} · run <code>{}</code> · namespace <code>{}</code><br>started {}{} · {:.1} s</p></header>",
         esc(&result.target),
         esc(&result.profile),
         esc(&result.tool),
@@ -272,8 +281,19 @@ pub fn render(result: &RunResult) -> String {
             .unwrap_or_default(),
         result.duration_ms / 1000.0
     );
-    summary(&mut out, result);
-    coverage_section(&mut out, &coverage(result));
+    if let Some(l) = &result.load {
+        super::load::html(&mut out, l);
+    }
+    if conformance {
+        conformance_sections(&mut out, result);
+    }
+    let _ = writeln!(out, "</body></html>");
+    out
+}
+
+fn conformance_sections(out: &mut String, result: &RunResult) {
+    summary(out, result);
+    coverage_section(out, &coverage(result));
     let failing: Vec<_> = result
         .scenarios
         .iter()
@@ -288,7 +308,7 @@ pub fn render(result: &RunResult) -> String {
         let _ = writeln!(out, "<p>No failures.</p>");
     }
     for s in failing {
-        scenario_details(&mut out, s);
+        scenario_details(out, s);
     }
     let _ = writeln!(out, "</section>");
     let known: Vec<_> = result
@@ -303,7 +323,7 @@ pub fn render(result: &RunResult) -> String {
             known.len()
         );
         for s in known {
-            scenario_details(&mut out, s);
+            scenario_details(out, s);
         }
         let _ = writeln!(out, "</section>");
     }
@@ -330,9 +350,7 @@ pub fn render(result: &RunResult) -> String {
         }
         let _ = writeln!(out, "</ul></section>");
     }
-    scenarios_table(&mut out, result);
-    let _ = writeln!(out, "</body></html>");
-    out
+    scenarios_table(out, result);
 }
 
 #[cfg(test)]
@@ -362,9 +380,28 @@ mod tests {
         assert!(html.contains("&gt; Authorization: Bearer &lt;redacted&gt;"));
         assert!(html.contains("Failures (2)"), "bad and down");
         assert!(html.contains("1 of 31 documented operations exercised"));
+        assert!(!html.contains("id=\"load\""));
         // Nothing is loaded from elsewhere.
         for bad in ["<script", "src=", "href=", "@import", "url("] {
             assert!(!html.contains(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_load_report_gets_the_load_section_and_charts_only() {
+        let mut r = testdata::result();
+        r.scenarios.clear();
+        r.recount();
+        r.load = Some(crate::report::load::tests::load_report());
+        let html = render(&r);
+        for id in ["load", "load-table", "latency-chart", "timeline-chart"] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        assert!(html.contains("<h1>regcheck load passed</h1>"));
+        assert!(
+            !html.contains("id=\"coverage\""),
+            "no conformance sections for a load run"
+        );
+        assert!(!html.contains("<script"));
     }
 }

@@ -6,7 +6,8 @@
 //! repository,outcome,reason?,duration_ms,steps[{name,op,outcome,status,duration_ms,
 //! checks_passed,findings[],reason?,transcript?}]}], cleanup{kept,deleted,leftovers},
 //! baseline?{file,matched,fixed,unchecked}`. New members are only ever added (optional), so
-//! readers of older reports keep working; `read` accepts reports written before them.
+//! readers of older reports keep working; `read` accepts reports written before them, and the
+//! JSON report of a load run (`kind: "load"`), which it turns into a `RunResult` with `load` set.
 
 use crate::runner::RunResult;
 use std::path::{Path, PathBuf};
@@ -62,10 +63,15 @@ pub fn parse(text: &str, path: &Path) -> Result<RunResult, ReadError> {
             found: v,
         });
     }
-    serde_json::from_value(value).map_err(|source| ReadError::Parse {
+    let parse_err = |source| ReadError::Parse {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    if value.get("kind").and_then(|k| k.as_str()) == Some("load") {
+        let load: crate::load::LoadRunReport = serde_json::from_value(value).map_err(parse_err)?;
+        return Ok(super::load::from_load_run(&load));
+    }
+    serde_json::from_value(value).map_err(parse_err)
 }
 
 /// Reads a JSON report from `path`.
@@ -103,6 +109,24 @@ mod tests {
         let r = parse(&v.to_string(), Path::new("old.json")).unwrap();
         assert_eq!(r.finished_at, None);
         assert_eq!(r.summary.known, 0);
+    }
+
+    #[test]
+    fn a_load_report_reads_as_a_run_result_with_load() {
+        let load = crate::report::load::tests::load_report();
+        let text = serde_json::json!({
+            "schema_version": 1, "kind": "load", "tool": "regcheck 0.1.0",
+            "target": "http://127.0.0.1:1/", "run_id": "0000abcd", "namespace": "ns",
+            "started_at": "2026-11-26T00:00:00Z", "ended_at": "2026-11-26T00:00:03Z",
+            "cleanup": {"kept": false, "deleted": 3, "leftovers": []},
+            "load": load,
+        })
+        .to_string();
+        let r = parse(&text, Path::new("load.json")).unwrap();
+        assert!(r.scenarios.is_empty());
+        assert_eq!(r.profile, "load");
+        assert_eq!(r.load.as_ref().unwrap().operations.len(), 2);
+        assert_eq!(r.cleanup.deleted, 3);
     }
 
     #[test]

@@ -244,6 +244,11 @@ fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
     }
     let mut total = Counts::default();
     result.scenarios.iter().for_each(|s| total.add(s));
+    if let Some(l) = &result.load {
+        let cases = super::load::junit_cases(l);
+        total.tests += cases.len() as u32;
+        total.failures += cases.iter().filter(|(_, f)| f.is_some()).count() as u32;
+    }
     owned_start(
         w,
         "testsuites",
@@ -279,7 +284,51 @@ fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
         }
         end(w, "testsuite")?;
     }
+    if let Some(l) = &result.load {
+        load_suite(w, l, &timestamp)?;
+    }
     end(w, "testsuites")
+}
+
+/// A load run as a testsuite `load`: one testcase per threshold, one integrity check per
+/// workload (wrong bytes or broken contract rules under load).
+fn load_suite(w: &mut W, l: &crate::load::LoadReport, timestamp: &str) -> std::io::Result<()> {
+    let cases = super::load::junit_cases(l);
+    let failures = cases.iter().filter(|(_, f)| f.is_some()).count();
+    let (tests, failures, time) = (
+        cases.len().to_string(),
+        failures.to_string(),
+        format!("{:.3}", l.measured_secs),
+    );
+    start(
+        w,
+        "testsuite",
+        &[
+            ("name", "load"),
+            ("tests", &tests),
+            ("failures", &failures),
+            ("errors", "0"),
+            ("skipped", "0"),
+            ("time", &time),
+            ("timestamp", timestamp),
+        ],
+    )?;
+    for (name, failure) in &cases {
+        let attrs = [
+            ("classname", "load"),
+            ("name", name.as_str()),
+            ("time", "0"),
+        ];
+        match failure {
+            None => empty(w, "testcase", &attrs)?,
+            Some((kind, message)) => {
+                start(w, "testcase", &attrs)?;
+                empty(w, "failure", &[("type", kind), ("message", message)])?;
+                end(w, "testcase")?;
+            }
+        }
+    }
+    end(w, "testsuite")
 }
 
 /// Renders the report as JUnit XML.
@@ -364,6 +413,33 @@ mod tests {
             }
         }
         assert_eq!((cases, suites), (5, 5));
+    }
+
+    #[test]
+    fn a_load_run_is_a_suite_of_thresholds_and_integrity_checks() {
+        let mut r = testdata::result();
+        r.scenarios.clear();
+        r.recount();
+        let mut l = crate::report::load::tests::load_report();
+        l.thresholds = vec![crate::load::threshold::ThresholdResult {
+            expr: "pull.p99<1ms".into(),
+            ok: false,
+            actual: "pull.p99 = 185 ms".into(),
+        }];
+        r.load = Some(l);
+        let xml = render(&r);
+        assert!(
+            xml.contains(r#"<testsuites name="regcheck" tests="3" failures="1""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure type="threshold" message="threshold pull.p99&lt;1ms violated: measured pull.p99 = 185 ms"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testcase classname="load" name="integrity pull" time="0"/>"#),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -81,6 +81,19 @@ fn failures_table(out: &mut String, rows: &[FailureRow<'_>]) {
 /// Renders the report as Markdown.
 pub fn render(result: &RunResult) -> String {
     let mut out = String::new();
+    if let Some(l) = &result.load {
+        let _ = writeln!(out, "### {}\n", super::load::summary_line(l));
+        let _ = writeln!(
+            out,
+            "Target `{}`, {}, run `{}` started {}.",
+            result.target, result.tool, result.run_id, result.started_at
+        );
+        super::load::markdown(&mut out, l);
+        if result.scenarios.is_empty() {
+            return out;
+        }
+        out.push('\n');
+    }
     let _ = writeln!(out, "### {}\n", summary_line(result));
     let _ = writeln!(
         out,

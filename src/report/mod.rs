@@ -10,6 +10,7 @@ pub mod diff;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load;
 pub mod markdown;
 pub mod terminal;
 mod text;

@@ -102,6 +102,7 @@ pub fn result() -> RunResult {
         ],
         cleanup: Default::default(),
         baseline: None,
+        load: None,
     };
     r.recount();
     r

@@ -188,6 +188,7 @@ pub async fn run(
         scenarios: results,
         cleanup,
         baseline: None,
+        load: None,
     };
     result.recount();
     Ok(result)

@@ -205,6 +205,10 @@ pub struct RunResult {
     /// How the run compared with `--baseline` (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineReport>,
+    /// Load measurements, when the report is of a load run (`regcheck load`): the renderers
+    /// add percentile tables, charts and load diffs when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<crate::load::LoadReport>,
 }
 
 /// The known-deviation baseline applied to a run (`regcheck run --baseline FILE`).

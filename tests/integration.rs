@@ -22,6 +22,8 @@ mod report_formats;
 mod report_diff;
 // no report format contains the credentials of a failing run
 mod report_secrets;
+// load runs rendered (HTML charts in chromium, Markdown, JUnit) and diffed (p99 regression)
+mod report_load;
 // the run touches only its namespace, cleans up after itself, --keep keeps
 mod cleanup;
 // credentials never leave the target's host (redirects, foreign token realms)

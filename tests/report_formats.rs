@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// A tool is missing: skip loudly locally, fail in CI (where `.ci/run` installs it).
-fn missing(what: &str, install: &str) {
+pub fn missing(what: &str, install: &str) {
     let msg = format!(
         "\n!!!!!!!! SKIPPED: {what} is not available. Install it: {install}\n!!!!!!!! (.ci/run installs it; under CI this is a failure)\n"
     );
@@ -63,7 +63,7 @@ pub fn failing_run() -> &'static Reports {
     })
 }
 
-fn python_with_junitparser() -> Option<PathBuf> {
+pub fn python_with_junitparser() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("REGCHECK_PYTHON") {
         return Some(PathBuf::from(p));
     }
@@ -165,7 +165,7 @@ fn junit_reads_in_junitparser_like_the_json_report_says() {
 }
 
 /// Headless Chromium (Debian `chromium`), isolated: its own profile, no network services.
-fn chromium(args: &[&str], profile: &Path) -> Option<std::process::Output> {
+pub fn chromium(args: &[&str], profile: &Path) -> Option<std::process::Output> {
     let bin = ["chromium", "/usr/bin/chromium", "chromium-browser"]
         .into_iter()
         .find(|b| {
@@ -203,7 +203,7 @@ fn chromium(args: &[&str], profile: &Path) -> Option<std::process::Output> {
 }
 
 /// Console messages (errors, CSP violations, failed loads) Chromium logged for the page.
-fn console_errors(stderr: &str) -> Vec<String> {
+pub fn console_errors(stderr: &str) -> Vec<String> {
     stderr
         .lines()
         .filter(|l| {
@@ -218,7 +218,7 @@ fn console_errors(stderr: &str) -> Vec<String> {
         .collect()
 }
 
-fn dump_dom(file: &Path) -> Option<(String, Vec<String>)> {
+pub fn dump_dom(file: &Path) -> Option<(String, Vec<String>)> {
     let profile = tempfile::tempdir().expect("tempdir");
     let out = chromium(
         &["--dump-dom", &format!("file://{}", file.display())],

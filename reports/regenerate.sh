@@ -7,7 +7,9 @@
 # 3. example-known.*      the same fault with --baseline reports/example-known.yaml: listed
 #                         failures are `known`, the exit code is 0, one entry is reported fixed
 # 4. example-diff.*       `report diff` of 1 against 2 (md and json): the regressions
-# 5. example-distribution.*  CNCF Distribution (Debian docker-registry), when it is installed
+# 5. example-load.*       `regcheck load` (embedded, 3 s of pull/push), then `report render`
+#                         to md, html (percentile curves, timeline) and junit
+# 6. example-distribution.*  CNCF Distribution (Debian docker-registry), when it is installed
 # REGCHECK_BIN overrides the binary (default: a debug build of this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +38,11 @@ expect 0 "$bin" run -q --embedded-fault corrupt-blob-body --baseline $r/example-
 echo "== report diff clean → fault"
 expect 1 "$bin" report diff $r/example-embedded.json $r/example-fault.json --fail-on-regression --format md >$r/example-diff.md
 expect 0 "$bin" report diff $r/example-embedded.json $r/example-fault.json --format json >$r/example-diff.json
+
+echo "== load, rendered"
+expect 0 "$bin" load -q --duration 3s --workload pull,push --report json=$r/example-load.json >$r/example-load.txt
+expect 0 "$bin" report render $r/example-load.json --report md=$r/example-load.md \
+  --report html=$r/example-load.html --report junit=$r/example-load.junit.xml
 
 if command -v docker-registry >/dev/null; then
   echo "== CNCF Distribution"

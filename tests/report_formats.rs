@@ -392,3 +392,41 @@ fn a_run_without_report_flags_writes_every_format_to_reports_run_id() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(std::fs::read_dir(quiet.path()).expect("dir").count(), 0);
 }
+
+/// The committed examples of one run agree with each other (they are regenerated together by
+/// `reports/regenerate.sh`, never edited by hand), and the load example reads back.
+#[test]
+fn committed_examples_of_one_run_agree() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
+    for name in ["example-fault", "example-distribution"] {
+        let json = read_report(&dir.join(format!("{name}.json")));
+        let failed = json["summary"]["failed"].as_u64().expect("failed");
+        let text = |ext: &str| {
+            std::fs::read_to_string(dir.join(format!("{name}.{ext}")))
+                .unwrap_or_else(|e| panic!("{name}.{ext}: {e}"))
+        };
+        let xml = text("junit.xml");
+        assert_eq!(xml.matches("<failure ").count() as u64, failed, "{name}");
+        assert!(
+            xml.contains(json["run_id"].as_str().expect("run id")),
+            "{name}"
+        );
+        assert!(text("md").contains(&format!("{failed} failed")), "{name}");
+        assert!(
+            text("html").contains(&format!(
+                "id=\"count-fail\"><span class=\"n\">{failed}</span>"
+            )),
+            "{name}"
+        );
+    }
+    let load = regcheck::report::json::read(&dir.join("example-load.json")).expect("load example");
+    let l = load.load.expect("load member");
+    let html = std::fs::read_to_string(dir.join("example-load.html")).expect("html");
+    for o in &l.operations {
+        assert!(
+            html.contains(&format!("data-op=\"{}\"", o.name)),
+            "{}",
+            o.name
+        );
+    }
+}

@@ -16,6 +16,14 @@ mod registry;
 mod detection;
 // JSON reports validate against reports/schema/report.v1.json
 mod reports;
+// every report format read by real consumers (junitparser, headless Chromium), default outputs
+mod report_formats;
+// report diff (regressions → exit 1) and run --baseline (known deviations)
+mod report_diff;
+// no report format contains the credentials of a failing run
+mod report_secrets;
+// load runs rendered (HTML charts in chromium, Markdown, JUnit) and diffed (p99 regression)
+mod report_load;
 // the run touches only its namespace, cleans up after itself, --keep keeps
 mod cleanup;
 // credentials never leave the target's host (redirects, foreign token realms)

@@ -39,7 +39,7 @@ pub enum Command {
     Run(RunArgs),
     /// Drive concurrent blob and manifest traffic and measure latency and throughput.
     Load(Box<LoadArgs>),
-    /// Work with report files: merge load shards.
+    /// Work with report files: diff two runs, merge load shards.
     Report(ReportArgs),
     /// List bundled scenarios, operations, contract rules or registry faults.
     List(ListArgs),

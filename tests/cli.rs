@@ -25,7 +25,7 @@ fn bad_flag_values_are_usage_errors() {
     for args in [
         &["run", "--jobs", "0"][..],
         &["run", "--profile", "azure"],
-        &["run", "--report", "xml=out.xml"],
+        &["run", "--report", "yaml=out.yaml"],
         &["run", "--target", "not a url"],
         &["run", "--filter", "(unclosed"],
         &["serve", "--fault", "no-such-fault"],

@@ -2,6 +2,7 @@
 //! options, runs the command and returns the exit code (0 passed, 1 checks failed, 2 usage,
 //! configuration or connection error). Environment variables are read here only (by clap).
 
+mod limits;
 mod list;
 mod run;
 mod scenarios;
@@ -9,6 +10,7 @@ mod serve;
 mod target;
 mod validate;
 
+pub use limits::LimitArgs;
 pub use list::ListArgs;
 pub use run::RunArgs;
 pub use serve::ServeArgs;

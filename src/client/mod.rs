@@ -7,16 +7,16 @@
 
 pub mod challenge;
 pub mod error;
+pub mod limits;
 pub mod secret;
 
 pub use error::ClientError;
+pub use limits::Limits;
 pub use secret::Secret;
 
 use crate::blob::BlobGen;
-use crate::check::{ObservedBody, ObservedRequest, ObservedResponse};
+use crate::check::{ObservedRequest, ObservedResponse};
 use bytes::Bytes;
-use futures::StreamExt;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -42,6 +42,8 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Credentials.
     pub credentials: RunCredentials,
+    /// What the target may send (sizes, times, depth, redirects).
+    pub limits: Limits,
 }
 
 /// A request body.
@@ -150,8 +152,9 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // The deadline is enforced in `send_once` with a message; this is a backstop.
+            .timeout(options.timeout + Duration::from_secs(2))
+            .connect_timeout(options.limits.connect_timeout.min(options.timeout))
             .user_agent(concat!("regcheck/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
             .build()
@@ -166,6 +169,11 @@ impl Client {
     /// The client options.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// When a request started now must be complete, body included.
+    fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.options.timeout
     }
 
     /// Sends `req`, answering one authentication challenge when `creds` is `Auto` and the URL is
@@ -362,10 +370,9 @@ impl Client {
                 resp.status()
             )));
         }
-        let body: serde_json::Value = resp
-            .json()
+        let body = limits::read_json(resp, &self.options.limits, self.deadline())
             .await
-            .map_err(|e| ClientError::Auth(format!("token endpoint sent no JSON: {e}")))?;
+            .map_err(|e| ClientError::Auth(format!("token endpoint {}: {e}", strip_query(&url))))?;
         Ok(body
             .get("access_token")
             .or_else(|| body.get("token"))
@@ -396,9 +403,9 @@ impl Client {
                 strip_query(url)
             )));
         }
-        resp.json()
+        limits::read_json(resp, &self.options.limits, self.deadline())
             .await
-            .map_err(|e| ClientError::Auth(format!("{} sent no JSON: {e}", strip_query(url))))
+            .map_err(|e| ClientError::Auth(format!("{}: {e}", strip_query(url))))
     }
 
     async fn send_once(
@@ -419,6 +426,15 @@ impl Client {
             };
             sent_headers.push((k.clone(), shown));
         }
+        if !req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding"))
+        {
+            // Never a compressed body the harness did not ask for (no decompression bombs).
+            rb = rb.header("accept-encoding", "identity");
+            sent_headers.push(("Accept-Encoding".into(), "identity".into()));
+        }
         if let Some(a) = authorization {
             rb = rb.header("authorization", a);
             sent_headers.push(("Authorization".into(), secret::redact_auth_header(a)));
@@ -438,10 +454,44 @@ impl Client {
             body_len,
             body: req.body.small_bytes(),
         };
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| map_err(&req.url, e, self.options.timeout))?;
+        let deadline = self.deadline();
+        let label = request_label(req.method.as_str(), &req.url, &self.options.target);
+        let limit = |breach| ClientError::Limit {
+            request: label.clone(),
+            breach,
+        };
+        let lim = &self.options.limits;
+        let headers_by = deadline.min(tokio::time::Instant::now() + lim.headers_timeout);
+        let resp = match tokio::time::timeout_at(headers_by, rb.send()).await {
+            Ok(r) => r.map_err(|e| map_err_for(&label, &req.url, e, self.options.timeout))?,
+            Err(_) if lim.headers_timeout < self.options.timeout => {
+                return Err(limit(limits::Breach {
+                    kind: limits::LimitKind::HeadersTimeout,
+                    detail: format!(
+                        "no response head within {}s (raise --headers-timeout for slow targets)",
+                        lim.headers_timeout.as_secs()
+                    ),
+                }));
+            }
+            Err(_) => {
+                return Err(limit(limits::Breach {
+                    kind: limits::LimitKind::RequestDeadline,
+                    detail: format!(
+                        "no response within {}s, the request deadline (raise --timeout for slow targets)",
+                        self.options.timeout.as_secs()
+                    ),
+                }));
+            }
+        };
+        limits::check_head(
+            lim,
+            limits::head_size(
+                resp.headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_bytes())),
+            ),
+        )
+        .map_err(limit)?;
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -453,7 +503,35 @@ impl Client {
                 )
             })
             .collect();
-        let body = read_body(resp, &req.url, self.options.timeout).await?;
+        let foreign = !same_origin(&req.url, &self.options.target);
+        let class = limits::BodyClass::of(req.method.as_str(), &req.url, status, foreign);
+        let content_length = resp.content_length();
+        let budget = limits::Budget::new(
+            lim,
+            class,
+            content_length,
+            limits::requested_length(&req.headers),
+        );
+        budget.check_declared(content_length).map_err(limit)?;
+        let keep = crate::check::exchange::KEEP_BODY_LIMIT;
+        let body = match limits::read_body(resp, budget, keep, deadline).await {
+            Ok(b) => b,
+            Err(limits::ReadStop::Breach(b)) => return Err(limit(b)),
+            Err(limits::ReadStop::Deadline { received }) => {
+                return Err(limit(limits::Breach {
+                    kind: limits::LimitKind::RequestDeadline,
+                    detail: format!(
+                        "body not complete within {}s, the request deadline ({received} bytes arrived; raise --timeout for slow targets)",
+                        self.options.timeout.as_secs()
+                    ),
+                }));
+            }
+        };
+        if class != limits::BodyClass::Blob
+            && let Some(bytes) = &body.bytes
+        {
+            limits::check_json_depth(lim, bytes).map_err(limit)?;
+        }
         Ok(Observed {
             request: observed_request,
             response: ObservedResponse {
@@ -467,43 +545,28 @@ impl Client {
     }
 }
 
-/// Streams a response body through sha256, keeping it when it is small.
-async fn read_body(
-    resp: reqwest::Response,
-    url: &Url,
-    timeout: Duration,
-) -> Result<ObservedBody, ClientError> {
-    let limit = crate::check::exchange::KEEP_BODY_LIMIT;
-    let mut hasher = Sha256::new();
-    let mut kept: Vec<u8> = Vec::new();
-    let mut len: u64 = 0;
-    let mut stream = resp.bytes_stream();
-    let mut incomplete = None;
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) if e.is_timeout() => return Err(map_err(url, e, timeout)),
-            Err(e) => {
-                // Headers arrived but the body broke off: a finding about the response, not a
-                // failure to get one.
-                incomplete = Some(root_cause(&e));
-                break;
-            }
-        };
-        hasher.update(&chunk);
-        len += chunk.len() as u64;
-        if len <= limit {
-            kept.extend_from_slice(&chunk);
-        } else if !kept.is_empty() {
-            kept = Vec::new();
-        }
+/// `GET /v2/x/manifests/latest` on the target; `GET http://other/path` on other hosts. The
+/// query is left out (it may carry signatures).
+pub fn request_label(method: &str, url: &Url, target: &Url) -> String {
+    if same_origin(url, target) {
+        format!("{method} {}", url.path())
+    } else {
+        format!("{method} {}", strip_query(url))
     }
-    Ok(ObservedBody {
-        len,
-        digest: format!("sha256:{}", hex::encode(hasher.finalize())),
-        bytes: (len <= limit).then(|| Bytes::from(kept)),
-        incomplete,
-    })
+}
+
+/// Like [`map_err`], but a response head over hyper's own buffer is a head-size breach.
+fn map_err_for(label: &str, url: &Url, e: reqwest::Error, timeout: Duration) -> ClientError {
+    if root_cause(&e).contains("message head is too large") {
+        return ClientError::Limit {
+            request: label.to_string(),
+            breach: limits::Breach {
+                kind: limits::LimitKind::HeadSize,
+                detail: "response head exceeds the HTTP parser's buffer (about 400 KiB, or more than 100 headers)".into(),
+            },
+        };
+    }
+    map_err(url, e, timeout)
 }
 
 fn map_err(url: &Url, e: reqwest::Error, timeout: Duration) -> ClientError {

@@ -33,6 +33,7 @@ mod auth;
 mod digest;
 mod errors;
 mod faults;
+mod hostile;
 mod range;
 mod routes;
 mod server;

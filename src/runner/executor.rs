@@ -405,8 +405,14 @@ async fn run_request(
     } else {
         Outcome::Pass
     };
-    // Findings quote what the target sent (headers, bodies): same redaction as transcripts.
-    let redact = |t: &str| secret::redact_url_params(&secret::redact(t, &vars.secrets));
+    // Findings quote what the target sent (headers, bodies): same redaction as transcripts,
+    // and control characters escaped so a hostile body cannot drive the terminal.
+    let redact = |t: &str| {
+        escape_controls(&secret::redact_url_params(&secret::redact(
+            t,
+            &vars.secrets,
+        )))
+    };
     for f in &mut findings {
         f.message = redact(&f.message);
         f.expected = f.expected.as_deref().map(redact);
@@ -439,6 +445,22 @@ async fn run_request(
         },
         flow,
     )
+}
+
+/// `t` with control characters (ESC, NUL, …; not newlines or tabs) shown as `\u{..}`.
+fn escape_controls(t: &str) -> String {
+    if !t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return t.to_string();
+    }
+    t.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The response a step's expectations and captures see: the last hop, plus the registry's
@@ -482,7 +504,7 @@ fn transport_failure(
     duration_ms: f64,
     secrets: &[String],
 ) -> (StepResult, Flow) {
-    let red = |t: &str| secret::redact_url_params(&secret::redact(t, secrets));
+    let red = |t: &str| escape_controls(&secret::redact_url_params(&secret::redact(t, secrets)));
     if !error.is_target_fault() {
         let r = red(&error.to_string());
         return (error_step(&name, Some(op), &r), Flow::Error(r));
@@ -863,6 +885,12 @@ mod tests {
             count: 0,
         };
         assert_eq!(empty.len(), 0);
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("a\tb\nc"), "a\tb\nc");
+        assert_eq!(escape_controls("x\u{1b}[2Jy\0"), "x\\u{1b}[2Jy\\u{0}");
     }
 
     #[test]

@@ -22,3 +22,5 @@ mod cleanup;
 mod credentials;
 // 429 Retry-After is waited out (bounded) and the throttled answers are checked
 mod throttling;
+// hostile targets (raw-socket faults): bounded time and memory, findings naming the cause
+mod hostile;

@@ -8,6 +8,8 @@
 pub mod challenge;
 pub mod error;
 pub mod limits;
+#[cfg(test)]
+mod proptests;
 pub mod secret;
 
 pub use error::ClientError;

@@ -887,6 +887,38 @@ mod tests {
         assert_eq!(empty.len(), 0);
     }
 
+    proptest::proptest! {
+        /// Captures read target input (Location, JSON bodies): any value is captured or
+        /// refused with a message, never a panic.
+        #[test]
+        fn captures_take_any_response(
+            location in "[ -~]{0,60}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            pointer in "(/[a-z0-9~]{0,6}){0,3}",
+        ) {
+            let resp = crate::check::ObservedResponse {
+                status: 201,
+                headers: vec![("Location".into(), location)],
+                body: crate::check::ObservedBody {
+                    len: body.len() as u64,
+                    bytes: Some(bytes::Bytes::from(body)),
+                    ..Default::default()
+                },
+            };
+            for cap in [
+                CaptureSpec { header: Some("Location".into()), ..Default::default() },
+                CaptureSpec { json: Some(pointer.clone()), ..Default::default() },
+                CaptureSpec {
+                    header: Some("Location".into()),
+                    regex: Some("/([^/]+)$".into()),
+                    ..Default::default()
+                },
+            ] {
+                let _ = capture(&cap, &resp, "http://127.0.0.1:5000/v2/a/blobs/uploads/");
+            }
+        }
+    }
+
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(escape_controls("a\tb\nc"), "a\tb\nc");

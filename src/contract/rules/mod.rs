@@ -19,6 +19,8 @@ mod support;
 mod uploads;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod testkit;
 
 use crate::check::{Exchange, FindingSource, Verdict};

@@ -81,4 +81,14 @@ mod tests {
         assert_eq!(h.target, "/v2/a/tags/list?n=1");
         assert_eq!(parse(b"\xff\xfe\r\n\r\n"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_or_decline(buf in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            if let Some(h) = parse(&buf) {
+                proptest::prop_assert!(!h.path.contains('?'));
+                proptest::prop_assert!(h.target.starts_with(&h.path));
+            }
+        }
+    }
 }

@@ -106,8 +106,13 @@ struct Served {
 
 impl Served {
     fn start(fault: &str) -> Served {
+        Self::start_with(&["--fault", fault])
+    }
+
+    fn start_with(extra: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--fault", fault])
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -310,6 +315,55 @@ hostile_tests! {
 #[test]
 fn fault_gzip_bomb_embedded() {
     prove("gzip-bomb", true);
+}
+
+/// `--fault-on` moves a hostile fault to other requests (here: deep JSON on manifest GETs
+/// instead of tag lists), so e.g. a load run's blob or manifest GETs can be made to hit it.
+#[test]
+fn fault_on_selects_the_requests_a_fault_answers() {
+    let served = Served::start_with(&["--fault", "deep-json", "--fault-on", "manifest-get"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report_path = dir.path().join("report.json");
+    let report_arg = format!("json={}", report_path.display());
+    let mut args = vec![
+        "run",
+        "-q",
+        "--target",
+        served.url.as_str(),
+        "--report",
+        &report_arg,
+    ];
+    args.extend_from_slice(LIMIT_FLAGS);
+    let m = measured_run(&args);
+    assert_eq!(m.code, 1, "{}\n{}", m.stdout, m.stderr);
+    let report = read_report(&report_path);
+    let mut ops = std::collections::BTreeSet::new();
+    for s in report["scenarios"].as_array().into_iter().flatten() {
+        for st in s["steps"].as_array().into_iter().flatten() {
+            let depth = st["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|f| f["rule"] == "limits.json-depth");
+            if depth {
+                ops.insert(st["op"].as_str().unwrap_or("?").to_string());
+            }
+        }
+    }
+    assert_eq!(
+        ops.into_iter().collect::<Vec<_>>(),
+        vec!["GetManifest".to_string()],
+        "json-depth findings must come from manifest GETs only"
+    );
+    let bad = regcheck_plain(&["serve", "--fault", "deep-json", "--fault-on", "blobs"]);
+    assert_eq!(bad.0, 2, "{}", bad.1);
+    assert!(bad.1.contains("unknown fault trigger `blobs`"), "{}", bad.1);
+}
+
+/// Exit code and stderr of a short `regcheck` invocation.
+fn regcheck_plain(args: &[&str]) -> (i32, String) {
+    let out = crate::common::regcheck(args);
+    (out.code, out.stderr)
 }
 
 #[test]

@@ -27,8 +27,9 @@ use tokio::sync::{mpsc, watch};
 /// The longest any hostile answer takes before its connection is closed.
 pub const MAX_ANSWER_TIME: Duration = Duration::from_secs(120);
 
-/// Which requests a hostile fault answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which requests a hostile fault answers: each fault's own default, or the one given with
+/// `--fault-on` (`any`, `blob-get`, `manifest-get`, `tags-list`, `path:<substring>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// Every request (the `/v2/` probe included).
     Any,
@@ -39,11 +40,36 @@ pub enum Trigger {
     GetManifest,
     /// `GET /v2/<name>/tags/list`.
     ListTags,
+    /// Any request whose path contains this text.
+    PathContains(String),
+}
+
+/// A `--fault-on` value that names no trigger.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault trigger `{0}` (use any, blob-get, manifest-get, tags-list or path:<text>)")]
+pub struct ParseTriggerError(pub String);
+
+impl std::str::FromStr for Trigger {
+    type Err = ParseTriggerError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s {
+            "any" => Ok(Trigger::Any),
+            "blob-get" => Ok(Trigger::GetBlob),
+            "manifest-get" => Ok(Trigger::GetManifest),
+            "tags-list" => Ok(Trigger::ListTags),
+            _ => match s.strip_prefix("path:") {
+                Some(p) if !p.is_empty() => Ok(Trigger::PathContains(p.to_string())),
+                _ => Err(ParseTriggerError(s.to_string())),
+            },
+        }
+    }
 }
 
 impl Trigger {
     /// Whether a request with this method and path (no query) is answered by the fault.
-    pub fn matches(self, method: &str, path: &str) -> bool {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
         let get = method == "GET";
         let v2 = path.starts_with("/v2/");
         match self {
@@ -53,6 +79,7 @@ impl Trigger {
             }
             Trigger::GetManifest => get && v2 && path.contains("/manifests/"),
             Trigger::ListTags => get && v2 && path.ends_with("/tags/list"),
+            Trigger::PathContains(p) => path.contains(p.as_str()),
         }
     }
 }
@@ -112,7 +139,10 @@ pub(crate) fn front(
         .config
         .faults
         .iter()
-        .filter_map(|f| trigger(*f).map(|t| (*f, t)))
+        .filter_map(|f| {
+            let t = app.config.fault_on.clone().or_else(|| trigger(*f))?;
+            trigger(*f).map(|_| (*f, t))
+        })
         .collect();
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
@@ -136,7 +166,7 @@ pub(crate) fn front(
                     .iter()
                     .find(|(_, t)| {
                         t.matches(&head.method, &head.path)
-                            && (*t != Trigger::GetBlob || respond::holds_blob(&head, &app))
+                            && (t != &Trigger::GetBlob || respond::holds_blob(&head, &app))
                     })
                     .map(|(f, _)| *f);
                 match fault {
@@ -184,6 +214,12 @@ mod tests {
         assert!(Trigger::ListTags.matches("GET", "/v2/ns/a/tags/list"));
         assert!(!Trigger::ListTags.matches("GET", "/acr/v1/ns/a/_tags"));
         assert!(Trigger::Any.matches("POST", "/oauth2/token"));
+        let p: Trigger = "path:/tags/".parse().unwrap();
+        assert!(p.matches("HEAD", "/v2/a/tags/list"));
+        assert!(!p.matches("GET", "/v2/a/manifests/v1"));
+        assert_eq!("blob-get".parse::<Trigger>(), Ok(Trigger::GetBlob));
+        assert!("path:".parse::<Trigger>().is_err());
+        assert!("blobs".parse::<Trigger>().is_err());
         for f in Fault::ALL {
             assert_eq!(
                 f.is_hostile(),

@@ -5,7 +5,7 @@
 use super::gzip::Bomb;
 use super::head::RequestHead;
 use crate::registry::faults::Fault;
-use crate::registry::routes::App;
+use crate::registry::routes::{App, Route, parse_route};
 use percent_encoding::percent_decode_str;
 use std::io;
 use std::time::Duration;
@@ -45,9 +45,17 @@ fn requested_digest(req: &RequestHead) -> Option<String> {
     Some(percent_decode_str(last).decode_utf8().ok()?.into_owned())
 }
 
-/// Whether the registry holds the blob a GET asks for.
+/// Whether the blob a GET asks for is linked into its repository (else the registry's own
+/// 404 stands).
 pub(crate) fn holds_blob(req: &RequestHead, app: &App) -> bool {
-    requested_digest(req).is_some_and(|d| app.store.content(&d).is_some())
+    let decoded = percent_decode_str(&req.path).decode_utf8_lossy();
+    let Some(Route::Blob { name, digest }) = parse_route(&decoded) else {
+        return false;
+    };
+    app.store.content(&digest).is_some()
+        && app
+            .store
+            .read(|m| m.known_repo(&name).is_ok_and(|r| r.blobs.contains(&digest)))
 }
 
 /// The blob a GET asks for (digest and bytes), when the registry holds it.

@@ -124,12 +124,18 @@ pub enum BodyClass {
     Manifest,
     /// Anything else (listings, tokens, ACR metadata, errors): bounded by `max_json_bytes`.
     Json,
+    /// No body may follow (HEAD, 204, 304): its `Content-Length` describes the GET's body and
+    /// is not a size to judge.
+    NoBody,
 }
 
 impl BodyClass {
     /// Classifies a response by the request that caused it. `foreign` is true for URLs off the
     /// target's origin (redirect targets such as storage hosts).
     pub fn of(method: &str, url: &Url, status: u16, foreign: bool) -> BodyClass {
+        if method.eq_ignore_ascii_case("HEAD") || status == 204 || status == 304 {
+            return BodyClass::NoBody;
+        }
         if !(200..300).contains(&status) {
             return BodyClass::Json;
         }
@@ -181,6 +187,10 @@ impl Budget {
             },
             BodyClass::Blob => Budget {
                 max: content_length.or(requested),
+                kind: LimitKind::BodyLength,
+            },
+            BodyClass::NoBody => Budget {
+                max: None,
                 kind: LimitKind::BodyLength,
             },
         }
@@ -409,6 +419,12 @@ mod tests {
         assert_eq!(c("PATCH", "/v2/a/blobs/uploads/x", 202), BodyClass::Json);
         assert_eq!(c("GET", "/v2/a/tags/list", 200), BodyClass::Json);
         assert_eq!(BodyClass::of("GET", &u("/x"), 200, true), BodyClass::Blob);
+        // A HEAD announces the GET's length: a 10 GiB blob or manifest is not a breach.
+        assert_eq!(c("HEAD", "/v2/a/blobs/sha256:00", 200), BodyClass::NoBody);
+        assert_eq!(c("HEAD", "/v2/a/manifests/v1", 200), BodyClass::NoBody);
+        let l = Limits::default();
+        let head = Budget::new(&l, BodyClass::NoBody, Some(10 << 30), None);
+        assert!(head.check_declared(Some(10 << 30)).is_ok());
     }
 
     #[test]

@@ -463,10 +463,16 @@ impl Client {
             breach,
         };
         let lim = &self.options.limits;
-        let headers_by = deadline.min(tokio::time::Instant::now() + lim.headers_timeout);
+        // Sending a large body counts against the request deadline only: reqwest's `send`
+        // covers the upload as well as the wait for the response head.
+        let headers_by = if req.body.len() <= limits::MIB {
+            deadline.min(tokio::time::Instant::now() + lim.headers_timeout)
+        } else {
+            deadline
+        };
         let resp = match tokio::time::timeout_at(headers_by, rb.send()).await {
             Ok(r) => r.map_err(|e| map_err_for(&label, &req.url, e, self.options.timeout))?,
-            Err(_) if lim.headers_timeout < self.options.timeout => {
+            Err(_) if headers_by < deadline => {
                 return Err(limit(limits::Breach {
                     kind: limits::LimitKind::HeadersTimeout,
                     detail: format!(

@@ -69,7 +69,7 @@ proptest! {
         cl in prop::option::of(any::<u64>()),
         requested in prop::option::of(any::<u64>()),
         received in any::<u64>(),
-        class in prop::sample::select(vec![BodyClass::Blob, BodyClass::Manifest, BodyClass::Json]),
+        class in prop::sample::select(vec![BodyClass::Blob, BodyClass::Manifest, BodyClass::Json, BodyClass::NoBody]),
     ) {
         let l = Limits::default();
         let b = Budget::new(&l, class, cl, requested);

@@ -430,6 +430,75 @@ steps:
     assert_eq!(m.code, 0, "{}\n{}", m.stdout, m.stderr);
 }
 
+/// The limits live in the client (every mode shares it), not only in the runner: `execute`
+/// itself returns the breach, named like the issue asks, with a stable kind for error counts.
+#[tokio::test]
+async fn the_client_itself_enforces_the_limits() {
+    use regcheck::client::{Client, ClientOptions, Credentials, OutgoingBody, OutgoingRequest};
+    use regcheck::registry::{Fault, RegistryConfig};
+    let reg = regcheck::registry::start(RegistryConfig {
+        faults: vec![Fault::HugeManifest],
+        ..RegistryConfig::default()
+    })
+    .await
+    .expect("registry");
+    // The trickle on any path containing /trickle (no blob needs to exist).
+    let trickle = regcheck::registry::start(RegistryConfig {
+        faults: vec![Fault::SlowBlobBody],
+        fault_on: Some("path:/trickle".parse().expect("trigger")),
+        ..RegistryConfig::default()
+    })
+    .await
+    .expect("registry");
+    let get = |base: &str, path: &str| OutgoingRequest {
+        method: reqwest::Method::GET,
+        url: url::Url::parse(base)
+            .and_then(|u| u.join(path))
+            .expect("url"),
+        headers: vec![],
+        body: OutgoingBody::Empty,
+    };
+    let client = |base: &str| {
+        Client::new(ClientOptions {
+            target: url::Url::parse(base).expect("url"),
+            timeout: Duration::from_secs(2),
+            credentials: Default::default(),
+            limits: Default::default(),
+        })
+        .expect("client")
+    };
+    let err = client(&reg.url())
+        .execute(
+            &get(&reg.url(), "/v2/x/manifests/latest"),
+            Credentials::Never,
+        )
+        .await
+        .expect_err("a 10 GiB manifest is refused");
+    assert_eq!(err.kind(), "limits.manifest-size");
+    assert_eq!(
+        err.to_string(),
+        "GET /v2/x/manifests/latest: body exceeds 4 MiB manifest limit (Content-Length 10737418240)"
+    );
+    let started = Instant::now();
+    let err = client(&trickle.url())
+        .execute(
+            &get(&trickle.url(), "/v2/x/blobs/trickle"),
+            Credentials::Never,
+        )
+        .await
+        .expect_err("a trickled body outlasts the deadline");
+    assert_eq!(err.kind(), "limits.request-deadline", "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.to_string().contains("within 2s, the request deadline"),
+        "{err}"
+    );
+}
+
 #[test]
 fn every_hostile_fault_has_a_proof() {
     let source = include_str!("hostile.rs");

@@ -16,11 +16,21 @@ mod registry;
 mod detection;
 // JSON reports validate against reports/schema/report.v1.json
 mod reports;
+// every report format read by real consumers (junitparser, headless Chromium), default outputs
+mod report_formats;
+// report diff (regressions → exit 1) and run --baseline (known deviations)
+mod report_diff;
+// no report format contains the credentials of a failing run
+mod report_secrets;
+// load runs rendered (HTML charts in chromium, Markdown, JUnit) and diffed (p99 regression)
+mod report_load;
 // the run touches only its namespace, cleans up after itself, --keep keeps
 mod cleanup;
 // credentials never leave the target's host (redirects, foreign token realms)
 mod credentials;
 // 429 Retry-After is waited out (bounded) and the throttled answers are checked
 mod throttling;
+// regcheck load: counts, histograms, thresholds, corruption, stalls, shards, Ctrl-C
+mod load;
 // hostile targets (raw-socket faults): bounded time and memory, findings naming the cause
 mod hostile;

@@ -14,7 +14,7 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
-fn assert_valid(report: &serde_json::Value, what: &str) {
+pub fn assert_valid(report: &serde_json::Value, what: &str) {
     let v = validator();
     let errors: Vec<String> = v
         .iter_errors(report)
@@ -34,6 +34,7 @@ fn assert_valid(report: &serde_json::Value, what: &str) {
     assert_eq!(s["failed"].as_u64(), Some(count("fail")), "{what}");
     assert_eq!(s["skipped"].as_u64(), Some(count("skip")), "{what}");
     assert_eq!(s["errors"].as_u64(), Some(count("error")), "{what}");
+    assert_eq!(s["known"].as_u64().unwrap_or(0), count("known"), "{what}");
     let findings: u64 = scenarios
         .iter()
         .flat_map(|sc| sc["steps"].as_array().into_iter().flatten())
@@ -93,7 +94,12 @@ fn the_schema_rejects_a_broken_report() {
 
 #[test]
 fn committed_examples_match_the_schema() {
-    for name in ["example-embedded.json", "example-distribution.json"] {
+    for name in [
+        "example-embedded.json",
+        "example-distribution.json",
+        "example-fault.json",
+        "example-known.json",
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("reports")
             .join(name);

@@ -4,6 +4,9 @@
 
 mod limits;
 mod list;
+mod load;
+mod load_merge;
+mod report;
 mod run;
 mod scenarios;
 mod serve;
@@ -12,6 +15,8 @@ mod validate;
 
 pub use limits::LimitArgs;
 pub use list::ListArgs;
+pub use load::LoadArgs;
+pub use report::ReportArgs;
 pub use run::RunArgs;
 pub use serve::ServeArgs;
 pub use target::{Target, TargetArgs};
@@ -30,10 +35,16 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run conformance scenarios against a target (default: an embedded reference registry).
     Run(RunArgs),
+    /// Drive concurrent blob and manifest traffic and measure latency and throughput.
+    Load(Box<LoadArgs>),
+    /// Work with report files: diff two runs, merge load shards.
+    Report(ReportArgs),
     /// List bundled scenarios, operations, contract rules or registry faults.
     List(ListArgs),
     /// Check scenario files without running them.
@@ -46,6 +57,8 @@ pub enum Command {
 pub async fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Load(args) => load::load(*args).await,
+        Command::Report(args) => report::report(args),
         Command::List(args) => list::list(args),
         Command::Validate(args) => validate::validate(args),
         Command::Serve(args) => serve::serve(args).await,

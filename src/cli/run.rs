@@ -1,8 +1,11 @@
 //! `regcheck run`: conformance scenarios against a target, then the terminal table and the
-//! requested report files.
+//! report files: those of `--report FORMAT=PATH`, or without it every format in
+//! `<report-dir>/<run id>/` (`--no-report`: none). `--baseline FILE` turns known deviations
+//! into outcome `known` before anything is rendered.
 
 use super::scenarios::load_scenarios;
 use super::target::TargetArgs;
+use crate::report::baseline::Baseline;
 use crate::report::{self, ReportSpec};
 use crate::runner::{self, Outcome, Profile, RunOptions, Selection};
 use anyhow::{Context, Result};
@@ -40,9 +43,20 @@ pub struct RunArgs {
     /// API profile: auto (probe), oci (skip ACR scenarios), acr (require ACR extensions).
     #[arg(long, default_value = "auto")]
     pub profile: Profile,
-    /// Write a report: FORMAT=PATH (repeatable; formats: json, junit).
+    /// Write a report: FORMAT=PATH (repeatable; formats: json, junit, md, html). Without it,
+    /// every format is written to <report-dir>/<run id>/.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,
+    /// Where a run without --report writes its reports (in a subdirectory named by the run id).
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Write no report directory: only the terminal summary and what --report asks for.
+    #[arg(long, env = "REGCHECK_NO_REPORT", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_report: bool,
+    /// Known deviations: a previous JSON report or a YAML list of `scenario ▸ rule` / rule ids.
+    /// Listed failures are reported as `known` and do not fail the exit code.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Target and credentials.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -62,6 +76,10 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         Some(f) => Some(
             regex::Regex::new(f).with_context(|| format!("--filter `{f}` is not a valid regex"))?,
         ),
+        None => None,
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::read(path)?),
         None => None,
     };
     let target = args.target.resolve(!args.quiet).await?;
@@ -89,22 +107,44 @@ pub async fn run(args: RunArgs) -> Result<i32> {
                 Outcome::Fail => "FAIL ",
                 Outcome::Skip => "skip ",
                 Outcome::Error => "ERROR",
+                Outcome::Known => "known",
             };
             eprintln!("{label} {} ({:.0} ms)", s.name, s.duration_ms);
         }
     };
-    let result = match runner::run(&scenarios, &opts, &progress).await {
+    let mut result = match runner::run(&scenarios, &opts, &progress).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(2);
         }
     };
+    let secrets: Vec<String> = [&target.credentials.password, &target.credentials.aad_token]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose().to_string())
+        .collect();
     target.shutdown().await;
+    if let Some(b) = &baseline {
+        b.apply(&mut result);
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(report::terminal::render(&result).as_bytes());
-    for spec in &args.reports {
-        report::write(spec, &result)?;
+    let specs = if !args.reports.is_empty() {
+        args.reports.clone()
+    } else if args.no_report {
+        Vec::new()
+    } else {
+        let dir = args.report_dir.join(&result.run_id);
+        let _ = writeln!(
+            stdout,
+            "reports: {}/ (json, junit, md, html)",
+            dir.display()
+        );
+        report::default_specs(&dir)
+    };
+    for spec in &specs {
+        report::write(spec, &result, &secrets)?;
     }
     Ok(result.exit_code())
 }

@@ -4,6 +4,7 @@
 //! JSON nesting depth and redirect chains. A breach is a [`Breach`] naming the limit and what
 //! arrived; the client turns it into `ClientError::Limit`, the runner into a finding.
 
+use super::ClientError;
 use crate::check::ObservedBody;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -318,6 +319,81 @@ pub fn check_json_depth(limits: &Limits, bytes: &[u8]) -> Result<(), Breach> {
         });
     }
     Ok(())
+}
+
+impl super::Client {
+    /// The instant by which the head of a response to a request sent now must arrive: the
+    /// headers timeout, or only the request deadline when the request body is large (its
+    /// upload is part of the wait).
+    pub fn headers_deadline(&self, request_body_len: u64) -> tokio::time::Instant {
+        let deadline = self.deadline();
+        if request_body_len <= MIB {
+            deadline.min(tokio::time::Instant::now() + self.options.limits.headers_timeout)
+        } else {
+            deadline
+        }
+    }
+
+    /// The breach when no head arrived by `headers_by` (from [`Self::headers_deadline`]).
+    pub fn head_timeout(&self, request: &str, request_body_len: u64) -> ClientError {
+        let lim = &self.options.limits;
+        let breach = if request_body_len <= MIB && lim.headers_timeout < self.options.timeout {
+            Breach {
+                kind: LimitKind::HeadersTimeout,
+                detail: format!(
+                    "no response head within {}s (raise --headers-timeout for slow targets)",
+                    lim.headers_timeout.as_secs()
+                ),
+            }
+        } else {
+            Breach {
+                kind: LimitKind::RequestDeadline,
+                detail: format!(
+                    "no response within {}s, the request deadline (raise --timeout for slow targets)",
+                    self.options.timeout.as_secs()
+                ),
+            }
+        };
+        ClientError::Limit {
+            request: request.to_string(),
+            breach,
+        }
+    }
+
+    /// Checks a response head against the limits (head size; declared length for its body
+    /// class) and returns the budget its body must keep to. Also for callers that drive
+    /// [`Self::http`] themselves, such as the load engine.
+    pub fn admit(
+        &self,
+        method: &str,
+        url: &Url,
+        request_headers: &[(String, String)],
+        resp: &reqwest::Response,
+    ) -> Result<(BodyClass, Budget), ClientError> {
+        let lim = &self.options.limits;
+        let request = super::request_label(method, url, &self.options.target);
+        let limit = |breach| ClientError::Limit {
+            request: request.clone(),
+            breach,
+        };
+        let size = head_size(
+            resp.headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes())),
+        );
+        check_head(lim, size).map_err(limit)?;
+        let foreign = !super::same_origin(url, &self.options.target);
+        let class = BodyClass::of(method, url, resp.status().as_u16(), foreign);
+        let content_length = resp.content_length();
+        let budget = Budget::new(
+            lim,
+            class,
+            content_length,
+            requested_length(request_headers),
+        );
+        budget.check_declared(content_length).map_err(limit)?;
+        Ok((class, budget))
+    }
 }
 
 /// Why reading a body stopped early.

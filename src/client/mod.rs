@@ -7,6 +7,7 @@
 
 pub mod challenge;
 pub mod error;
+mod lean;
 pub mod limits;
 #[cfg(test)]
 mod proptests;
@@ -158,6 +159,11 @@ impl Client {
             .timeout(options.timeout + Duration::from_secs(2))
             .connect_timeout(options.limits.connect_timeout.min(options.timeout))
             .user_agent(concat!("regcheck/", env!("CARGO_PKG_VERSION")))
+            // Every path through this pool (the load engine's too) asks for bytes as stored.
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT_ENCODING,
+                reqwest::header::HeaderValue::from_static("identity"),
+            )]))
             .no_proxy()
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
@@ -462,44 +468,12 @@ impl Client {
             request: label.clone(),
             breach,
         };
-        let lim = &self.options.limits;
-        // Sending a large body counts against the request deadline only: reqwest's `send`
-        // covers the upload as well as the wait for the response head.
-        let headers_by = if req.body.len() <= limits::MIB {
-            deadline.min(tokio::time::Instant::now() + lim.headers_timeout)
-        } else {
-            deadline
-        };
+        let headers_by = self.headers_deadline(body_len);
         let resp = match tokio::time::timeout_at(headers_by, rb.send()).await {
             Ok(r) => r.map_err(|e| map_err_for(&label, &req.url, e, self.options.timeout))?,
-            Err(_) if headers_by < deadline => {
-                return Err(limit(limits::Breach {
-                    kind: limits::LimitKind::HeadersTimeout,
-                    detail: format!(
-                        "no response head within {}s (raise --headers-timeout for slow targets)",
-                        lim.headers_timeout.as_secs()
-                    ),
-                }));
-            }
-            Err(_) => {
-                return Err(limit(limits::Breach {
-                    kind: limits::LimitKind::RequestDeadline,
-                    detail: format!(
-                        "no response within {}s, the request deadline (raise --timeout for slow targets)",
-                        self.options.timeout.as_secs()
-                    ),
-                }));
-            }
+            Err(_) => return Err(self.head_timeout(&label, body_len)),
         };
-        limits::check_head(
-            lim,
-            limits::head_size(
-                resp.headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_bytes())),
-            ),
-        )
-        .map_err(limit)?;
+        let (class, budget) = self.admit(req.method.as_str(), &req.url, &req.headers, &resp)?;
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -511,16 +485,6 @@ impl Client {
                 )
             })
             .collect();
-        let foreign = !same_origin(&req.url, &self.options.target);
-        let class = limits::BodyClass::of(req.method.as_str(), &req.url, status, foreign);
-        let content_length = resp.content_length();
-        let budget = limits::Budget::new(
-            lim,
-            class,
-            content_length,
-            limits::requested_length(&req.headers),
-        );
-        budget.check_declared(content_length).map_err(limit)?;
         let keep = crate::check::exchange::KEEP_BODY_LIMIT;
         let body = match limits::read_body(resp, budget, keep, deadline).await {
             Ok(b) => b,
@@ -538,7 +502,7 @@ impl Client {
         if class != limits::BodyClass::Blob
             && let Some(bytes) = &body.bytes
         {
-            limits::check_json_depth(lim, bytes).map_err(limit)?;
+            limits::check_json_depth(&self.options.limits, bytes).map_err(limit)?;
         }
         Ok(Observed {
             request: observed_request,

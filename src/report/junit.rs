@@ -1,26 +1,34 @@
 //! The JUnit XML report (`--report junit=PATH`), for CI systems that display test results.
 //!
-//! One `<testsuite>` per run (named after the target), one `<testcase>` per scenario
-//! (`classname` = its first tag). A failed scenario carries one `<failure>` whose `type` is the
-//! first failed rule id and whose text lists every finding (rule, step, expected, actual) and
-//! the redacted transcripts; a scenario that could not run carries `<error>`; a skipped one
-//! `<skipped message="reason"/>`. Example:
+//! One `<testsuite>` per scenario file (named after the file, with the run's target, tool and
+//! run id as `<properties>`), one `<testcase>` per scenario (`classname` = the file's stem;
+//! `classname`+`name` unique in the report, a repeated pair gets ` #2`). A failed scenario has
+//! one `<failure>`: `type` is the first failed rule id, `message` is `rule: step: reason` on
+//! one line, the text lists every finding (rule, step, expected, actual, spec). A scenario that
+//! could not run has `<error>`; a skipped one `<skipped message="reason"/>`; a known deviation
+//! (outcome `known`, listed in `--baseline`) is `<skipped message="known deviation
+//! (baseline): rules"/>` so it is visible without failing the build. Redacted transcripts of
+//! failed exchanges go to the testcase's `<system-out>`. Example:
 //!
 //! ```xml
-//! <testsuites name="regcheck" tests="2" failures="1" errors="0" skipped="0" time="0.120">
-//!   <testsuite name="http://127.0.0.1:5000/" tests="2" failures="1" errors="0" skipped="0" time="0.120">
-//!     <testcase classname="oci" name="v2-support" time="0.003"/>
-//!     <testcase classname="oci" name="tags-list" time="0.117">
-//!       <failure type="GetTagList.sorted" message="list tags: tags are not in lexical order">…</failure>
+//! <testsuites name="regcheck" tests="2" failures="1" errors="0" skipped="0" time="0.120" timestamp="…">
+//!   <testsuite name="scenarios/tags.yaml" tests="2" failures="1" errors="0" skipped="0" time="0.120" timestamp="…">
+//!     <properties><property name="target" value="http://127.0.0.1:5000/"/>…</properties>
+//!     <testcase classname="tags" name="v2-support" time="0.003"/>
+//!     <testcase classname="tags" name="tags-list" time="0.117">
+//!       <failure type="GetTagList.sorted" message="GetTagList.sorted: list tags: tags are not in lexical order">…</failure>
+//!       <system-out>&gt; GET http://127.0.0.1:5000/v2/…</system-out>
 //!     </testcase>
 //!   </testsuite>
 //! </testsuites>
 //! ```
 
-use super::ReportError;
+use super::text::{display_file, one_line, transcript_text};
 use crate::runner::{Outcome, RunResult, ScenarioResult};
+use indexmap::IndexMap;
 use quick_xml::Writer;
-use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,7 +36,7 @@ fn secs(ms: f64) -> String {
     format!("{:.3}", ms / 1000.0)
 }
 
-/// The failure text of a scenario: every finding, then the transcripts of failed steps.
+/// The failure text of a scenario: every finding with its step, expected, actual and spec.
 fn failure_text(s: &ScenarioResult) -> String {
     let mut text = String::new();
     for st in &s.steps {
@@ -44,262 +52,407 @@ fn failure_text(s: &ScenarioResult) -> String {
                 let _ = writeln!(text, "  spec:     {spec}");
             }
         }
-        for t in &st.transcript {
-            let _ = writeln!(text, "\n> {}", t.request_line);
-            for (k, v) in &t.request_headers {
-                let _ = writeln!(text, "> {k}: {v}");
-            }
-            let _ = writeln!(text, "< {}", t.status);
-            for (k, v) in &t.response_headers {
-                let _ = writeln!(text, "< {k}: {v}");
-            }
-            if !t.response_body.is_empty() {
-                let _ = writeln!(text, "<\n{}", t.response_body);
-            }
+        if st.outcome == Outcome::Error
+            && let Some(r) = &st.reason
+        {
+            let _ = writeln!(text, "[error] {}: {r}", st.name);
         }
     }
     text
 }
 
+/// Every transcript of the scenario's failed steps, each headed by its step.
+fn transcripts(s: &ScenarioResult) -> String {
+    let mut text = String::new();
+    for st in s.steps.iter().filter(|st| !st.transcript.is_empty()) {
+        let _ = writeln!(text, "== {} ({}, {})", st.name, st.op, st.outcome.as_str());
+        text.push_str(&transcript_text(st));
+        text.push('\n');
+    }
+    text
+}
+
+/// `(rule, one-line message)` of the scenario's first failed check.
 fn first_failure(s: &ScenarioResult) -> (String, String) {
     s.steps
         .iter()
         .find_map(|st| {
-            st.findings
-                .first()
-                .map(|f| (f.rule.clone(), format!("{}: {}", st.name, f.message)))
+            st.findings.first().map(|f| {
+                (
+                    f.rule.clone(),
+                    one_line(&format!("{}: {}: {}", f.rule, st.name, f.message)),
+                )
+            })
         })
         .unwrap_or_else(|| ("failure".into(), "failed".into()))
 }
 
+fn failed_rules(s: &ScenarioResult) -> String {
+    let mut rules: Vec<&str> = s
+        .steps
+        .iter()
+        .flat_map(|st| st.findings.iter().map(|f| f.rule.as_str()))
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    rules.join(", ")
+}
+
 type W = Writer<Vec<u8>>;
 
-fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
-    let mut el = BytesStart::new(name);
+fn element(name: &str, attrs: &[(&str, &str)]) -> BytesStart<'static> {
+    let mut el = BytesStart::new(name.to_string());
     for (k, v) in attrs {
         el.push_attribute((*k, *v));
     }
-    w.write_event(Event::Start(el))
+    el
+}
+
+fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
+    w.write_event(Event::Start(element(name, attrs)))
 }
 
 fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
-    let mut el = BytesStart::new(name);
-    for (k, v) in attrs {
-        el.push_attribute((*k, *v));
-    }
-    w.write_event(Event::Empty(el))
+    w.write_event(Event::Empty(element(name, attrs)))
 }
 
 fn end(w: &mut W, name: &str) -> std::io::Result<()> {
     w.write_event(Event::End(BytesEnd::new(name)))
 }
 
-fn testcase(w: &mut W, s: &ScenarioResult) -> std::io::Result<()> {
-    let class = s.tags.first().map(String::as_str).unwrap_or("regcheck");
+fn text_element(w: &mut W, name: &str, attrs: &[(&str, &str)], text: &str) -> std::io::Result<()> {
+    start(w, name, attrs)?;
+    w.write_event(Event::Text(BytesText::new(text)))?;
+    end(w, name)
+}
+
+fn testcase(w: &mut W, s: &ScenarioResult, class: &str, name: &str) -> std::io::Result<()> {
     let time = secs(s.duration_ms);
-    let attrs = [
-        ("classname", class),
-        ("name", s.name.as_str()),
-        ("time", &time),
-    ];
+    let attrs = [("classname", class), ("name", name), ("time", &time)];
+    if s.outcome == Outcome::Pass {
+        return empty(w, "testcase", &attrs);
+    }
+    start(w, "testcase", &attrs)?;
     match s.outcome {
-        Outcome::Pass => empty(w, "testcase", &attrs),
-        Outcome::Skip => {
-            start(w, "testcase", &attrs)?;
-            empty(
-                w,
-                "skipped",
-                &[("message", s.reason.as_deref().unwrap_or(""))],
-            )?;
-            end(w, "testcase")
+        Outcome::Pass => {}
+        Outcome::Skip => empty(
+            w,
+            "skipped",
+            &[(
+                "message",
+                &one_line(s.reason.as_deref().unwrap_or("skipped")),
+            )],
+        )?,
+        Outcome::Known => {
+            let message = format!("known deviation (baseline): {}", failed_rules(s));
+            text_element(w, "skipped", &[("message", &message)], &failure_text(s))?
         }
         Outcome::Fail => {
-            start(w, "testcase", &attrs)?;
             let (rule, message) = first_failure(s);
-            start(w, "failure", &[("type", &rule), ("message", &message)])?;
-            w.write_event(Event::Text(BytesText::new(&failure_text(s))))?;
-            end(w, "failure")?;
-            end(w, "testcase")
+            text_element(
+                w,
+                "failure",
+                &[("type", &rule), ("message", &message)],
+                &failure_text(s),
+            )?
         }
         Outcome::Error => {
-            start(w, "testcase", &attrs)?;
             let reason = s
                 .reason
                 .clone()
                 .or_else(|| s.steps.iter().rev().find_map(|st| st.reason.clone()))
                 .unwrap_or_else(|| "could not run".into());
-            start(w, "error", &[("message", &reason)])?;
-            w.write_event(Event::Text(BytesText::new(&failure_text(s))))?;
-            end(w, "error")?;
-            end(w, "testcase")
+            text_element(
+                w,
+                "error",
+                &[("type", "error"), ("message", &one_line(&reason))],
+                &failure_text(s),
+            )?
         }
     }
+    let out = transcripts(s);
+    if !out.is_empty() {
+        text_element(w, "system-out", &[], &out)?;
+    }
+    end(w, "testcase")
+}
+
+#[derive(Default)]
+struct Counts {
+    tests: u32,
+    failures: u32,
+    errors: u32,
+    skipped: u32,
+    ms: f64,
+}
+
+impl Counts {
+    fn add(&mut self, s: &ScenarioResult) {
+        self.tests += 1;
+        self.ms += s.duration_ms;
+        match s.outcome {
+            Outcome::Fail => self.failures += 1,
+            Outcome::Error => self.errors += 1,
+            Outcome::Skip | Outcome::Known => self.skipped += 1,
+            Outcome::Pass => {}
+        }
+    }
+
+    fn attrs(&self, name: &str, ms: f64, timestamp: &str) -> Vec<(String, String)> {
+        vec![
+            ("name".into(), name.to_string()),
+            ("tests".into(), self.tests.to_string()),
+            ("failures".into(), self.failures.to_string()),
+            ("errors".into(), self.errors.to_string()),
+            ("skipped".into(), self.skipped.to_string()),
+            ("time".into(), secs(ms)),
+            ("timestamp".into(), timestamp.to_string()),
+        ]
+    }
+}
+
+fn owned_start(w: &mut W, name: &str, attrs: &[(String, String)]) -> std::io::Result<()> {
+    let refs: Vec<(&str, &str)> = attrs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    start(w, name, &refs)
+}
+
+/// The class name of a scenario file: its stem (`scenarios/blobs.yaml` → `blobs`).
+fn class_of(file: &str) -> String {
+    Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "regcheck".into())
+}
+
+fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
+    // JUnit timestamps carry no zone in the common XSD; ours are UTC.
+    let timestamp = result
+        .started_at
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('Z')
+        .to_string();
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let mut files: IndexMap<String, Vec<&ScenarioResult>> = IndexMap::new();
+    for s in &result.scenarios {
+        files.entry(display_file(&s.file)).or_default().push(s);
+    }
+    let mut total = Counts::default();
+    result.scenarios.iter().for_each(|s| total.add(s));
+    if let Some(l) = &result.load {
+        let cases = super::load::junit_cases(l);
+        total.tests += cases.len() as u32;
+        total.failures += cases.iter().filter(|(_, f)| f.is_some()).count() as u32;
+    }
+    owned_start(
+        w,
+        "testsuites",
+        &total.attrs("regcheck", result.duration_ms, &timestamp),
+    )?;
+    let properties = [
+        ("target", result.target.as_str()),
+        ("tool", result.tool.as_str()),
+        ("run_id", result.run_id.as_str()),
+        ("profile", result.profile.as_str()),
+        ("namespace", result.namespace.as_str()),
+    ];
+    let mut seen: HashMap<(String, String), u32> = HashMap::new();
+    for (file, scenarios) in &files {
+        let mut counts = Counts::default();
+        scenarios.iter().for_each(|s| counts.add(s));
+        owned_start(w, "testsuite", &counts.attrs(file, counts.ms, &timestamp))?;
+        start(w, "properties", &[])?;
+        for (k, v) in properties {
+            empty(w, "property", &[("name", k), ("value", v)])?;
+        }
+        end(w, "properties")?;
+        let class = class_of(file);
+        for s in scenarios {
+            let n = seen.entry((class.clone(), s.name.clone())).or_insert(0);
+            *n += 1;
+            let name = if *n == 1 {
+                s.name.clone()
+            } else {
+                format!("{} #{n}", s.name)
+            };
+            testcase(w, s, &class, &name)?;
+        }
+        end(w, "testsuite")?;
+    }
+    if let Some(l) = &result.load {
+        load_suite(w, l, &timestamp)?;
+    }
+    end(w, "testsuites")
+}
+
+/// A load run as a testsuite `load`: one testcase per threshold, one integrity check per
+/// workload (wrong bytes or broken contract rules under load).
+fn load_suite(w: &mut W, l: &crate::load::LoadReport, timestamp: &str) -> std::io::Result<()> {
+    let cases = super::load::junit_cases(l);
+    let failures = cases.iter().filter(|(_, f)| f.is_some()).count();
+    let (tests, failures, time) = (
+        cases.len().to_string(),
+        failures.to_string(),
+        format!("{:.3}", l.measured_secs),
+    );
+    start(
+        w,
+        "testsuite",
+        &[
+            ("name", "load"),
+            ("tests", &tests),
+            ("failures", &failures),
+            ("errors", "0"),
+            ("skipped", "0"),
+            ("time", &time),
+            ("timestamp", timestamp),
+        ],
+    )?;
+    for (name, failure) in &cases {
+        let attrs = [
+            ("classname", "load"),
+            ("name", name.as_str()),
+            ("time", "0"),
+        ];
+        match failure {
+            None => empty(w, "testcase", &attrs)?,
+            Some((kind, message)) => {
+                start(w, "testcase", &attrs)?;
+                empty(w, "failure", &[("type", kind), ("message", message)])?;
+                end(w, "testcase")?;
+            }
+        }
+    }
+    end(w, "testsuite")
 }
 
 /// Renders the report as JUnit XML.
 pub fn render(result: &RunResult) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    let sm = &result.summary;
-    let counts = [
-        ("tests", sm.scenarios.to_string()),
-        ("failures", sm.failed.to_string()),
-        ("errors", sm.errors.to_string()),
-        ("skipped", sm.skipped.to_string()),
-        ("time", secs(result.duration_ms)),
-    ];
-    let attrs = |name: &str| -> Vec<(String, String)> {
-        std::iter::once(("name".to_string(), name.to_string()))
-            .chain(counts.iter().map(|(k, v)| (k.to_string(), v.clone())))
-            .collect()
-    };
-    let written: std::io::Result<()> = (|| {
-        w.write_event(Event::Decl(quick_xml::events::BytesDecl::new(
-            "1.0",
-            Some("UTF-8"),
-            None,
-        )))?;
-        let suites = attrs("regcheck");
-        let refs: Vec<(&str, &str)> = suites
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        start(&mut w, "testsuites", &refs)?;
-        let suite = attrs(&result.target);
-        let refs: Vec<(&str, &str)> = suite
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        start(&mut w, "testsuite", &refs)?;
-        for s in &result.scenarios {
-            testcase(&mut w, s)?;
-        }
-        end(&mut w, "testsuite")?;
-        end(&mut w, "testsuites")
-    })();
     // Writing into a Vec cannot fail; keep whatever was produced if it somehow did.
-    let _ = written;
+    let _ = write_all(&mut w, result);
     let mut out = String::from_utf8_lossy(&w.into_inner()).into_owned();
     out.push('\n');
     out
 }
 
-/// Writes the report to `path`.
-pub fn write(result: &RunResult, path: &Path) -> Result<(), ReportError> {
-    std::fs::write(path, render(result)).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Finding, FindingSource};
-    use crate::runner::{StepResult, Summary};
-
-    fn scenario(name: &str, outcome: Outcome, findings: Vec<Finding>) -> ScenarioResult {
-        ScenarioResult {
-            name: name.into(),
-            file: format!("scenarios/{name}.yaml"),
-            tags: vec!["oci".into()],
-            repository: format!("ns/{name}"),
-            outcome,
-            reason: (outcome == Outcome::Skip).then(|| "target lacks capability `acr`".into()),
-            duration_ms: 12.0,
-            steps: vec![StepResult {
-                name: "step <one> & \"two\"".into(),
-                op: "GetBlob".into(),
-                outcome,
-                status: 200,
-                duration_ms: 1.0,
-                checks_passed: 3,
-                contract_passed: vec!["GetBlob.digest-header-matches".into()],
-                findings,
-                reason: None,
-                transcript: vec![],
-            }],
-        }
-    }
-
-    fn result() -> RunResult {
-        let finding = Finding {
-            rule: "GetBlob.digest-matches-body".into(),
-            source: FindingSource::Contract,
-            message: "body <sha256> differs".into(),
-            expected: Some("sha256:aa".into()),
-            actual: Some("sha256:bb".into()),
-            spec: None,
-        };
-        let mut r = RunResult {
-            schema_version: 1,
-            tool: "regcheck test".into(),
-            target: "http://127.0.0.1:1/".into(),
-            run_id: "0000abcd".into(),
-            namespace: "ns".into(),
-            profile: "oci".into(),
-            started_at: "2026-11-26T00:00:00Z".into(),
-            duration_ms: 30.0,
-            capabilities: Default::default(),
-            summary: Summary::default(),
-            operations: Default::default(),
-            rules: Default::default(),
-            scenarios: vec![
-                scenario("ok", Outcome::Pass, vec![]),
-                scenario("bad", Outcome::Fail, vec![finding]),
-                scenario("skipped", Outcome::Skip, vec![]),
-            ],
-            cleanup: Default::default(),
-        };
-        r.recount();
-        r
-    }
+    use crate::report::testdata;
+    use quick_xml::events::Event;
 
     #[test]
     fn recount_tallies_contract_rules() {
-        let r = result();
+        let r = testdata::result();
         assert_eq!(r.rules["GetBlob.digest-matches-body"].failed, 1);
-        assert_eq!(r.rules["GetBlob.digest-header-matches"].passed, 3);
+        assert_eq!(r.rules["GetBlob.digest-header-matches"].passed, 4);
     }
 
     #[test]
     fn junit_counts_outcomes_and_escapes_text() {
-        let xml = render(&result());
+        let xml = render(&testdata::result());
         assert!(
             xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
             "{xml}"
         );
         assert!(
             xml.contains(
-                r#"<testsuites name="regcheck" tests="3" failures="1" errors="0" skipped="1""#
+                r#"<testsuites name="regcheck" tests="5" failures="1" errors="1" skipped="2""#
             ),
             "{xml}"
         );
         assert!(
-            xml.contains(r#"<testcase classname="oci" name="ok" time="0.012"/>"#),
+            xml.contains(r#"<testsuite name="scenarios/bad.yaml" tests="1" failures="1""#),
             "{xml}"
         );
         assert!(
-            xml.contains(r#"<failure type="GetBlob.digest-matches-body""#),
+            xml.contains(r#"<testcase classname="ok" name="ok" time="0.012"/>"#),
             "{xml}"
         );
-        assert!(xml.contains("body &lt;sha256&gt; differs"), "{xml}");
+        assert!(
+            xml.contains(r#"<failure type="GetBlob.digest-matches-body" message="GetBlob.digest-matches-body: step &lt;one&gt; &amp; &quot;two&quot;: body &lt;sha256&gt; differs">"#),
+            "{xml}"
+        );
         assert!(
             xml.contains(r#"<skipped message="target lacks capability `acr`"/>"#),
             "{xml}"
         );
+        assert!(
+            xml.contains(r#"<skipped message="known deviation (baseline): scenario.status">"#),
+            "{xml}"
+        );
+        // One-line error message; the transcript in system-out.
+        assert!(
+            xml.contains(r#"<error type="error" message="connection refused by 127.0.0.1:1">"#),
+            "{xml}"
+        );
+        assert!(xml.contains("<system-out>== step"), "{xml}");
+        assert!(
+            xml.contains("&gt; Authorization: Bearer &lt;redacted&gt;"),
+            "{xml}"
+        );
         // Well-formed: a reader gets through it.
         let mut reader = quick_xml::Reader::from_str(&xml);
-        let mut cases = 0;
+        let (mut cases, mut suites) = (0, 0);
         loop {
             match reader.read_event() {
                 Ok(Event::Eof) => break,
-                Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.name().as_ref() == b"testcase" => {
-                    cases += 1
-                }
+                Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"testsuite" => suites += 1,
+                    _ => {}
+                },
                 Ok(_) => {}
                 Err(e) => panic!("malformed XML: {e}\n{xml}"),
             }
         }
-        assert_eq!(cases, 3);
+        assert_eq!((cases, suites), (5, 5));
+    }
+
+    #[test]
+    fn a_load_run_is_a_suite_of_thresholds_and_integrity_checks() {
+        let mut r = testdata::result();
+        r.scenarios.clear();
+        r.recount();
+        let mut l = crate::report::load::tests::load_report();
+        l.thresholds = vec![crate::load::threshold::ThresholdResult {
+            expr: "pull.p99<1ms".into(),
+            ok: false,
+            actual: "pull.p99 = 185 ms".into(),
+        }];
+        r.load = Some(l);
+        let xml = render(&r);
+        assert!(
+            xml.contains(r#"<testsuites name="regcheck" tests="3" failures="1""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure type="threshold" message="threshold pull.p99&lt;1ms violated: measured pull.p99 = 185 ms"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testcase classname="load" name="integrity pull" time="0"/>"#),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn repeated_names_in_one_file_become_unique() {
+        let mut r = testdata::result();
+        for s in &mut r.scenarios {
+            s.file = "scenarios/all.yaml".into();
+            s.name = "same".into();
+        }
+        let xml = render(&r);
+        assert!(xml.contains(r#"name="same""#), "{xml}");
+        assert!(xml.contains(r#"name="same #2""#), "{xml}");
+        assert!(xml.contains(r#"name="same #5""#), "{xml}");
+        assert_eq!(xml.matches("<testsuite ").count(), 1);
     }
 }

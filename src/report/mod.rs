@@ -1,12 +1,25 @@
 //! Renders run results; never executes anything. `terminal` (comfy-table summary), `json` (the
-//! machine-readable report) and `junit` (for CI test views). Every writer reads `RunResult`
-//! only; transcripts in it are already redacted by the runner.
+//! machine-readable report), `junit` (for CI test views), `markdown` (pull-request comments),
+//! `html` (one self-contained page for people), `diff` (two JSON reports compared) and
+//! `baseline` (known deviations turned into outcome `known`). Every writer reads `RunResult`
+//! only; transcripts in it are already redacted by the runner, and `write` scrubs the run's
+//! secrets from the rendered text once more before anything reaches a file.
 
+pub mod baseline;
+pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load;
+pub mod markdown;
 pub mod terminal;
+mod text;
 
-use std::path::PathBuf;
+pub use text::{Coverage, FailureRow, coverage, failure_rows};
+
+use crate::runner::RunResult;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// A report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -21,15 +34,82 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// Unknown format name.
-    #[error("unknown report format `{0}`; use json or junit")]
+    #[error("unknown report format `{0}`; use json, junit, md or html")]
     UnknownFormat(String),
+}
+
+/// A report format of `--report FORMAT=PATH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The JSON report (`report.json`).
+    Json,
+    /// JUnit XML (`junit.xml`).
+    Junit,
+    /// Markdown (`report.md`).
+    Markdown,
+    /// Self-contained HTML (`report.html`).
+    Html,
+}
+
+impl Format {
+    /// Every format, in the order a default run writes them.
+    pub const ALL: [Format; 4] = [Format::Json, Format::Junit, Format::Markdown, Format::Html];
+
+    /// The name used in `--report NAME=PATH`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Junit => "junit",
+            Format::Markdown => "md",
+            Format::Html => "html",
+        }
+    }
+
+    /// The file name used in the default report directory.
+    pub fn default_file(self) -> &'static str {
+        match self {
+            Format::Json => "report.json",
+            Format::Junit => "junit.xml",
+            Format::Markdown => "report.md",
+            Format::Html => "report.html",
+        }
+    }
+
+    /// Renders `result` in this format.
+    pub fn render(self, result: &RunResult) -> String {
+        match self {
+            Format::Json => json::render(result),
+            Format::Junit => junit::render(result),
+            Format::Markdown => markdown::render(result),
+            Format::Html => html::render(result),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = ReportError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Format::Json),
+            "junit" | "xml" => Ok(Format::Junit),
+            "md" | "markdown" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            other => Err(ReportError::UnknownFormat(other.to_string())),
+        }
+    }
 }
 
 /// A requested report: `FORMAT=PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSpec {
-    /// Format name.
-    pub format: String,
+    /// Format.
+    pub format: Format,
     /// Destination.
     pub path: PathBuf,
 }
@@ -40,29 +120,65 @@ impl std::str::FromStr for ReportSpec {
         let (format, path) = s
             .split_once('=')
             .ok_or_else(|| format!("`{s}` is not FORMAT=PATH (example: json=report.json)"))?;
-        if !matches!(format, "json" | "junit") {
-            return Err(format!(
-                "unknown report format `{format}`; supported: json, junit"
-            ));
-        }
+        let format: Format = format.parse().map_err(|_| {
+            format!("unknown report format `{format}`; supported: json, junit, md, html")
+        })?;
         if path.is_empty() {
             return Err(format!("`{s}` has no path after `=`"));
         }
         Ok(ReportSpec {
-            format: format.to_string(),
+            format,
             path: PathBuf::from(path),
         })
     }
 }
 
-/// Writes one report.
-pub fn write(spec: &ReportSpec, result: &crate::runner::RunResult) -> Result<(), ReportError> {
-    match spec.format.as_str() {
-        "json" => json::write(result, &spec.path),
-        "junit" => junit::write(result, &spec.path),
-        other => Err(ReportError::UnknownFormat(other.to_string())),
-    }
+/// The reports a run writes when no `--report` is given: every format in `dir`.
+pub fn default_specs(dir: &Path) -> Vec<ReportSpec> {
+    Format::ALL
+        .iter()
+        .map(|f| ReportSpec {
+            format: *f,
+            path: dir.join(f.default_file()),
+        })
+        .collect()
 }
+
+/// Writes one report, creating missing parent directories. `secrets` (the run's credentials)
+/// are replaced by `<redacted>` in the rendered text as a last line of defence.
+pub fn write(spec: &ReportSpec, result: &RunResult, secrets: &[String]) -> Result<(), ReportError> {
+    let text = scrub(&spec.format.render(result), secrets);
+    write_text(&spec.path, &text)
+}
+
+/// `text` with every (non-trivial) secret, as written or XML/HTML-escaped, replaced by
+/// `[redacted]` (a marker that needs no escaping in any format).
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        for form in [s.clone(), text::escape_html(s)] {
+            if out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), "[redacted]");
+            }
+        }
+    }
+    out
+}
+
+/// Writes `text` to `path`, creating missing parent directories.
+pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(err)?;
+    }
+    std::fs::write(path, text).map_err(err)
+}
+
+#[cfg(test)]
+pub(crate) mod testdata;
 
 #[cfg(test)]
 mod tests {
@@ -71,11 +187,56 @@ mod tests {
     #[test]
     fn report_specs_parse_or_explain() {
         let r: ReportSpec = "json=out/r.json".parse().unwrap();
-        assert_eq!(r.format, "json");
+        assert_eq!(r.format, Format::Json);
         assert_eq!(r.path, PathBuf::from("out/r.json"));
         assert!("json".parse::<ReportSpec>().is_err());
-        assert_eq!("junit=r.xml".parse::<ReportSpec>().unwrap().format, "junit");
-        assert!("xml=a".parse::<ReportSpec>().is_err());
+        assert_eq!(
+            "junit=r.xml".parse::<ReportSpec>().unwrap().format,
+            Format::Junit
+        );
+        assert_eq!(
+            "md=r.md".parse::<ReportSpec>().unwrap().format,
+            Format::Markdown
+        );
+        assert_eq!(
+            "html=r.html".parse::<ReportSpec>().unwrap().format,
+            Format::Html
+        );
+        let err = "pdf=a".parse::<ReportSpec>().unwrap_err();
+        assert!(err.contains("json, junit, md, html"), "{err}");
         assert!("json=".parse::<ReportSpec>().is_err());
+    }
+
+    #[test]
+    fn default_specs_cover_every_format_in_the_directory() {
+        let specs = default_specs(Path::new("reports/abcd1234"));
+        assert_eq!(specs.len(), 4);
+        assert!(
+            specs
+                .iter()
+                .any(|s| s.path == Path::new("reports/abcd1234/report.html"))
+        );
+        assert!(
+            specs
+                .iter()
+                .any(|s| s.path == Path::new("reports/abcd1234/junit.xml"))
+        );
+    }
+
+    #[test]
+    fn write_scrubs_secrets_and_creates_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = testdata::result();
+        r.scenarios[1].steps[0].findings[0].actual = Some("hunter2-secret".into());
+        for f in Format::ALL {
+            let spec = ReportSpec {
+                format: f,
+                path: dir.path().join("a/b").join(f.default_file()),
+            };
+            write(&spec, &r, &["hunter2-secret".into()]).unwrap();
+            let text = std::fs::read_to_string(&spec.path).unwrap();
+            assert!(!text.contains("hunter2-secret"), "{f}: {text}");
+            assert!(text.contains("redacted"), "{f}");
+        }
     }
 }

@@ -11,11 +11,12 @@ fn outcome_label(o: Outcome) -> &'static str {
         Outcome::Fail => "FAIL",
         Outcome::Skip => "SKIP",
         Outcome::Error => "ERROR",
+        Outcome::Known => "KNOWN",
     }
 }
 
 /// `text` cut to at most `max` characters, with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }
@@ -61,11 +62,20 @@ pub fn render(result: &RunResult) -> String {
     for s in result
         .scenarios
         .iter()
-        .filter(|s| s.outcome == Outcome::Fail || s.outcome == Outcome::Error)
+        .filter(|s| matches!(s.outcome, Outcome::Fail | Outcome::Error | Outcome::Known))
     {
         for st in &s.steps {
             for f in &st.findings {
-                let _ = writeln!(out, "\n{} ▸ {} [{}] {}", s.name, st.name, f.rule, f.message);
+                let known = if st.outcome == Outcome::Known {
+                    " (known)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "\n{} ▸ {} [{}]{known} {}",
+                    s.name, st.name, f.rule, f.message
+                );
                 if let Some(e) = &f.expected {
                     let _ = writeln!(out, "    expected: {e}");
                 }
@@ -127,9 +137,28 @@ pub fn render(result: &RunResult) -> String {
             let _ = writeln!(out, "  left over: {l}");
         }
     }
+    if let Some(b) = &result.baseline {
+        let _ = writeln!(
+            out,
+            "baseline {}: {} known deviation(s) matched",
+            b.file,
+            b.matched.len()
+        );
+        for e in &b.fixed {
+            let _ = writeln!(out, "  fixed, remove from baseline: {e}");
+        }
+        for e in &b.unchecked {
+            let _ = writeln!(out, "  not checked (scenario did not run): {e}");
+        }
+    }
+    let known = if sm.known > 0 {
+        format!(", {} known", sm.known)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "scenarios: {} passed, {} failed, {} skipped, {} errors",
+        "scenarios: {} passed, {} failed, {} skipped, {} errors{known}",
         sm.passed, sm.failed, sm.skipped, sm.errors
     );
     out

@@ -175,6 +175,9 @@ pub async fn run(
             _ => "acr".into(),
         },
         started_at,
+        finished_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         capabilities: Capability::ALL
             .iter()
@@ -185,6 +188,8 @@ pub async fn run(
         rules: BTreeMap::new(),
         scenarios: results,
         cleanup,
+        baseline: None,
+        load: None,
     };
     result.recount();
     Ok(result)
@@ -229,6 +234,7 @@ impl RunResult {
                 Outcome::Fail => s.failed += 1,
                 Outcome::Skip => s.skipped += 1,
                 Outcome::Error => s.errors += 1,
+                Outcome::Known => s.known += 1,
             }
             for st in &sc.steps {
                 s.checks.passed += st.checks_passed;
@@ -250,7 +256,7 @@ impl RunResult {
                 e.steps += 1;
                 match st.outcome {
                     Outcome::Pass => e.passed += 1,
-                    Outcome::Fail => e.failed += 1,
+                    Outcome::Fail | Outcome::Known => e.failed += 1,
                     _ => {}
                 }
             }

@@ -17,6 +17,27 @@ pub enum Outcome {
     Skip,
     /// Could not run: connection refused, timeout, broken scenario.
     Error,
+    /// Failed, but every failure is listed in the `--baseline` of known deviations: reported,
+    /// not failing the exit code.
+    Known,
+}
+
+impl Outcome {
+    /// Failed checks, known or not.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::Known)
+    }
+
+    /// Lower-case name as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Skip => "skip",
+            Outcome::Error => "error",
+            Outcome::Known => "known",
+        }
+    }
 }
 
 /// A redacted HTTP transcript of one exchange (kept for failed steps).
@@ -97,6 +118,9 @@ pub struct Summary {
     pub skipped: u32,
     /// Scenarios that could not run.
     pub errors: u32,
+    /// Scenarios that failed only in ways listed in the `--baseline` (not counted in `failed`).
+    #[serde(default)]
+    pub known: u32,
     /// Checks evaluated (contract rules + expectations), passed and failed.
     pub checks: CheckCounts,
 }
@@ -160,6 +184,9 @@ pub struct RunResult {
     pub profile: String,
     /// RFC 3339 start time.
     pub started_at: String,
+    /// RFC 3339 end time (reports written before it existed lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
     /// Wall time.
     pub duration_ms: f64,
     /// Capabilities found by the probe (name → present).
@@ -175,4 +202,25 @@ pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     /// Cleanup.
     pub cleanup: CleanupReport,
+    /// How the run compared with `--baseline` (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineReport>,
+    /// Load measurements, when the report is of a load run (`regcheck load`): the renderers
+    /// add percentile tables, charts and load diffs when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<crate::load::LoadReport>,
+}
+
+/// The known-deviation baseline applied to a run (`regcheck run --baseline FILE`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BaselineReport {
+    /// The baseline file as given.
+    pub file: String,
+    /// Entries (`scenario ▸ rule` or a bare rule id) that matched failures of this run: those
+    /// failures are outcome `known`.
+    pub matched: Vec<String>,
+    /// Entries whose failure did not happen although their scenario ran: fixed, remove them.
+    pub fixed: Vec<String>,
+    /// Entries whose scenario did not run (not selected, skipped, or errored): not checked.
+    pub unchecked: Vec<String>,
 }

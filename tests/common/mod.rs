@@ -115,11 +115,13 @@ pub struct CliOutput {
     pub stderr: String,
 }
 
-/// Runs the built `regcheck` binary with `args` (from the repository root).
+/// Runs the built `regcheck` binary with `args` (from the repository root). A `run` without
+/// `--report` writes no report files (`REGCHECK_NO_REPORT`), so tests never litter `reports/`.
 pub fn regcheck(args: &[&str]) -> CliOutput {
     let out = Command::new(env!("CARGO_BIN_EXE_regcheck"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("REGCHECK_NO_REPORT", "1")
         .env_remove("REGCHECK_PASSWORD")
         .env_remove("REGCHECK_AAD_TOKEN")
         .output()

@@ -272,7 +272,11 @@ fn every_fault_is_caught_by_exactly_its_rules() {
 #[test]
 fn every_registry_fault_has_an_expectation() {
     let listed: BTreeSet<&str> = EXPECTED.iter().map(|(f, _, _)| *f).collect();
-    for fault in regcheck::registry::Fault::ALL {
+    // Hostile faults break HTTP itself; tests/hostile.rs proves each of them.
+    for fault in regcheck::registry::Fault::ALL
+        .iter()
+        .filter(|f| !f.is_hostile())
+    {
         assert!(
             listed.contains(fault.name()),
             "fault {} has no detection expectation",

@@ -32,3 +32,5 @@ mod credentials;
 mod throttling;
 // regcheck load: counts, histograms, thresholds, corruption, stalls, shards, Ctrl-C
 mod load;
+// hostile targets (raw-socket faults): bounded time and memory, findings naming the cause
+mod hostile;

@@ -1572,7 +1572,8 @@ async fn fault_tags_unsorted() {
 #[test]
 fn every_fault_has_a_test_here() {
     let source = include_str!("registry.rs");
-    for f in Fault::ALL {
+    // Hostile faults break HTTP itself; tests/hostile.rs proves each of them.
+    for f in Fault::ALL.iter().filter(|f| !f.is_hostile()) {
         let test_name = format!("async fn fault_{}()", f.name().replace('-', "_"));
         assert!(
             source.contains(&test_name),

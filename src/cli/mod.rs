@@ -2,6 +2,7 @@
 //! options, runs the command and returns the exit code (0 passed, 1 checks failed, 2 usage,
 //! configuration or connection error). Environment variables are read here only (by clap).
 
+mod limits;
 mod list;
 mod load;
 mod load_merge;
@@ -12,6 +13,7 @@ mod serve;
 mod target;
 mod validate;
 
+pub use limits::LimitArgs;
 pub use list::ListArgs;
 pub use load::LoadArgs;
 pub use report::ReportArgs;
@@ -33,6 +35,8 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run conformance scenarios against a target (default: an embedded reference registry).

@@ -60,6 +60,9 @@ pub struct RunArgs {
     /// Target and credentials.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Limits on what the target may send.
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
     /// Print no per-scenario progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -89,6 +92,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         profile: args.profile,
         credentials: target.credentials.clone(),
         timeout: target.timeout,
+        limits: args.limits.to_limits(),
         selection: Selection {
             tags: args.tags.clone(),
             skip_tags: args.skip_tags.clone(),

@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// Inject a named contract violation (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<Fault>,
+    /// Requests the hostile faults answer: any, blob-get, manifest-get, tags-list or
+    /// path:<text> (default: each fault's own operation, see `regcheck list --faults`).
+    #[arg(long, value_name = "TRIGGER")]
+    pub fault_on: Option<registry::FaultTrigger>,
     /// Username accepted for Basic auth and `GET /oauth2/token`.
     #[arg(long, env = "REGCHECK_SERVE_USERNAME")]
     pub username: Option<String>,
@@ -49,6 +53,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         storage: args.storage,
         redirect_blobs: args.redirect_blobs,
         faults: args.faults,
+        fault_on: args.fault_on,
     };
     let reg = registry::start(config)
         .await

@@ -33,6 +33,10 @@ pub struct TargetArgs {
     /// Start the embedded registry with an injected fault (repeatable; `regcheck list --faults`).
     #[arg(long = "embedded-fault", value_name = "NAME")]
     pub embedded_faults: Vec<Fault>,
+    /// Requests the embedded registry's hostile faults answer (any, blob-get, manifest-get,
+    /// tags-list or path:<text>; default: each fault's own operation).
+    #[arg(long, value_name = "TRIGGER")]
+    pub embedded_fault_on: Option<registry::FaultTrigger>,
     /// The embedded registry answers blob GETs with 307 to a signed URL on a second listener.
     #[arg(long)]
     pub embedded_redirect_blobs: bool,
@@ -93,6 +97,7 @@ impl TargetArgs {
                 let config = RegistryConfig {
                     auth: self.embedded_auth,
                     faults: self.embedded_faults.clone(),
+                    fault_on: self.embedded_fault_on.clone(),
                     redirect_blobs: self.embedded_redirect_blobs,
                     ..RegistryConfig::default()
                 };

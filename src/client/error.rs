@@ -37,4 +37,33 @@ pub enum ClientError {
     /// Authentication could not be completed.
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The response broke one of the client's limits (size, time, depth, redirects).
+    #[error("{request}: {breach}")]
+    Limit {
+        /// `METHOD /path` of the request (no query).
+        request: String,
+        /// Which limit, and what arrived.
+        breach: super::limits::Breach,
+    },
+}
+
+impl ClientError {
+    /// A stable short kind for findings and load error counts: `connect`, `timeout`,
+    /// `protocol`, `build`, `auth`, or `limits.<limit>` (e.g. `limits.manifest-size`).
+    pub fn kind(&self) -> String {
+        match self {
+            ClientError::Connect { .. } => "connect".into(),
+            ClientError::Timeout { .. } => "timeout".into(),
+            ClientError::Http { .. } => "protocol".into(),
+            ClientError::Build(_) => "build".into(),
+            ClientError::Auth(_) => "auth".into(),
+            ClientError::Limit { breach, .. } => format!("limits.{}", breach.kind.name()),
+        }
+    }
+
+    /// Whether the target caused it (a finding about the target) rather than the harness's
+    /// own request or configuration.
+    pub fn is_target_fault(&self) -> bool {
+        !matches!(self, ClientError::Build(_))
+    }
 }

@@ -8,16 +8,18 @@
 pub mod challenge;
 pub mod error;
 mod lean;
+pub mod limits;
+#[cfg(test)]
+mod proptests;
 pub mod secret;
 
 pub use error::ClientError;
+pub use limits::Limits;
 pub use secret::Secret;
 
 use crate::blob::BlobGen;
-use crate::check::{ObservedBody, ObservedRequest, ObservedResponse};
+use crate::check::{ObservedRequest, ObservedResponse};
 use bytes::Bytes;
-use futures::StreamExt;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -43,6 +45,8 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Credentials.
     pub credentials: RunCredentials,
+    /// What the target may send (sizes, times, depth, redirects).
+    pub limits: Limits,
 }
 
 /// A request body.
@@ -151,9 +155,15 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // The deadline is enforced in `send_once` with a message; this is a backstop.
+            .timeout(options.timeout + Duration::from_secs(2))
+            .connect_timeout(options.limits.connect_timeout.min(options.timeout))
             .user_agent(concat!("regcheck/", env!("CARGO_PKG_VERSION")))
+            // Every path through this pool (the load engine's too) asks for bytes as stored.
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT_ENCODING,
+                reqwest::header::HeaderValue::from_static("identity"),
+            )]))
             .no_proxy()
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
@@ -167,6 +177,11 @@ impl Client {
     /// The client options.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// When a request started now must be complete, body included.
+    fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.options.timeout
     }
 
     /// Sends `req`, answering one authentication challenge when `creds` is `Auto` and the URL is
@@ -363,10 +378,9 @@ impl Client {
                 resp.status()
             )));
         }
-        let body: serde_json::Value = resp
-            .json()
+        let body = limits::read_json(resp, &self.options.limits, self.deadline())
             .await
-            .map_err(|e| ClientError::Auth(format!("token endpoint sent no JSON: {e}")))?;
+            .map_err(|e| ClientError::Auth(format!("token endpoint {}: {e}", strip_query(&url))))?;
         Ok(body
             .get("access_token")
             .or_else(|| body.get("token"))
@@ -397,9 +411,9 @@ impl Client {
                 strip_query(url)
             )));
         }
-        resp.json()
+        limits::read_json(resp, &self.options.limits, self.deadline())
             .await
-            .map_err(|e| ClientError::Auth(format!("{} sent no JSON: {e}", strip_query(url))))
+            .map_err(|e| ClientError::Auth(format!("{}: {e}", strip_query(url))))
     }
 
     async fn send_once(
@@ -420,6 +434,15 @@ impl Client {
             };
             sent_headers.push((k.clone(), shown));
         }
+        if !req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding"))
+        {
+            // Never a compressed body the harness did not ask for (no decompression bombs).
+            rb = rb.header("accept-encoding", "identity");
+            sent_headers.push(("Accept-Encoding".into(), "identity".into()));
+        }
         if let Some(a) = authorization {
             rb = rb.header("authorization", a);
             sent_headers.push(("Authorization".into(), secret::redact_auth_header(a)));
@@ -439,10 +462,18 @@ impl Client {
             body_len,
             body: req.body.small_bytes(),
         };
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| map_err(&req.url, e, self.options.timeout))?;
+        let deadline = self.deadline();
+        let label = request_label(req.method.as_str(), &req.url, &self.options.target);
+        let limit = |breach| ClientError::Limit {
+            request: label.clone(),
+            breach,
+        };
+        let headers_by = self.headers_deadline(body_len);
+        let resp = match tokio::time::timeout_at(headers_by, rb.send()).await {
+            Ok(r) => r.map_err(|e| map_err_for(&label, &req.url, e, self.options.timeout))?,
+            Err(_) => return Err(self.head_timeout(&label, body_len)),
+        };
+        let (class, budget) = self.admit(req.method.as_str(), &req.url, &req.headers, &resp)?;
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -454,7 +485,25 @@ impl Client {
                 )
             })
             .collect();
-        let body = read_body(resp, &req.url, self.options.timeout).await?;
+        let keep = crate::check::exchange::KEEP_BODY_LIMIT;
+        let body = match limits::read_body(resp, budget, keep, deadline).await {
+            Ok(b) => b,
+            Err(limits::ReadStop::Breach(b)) => return Err(limit(b)),
+            Err(limits::ReadStop::Deadline { received }) => {
+                return Err(limit(limits::Breach {
+                    kind: limits::LimitKind::RequestDeadline,
+                    detail: format!(
+                        "body not complete within {}s, the request deadline ({received} bytes arrived; raise --timeout for slow targets)",
+                        self.options.timeout.as_secs()
+                    ),
+                }));
+            }
+        };
+        if class != limits::BodyClass::Blob
+            && let Some(bytes) = &body.bytes
+        {
+            limits::check_json_depth(&self.options.limits, bytes).map_err(limit)?;
+        }
         Ok(Observed {
             request: observed_request,
             response: ObservedResponse {
@@ -468,43 +517,28 @@ impl Client {
     }
 }
 
-/// Streams a response body through sha256, keeping it when it is small.
-async fn read_body(
-    resp: reqwest::Response,
-    url: &Url,
-    timeout: Duration,
-) -> Result<ObservedBody, ClientError> {
-    let limit = crate::check::exchange::KEEP_BODY_LIMIT;
-    let mut hasher = Sha256::new();
-    let mut kept: Vec<u8> = Vec::new();
-    let mut len: u64 = 0;
-    let mut stream = resp.bytes_stream();
-    let mut incomplete = None;
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) if e.is_timeout() => return Err(map_err(url, e, timeout)),
-            Err(e) => {
-                // Headers arrived but the body broke off: a finding about the response, not a
-                // failure to get one.
-                incomplete = Some(root_cause(&e));
-                break;
-            }
-        };
-        hasher.update(&chunk);
-        len += chunk.len() as u64;
-        if len <= limit {
-            kept.extend_from_slice(&chunk);
-        } else if !kept.is_empty() {
-            kept = Vec::new();
-        }
+/// `GET /v2/x/manifests/latest` on the target; `GET http://other/path` on other hosts. The
+/// query is left out (it may carry signatures).
+pub fn request_label(method: &str, url: &Url, target: &Url) -> String {
+    if same_origin(url, target) {
+        format!("{method} {}", url.path())
+    } else {
+        format!("{method} {}", strip_query(url))
     }
-    Ok(ObservedBody {
-        len,
-        digest: format!("sha256:{}", hex::encode(hasher.finalize())),
-        bytes: (len <= limit).then(|| Bytes::from(kept)),
-        incomplete,
-    })
+}
+
+/// Like [`map_err`], but a response head over hyper's own buffer is a head-size breach.
+fn map_err_for(label: &str, url: &Url, e: reqwest::Error, timeout: Duration) -> ClientError {
+    if root_cause(&e).contains("message head is too large") {
+        return ClientError::Limit {
+            request: label.to_string(),
+            breach: limits::Breach {
+                kind: limits::LimitKind::HeadSize,
+                detail: "response head exceeds the HTTP parser's buffer (about 400 KiB, or more than 100 headers)".into(),
+            },
+        };
+    }
+    map_err(url, e, timeout)
 }
 
 fn map_err(url: &Url, e: reqwest::Error, timeout: Duration) -> ClientError {

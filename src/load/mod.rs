@@ -139,6 +139,8 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         target: opts.target.clone(),
         timeout: opts.timeout,
         credentials: opts.credentials.clone(),
+        // Hostile-target limits (sizes, head, redirects, depth); `regcheck load` flags to come.
+        limits: crate::client::Limits::default(),
     })?);
     let run_id = crate::runner::new_run_id();
     let generated = opts.namespace.is_none();

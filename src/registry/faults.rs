@@ -80,6 +80,43 @@ faults! {
     WriteEnabledNotEnforced => ("write-enabled-not-enforced", "writeEnabled=false does not prevent pushes or overwrites"),
     /// `tags/list` and `_catalog` are not sorted.
     TagsUnsorted => ("tags-unsorted", "tags/list and _catalog return names in reverse lexical order"),
+    // Hostile faults (src/registry/hostile/): raw bytes on the wire, each bounded server-side.
+    /// Manifest GETs answer a malformed status line.
+    GarbageStatusLine => ("garbage-status-line", "hostile: manifest GETs answer the status line `HTTP/1.1 2x0 Fine`"),
+    /// Every connection gets non-HTTP bytes.
+    NonHttpBytes => ("non-http-bytes", "hostile: every request is answered with 1 KiB of non-HTTP bytes, then the connection closes"),
+    /// Manifest GETs announce and stream a 10 GiB body.
+    HugeManifest => ("huge-manifest", "hostile: manifest GETs announce Content-Length 10737418240 and stream JSON-looking bytes (until the client leaves)"),
+    /// Tag lists stream an endless chunked JSON list.
+    HugeJsonList => ("huge-json-list", "hostile: tags/list streams a chunked JSON list of up to 1 GiB without Content-Length"),
+    /// Manifest GETs carry a 1 MiB header.
+    OversizedHeader => ("oversized-header", "hostile: manifest GETs carry a 1 MiB response header"),
+    /// Blob GETs trickle their body at one byte a second.
+    SlowBlobBody => ("slow-blob-body", "hostile: blob GETs send correct headers, then the body at one byte a second (at most 120 s)"),
+    /// Manifest GETs are never answered.
+    NeverAnswer => ("never-answer", "hostile: manifest GETs are read but never answered; the connection closes after 90 s"),
+    /// Blob GET bodies stop at half their Content-Length.
+    BodyCutShort => ("body-cut-short", "hostile: blob GETs send half the body announced by Content-Length, then close"),
+    /// Blob GETs announce half their length and send it all.
+    ContentLengthShort => ("content-length-short", "hostile: blob GETs announce a Content-Length shorter than the body they send (desynchronising keep-alive)"),
+    /// Tag lists are cut-off JSON.
+    TruncatedJson => ("truncated-json", "hostile: tags/list answers 200 with truncated JSON (correct Content-Length)"),
+    /// Tag lists are JSON nested 100,000 deep.
+    DeepJson => ("deep-json", "hostile: tags/list answers 200 with JSON arrays nested 100,000 deep"),
+    /// Blob GETs redirect to themselves.
+    RedirectLoop => ("redirect-loop", "hostile: blob GETs answer 307 with a Location pointing to the same URL"),
+    /// Blob GETs reset the connection mid-body.
+    ResetMidBody => ("reset-mid-body", "hostile: blob GETs send half the body, then reset the connection (RST)"),
+    /// Blob GETs are a gzip bomb.
+    GzipBomb => ("gzip-bomb", "hostile: blob GETs answer Content-Encoding: gzip with 13 MiB that inflate to 2 GiB of zeros"),
+}
+
+impl Fault {
+    /// Whether the fault is served by the raw-socket layer (`registry::hostile`): it breaks
+    /// HTTP itself (framing, sizes, time) rather than one contract rule.
+    pub fn is_hostile(self) -> bool {
+        super::hostile::trigger(self).is_some()
+    }
 }
 
 /// An unknown fault name.

@@ -33,6 +33,7 @@ mod auth;
 mod digest;
 mod errors;
 mod faults;
+mod hostile;
 mod range;
 mod routes;
 mod server;
@@ -40,6 +41,7 @@ mod store;
 mod timefmt;
 
 pub use faults::{Fault, ParseFaultError};
+pub use hostile::{ParseTriggerError, Trigger as FaultTrigger};
 pub use server::{RunningRegistry, start};
 
 use std::fmt;
@@ -136,6 +138,8 @@ pub struct RegistryConfig {
     pub redirect_blobs: bool,
     /// Injected contract violations.
     pub faults: Vec<Fault>,
+    /// Which requests the hostile faults answer (`None`: each fault's own operation).
+    pub fault_on: Option<FaultTrigger>,
 }
 
 impl Default for RegistryConfig {
@@ -147,6 +151,7 @@ impl Default for RegistryConfig {
             storage: None,
             redirect_blobs: false,
             faults: Vec::new(),
+            fault_on: None,
         }
     }
 }

@@ -42,11 +42,10 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), RegistryErr
     Ok((listener, local))
 }
 
-fn spawn_server(
-    listener: TcpListener,
-    router: Router,
-    mut stop: watch::Receiver<bool>,
-) -> JoinHandle<()> {
+fn spawn_server<L>(listener: L, router: Router, mut stop: watch::Receiver<bool>) -> JoinHandle<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
     tokio::spawn(async move {
         let shutdown = async move {
             // Ends when `true` is sent or the sender is dropped.
@@ -86,7 +85,15 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let router = Router::new().fallback(dispatch).with_state(app.clone());
-    tasks.push(spawn_server(listener, router, rx.clone()));
+    if config.faults.iter().any(|f| f.is_hostile()) {
+        // Hostile faults answer below HTTP: a raw-socket layer in front of the router.
+        let front = super::hostile::front(listener, app.clone(), rx.clone())
+            .map_err(|source| RegistryError::Bind { addr, source })?;
+        let router = super::hostile::one_request_per_connection(router);
+        tasks.push(spawn_server(front, router, rx.clone()));
+    } else {
+        tasks.push(spawn_server(listener, router, rx.clone()));
+    }
     let mut storage_addr = None;
     if let Some((listener, a)) = storage {
         storage_addr = Some(a);

@@ -44,8 +44,6 @@ enum Flow {
     Error(String),
 }
 
-const MAX_REDIRECTS: usize = 5;
-
 /// Runs one scenario in `repo`.
 pub async fn run_scenario(
     ctx: &Context<'_>,
@@ -294,7 +292,11 @@ async fn run_request(
     let hops =
         match send_following(ctx.client, req, creds, spec.follow_redirects, ctx.namespace).await {
             Ok(h) => h,
-            Err(r) => return (error_step(&name, Some(op), &r), Flow::Error(r)),
+            Err(SendError::Refused(r)) => return (error_step(&name, Some(op), &r), Flow::Error(r)),
+            Err(SendError::Transport { hops, error }) => {
+                let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+                return transport_failure(name, op, &hops, &error, duration_ms, &vars.secrets);
+            }
         };
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
 
@@ -403,8 +405,14 @@ async fn run_request(
     } else {
         Outcome::Pass
     };
-    // Findings quote what the target sent (headers, bodies): same redaction as transcripts.
-    let redact = |t: &str| secret::redact_url_params(&secret::redact(t, &vars.secrets));
+    // Findings quote what the target sent (headers, bodies): same redaction as transcripts,
+    // and control characters escaped so a hostile body cannot drive the terminal.
+    let redact = |t: &str| {
+        escape_controls(&secret::redact_url_params(&secret::redact(
+            t,
+            &vars.secrets,
+        )))
+    };
     for f in &mut findings {
         f.message = redact(&f.message);
         f.expected = f.expected.as_deref().map(redact);
@@ -439,6 +447,22 @@ async fn run_request(
     )
 }
 
+/// `t` with control characters (ESC, NUL, …; not newlines or tabs) shown as `\u{..}`.
+fn escape_controls(t: &str) -> String {
+    if !t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return t.to_string();
+    }
+    t.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The response a step's expectations and captures see: the last hop, plus the registry's
 /// `Docker-*` headers from earlier hops when the last hop lacks them — ACR puts
 /// `Docker-Content-Digest` on its 307 to storage, and storage knows nothing of Docker headers.
@@ -458,32 +482,97 @@ fn step_response(hops: &[Observed]) -> crate::check::ObservedResponse {
     resp
 }
 
+/// Why `send_following` produced no final answer.
+enum SendError {
+    /// The runner refused to send (namespace guard, write redirected to another host).
+    Refused(String),
+    /// The target gave no usable answer (limit breached, deadline passed, protocol broken):
+    /// a finding. `hops` are the answers before it.
+    Transport {
+        hops: Vec<Observed>,
+        error: client::ClientError,
+    },
+}
+
+/// A step whose request got no usable answer: one finding naming the request, the limit or
+/// failure and what arrived; later steps of the scenario are not run (they depend on it).
+fn transport_failure(
+    name: String,
+    op: Operation,
+    hops: &[Observed],
+    error: &client::ClientError,
+    duration_ms: f64,
+    secrets: &[String],
+) -> (StepResult, Flow) {
+    let red = |t: &str| escape_controls(&secret::redact_url_params(&secret::redact(t, secrets)));
+    if !error.is_target_fault() {
+        let r = red(&error.to_string());
+        return (error_step(&name, Some(op), &r), Flow::Error(r));
+    }
+    let kind = error.kind();
+    let rule = if kind.starts_with("limits.") {
+        kind
+    } else {
+        format!("transport.{kind}")
+    };
+    let finding = Finding {
+        rule,
+        source: FindingSource::Contract,
+        message: red(&error.to_string()),
+        expected: Some("a complete HTTP answer within the client's limits".into()),
+        actual: Some(red(&error.to_string())),
+        spec: Some(
+            "RFC 9112 (message framing); regcheck limits (--timeout, --headers-timeout, --max-*)"
+                .into(),
+        ),
+    };
+    let result = StepResult {
+        name,
+        op: op.name().to_string(),
+        outcome: Outcome::Fail,
+        status: hops.last().map(|h| h.response.status).unwrap_or(0),
+        duration_ms,
+        checks_passed: 0,
+        contract_passed: Vec::new(),
+        findings: vec![finding],
+        reason: None,
+        transcript: hops
+            .iter()
+            .flat_map(|o| o.retried.iter().chain([o]))
+            .map(|o| transcript(o, secrets))
+            .collect(),
+    };
+    (result, Flow::Stop)
+}
+
 /// Sends a request and follows redirects (each hop is returned for checking). On a foreign
 /// origin, credentials are never sent and `Authorization` headers are removed.
 /// Every hop passes the namespace guard; a write is never redirected to another host.
+/// A chain longer than the client's `max_redirects` (a loop, say) is a transport finding.
 async fn send_following(
     client: &Client,
     mut req: OutgoingRequest,
     creds: Credentials,
     follow: bool,
     namespace: &str,
-) -> Result<Vec<Observed>, String> {
+) -> Result<Vec<Observed>, SendError> {
     let mut hops = Vec::new();
     let mut creds_now = creds;
-    for _ in 0..=MAX_REDIRECTS {
-        guard(&req, namespace)?;
+    let max_redirects = client.options().limits.max_redirects;
+    loop {
+        guard(&req, namespace).map_err(SendError::Refused)?;
         let foreign = !client::same_origin(&req.url, &client.options().target);
         if foreign && !matches!(req.method.as_str(), "GET" | "HEAD") {
-            return Err(format!(
+            return Err(SendError::Refused(format!(
                 "refusing to follow a redirect of {} to another host ({})",
                 req.method,
                 client::strip_query(&req.url)
-            ));
+            )));
         }
-        let observed = client
-            .execute(&req, creds_now)
-            .await
-            .map_err(|e| e.to_string())?;
+        let observed = match client.execute(&req, creds_now).await {
+            Ok(o) => o,
+            Err(error) => return Err(SendError::Transport { hops, error }),
+        };
         let status = observed.response.status;
         let location = observed.response.header("location").map(str::to_string);
         hops.push(observed);
@@ -491,6 +580,23 @@ async fn send_following(
         let (true, true, Some(loc)) = (follow, redirect, location) else {
             break;
         };
+        if hops.len() > max_redirects {
+            let error = client::ClientError::Limit {
+                request: client::request_label(
+                    req.method.as_str(),
+                    &req.url,
+                    &client.options().target,
+                ),
+                breach: client::limits::Breach {
+                    kind: client::limits::LimitKind::Redirects,
+                    detail: format!(
+                        "more than {max_redirects} redirects (the last one, {status}, points to {})",
+                        loc.split('?').next().unwrap_or_default()
+                    ),
+                },
+            };
+            return Err(SendError::Transport { hops, error });
+        }
         let Ok(next) = req.url.join(&loc) else {
             break;
         };
@@ -779,6 +885,44 @@ mod tests {
             count: 0,
         };
         assert_eq!(empty.len(), 0);
+    }
+
+    proptest::proptest! {
+        /// Captures read target input (Location, JSON bodies): any value is captured or
+        /// refused with a message, never a panic.
+        #[test]
+        fn captures_take_any_response(
+            location in "[ -~]{0,60}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            pointer in "(/[a-z0-9~]{0,6}){0,3}",
+        ) {
+            let resp = crate::check::ObservedResponse {
+                status: 201,
+                headers: vec![("Location".into(), location)],
+                body: crate::check::ObservedBody {
+                    len: body.len() as u64,
+                    bytes: Some(bytes::Bytes::from(body)),
+                    ..Default::default()
+                },
+            };
+            for cap in [
+                CaptureSpec { header: Some("Location".into()), ..Default::default() },
+                CaptureSpec { json: Some(pointer.clone()), ..Default::default() },
+                CaptureSpec {
+                    header: Some("Location".into()),
+                    regex: Some("/([^/]+)$".into()),
+                    ..Default::default()
+                },
+            ] {
+                let _ = capture(&cap, &resp, "http://127.0.0.1:5000/v2/a/blobs/uploads/");
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("a\tb\nc"), "a\tb\nc");
+        assert_eq!(escape_controls("x\u{1b}[2Jy\0"), "x\\u{1b}[2Jy\\u{0}");
     }
 
     #[test]

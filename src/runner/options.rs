@@ -70,6 +70,8 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Scenario selection.
     pub selection: Selection,
+    /// What the target may send (sizes, times, depth, redirects).
+    pub limits: crate::client::Limits,
 }
 
 impl RunOptions {
@@ -85,6 +87,7 @@ impl RunOptions {
             credentials: RunCredentials::default(),
             timeout: Duration::from_secs(60),
             selection: Selection::default(),
+            limits: crate::client::Limits::default(),
         }
     }
 }

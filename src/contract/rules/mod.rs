@@ -12,11 +12,14 @@ mod acr;
 mod auth;
 mod blobs;
 mod common;
+mod encoding;
 mod listing;
 mod manifests;
 mod support;
 mod uploads;
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod testkit;
 
@@ -74,6 +77,7 @@ pub fn rules() -> &'static [Rule] {
     ALL.get_or_init(|| {
         [
             common::RULES,
+            encoding::RULES,
             auth::RULES,
             blobs::RULES,
             uploads::RULES,
@@ -111,6 +115,7 @@ mod tests {
     fn all_cases() -> Vec<Case> {
         [
             common::cases(),
+            encoding::cases(),
             auth::cases(),
             blobs::cases(),
             uploads::cases(),

@@ -4,7 +4,7 @@
 //! hand-written loopback servers that record what they receive.
 
 use crate::common::fake::{errors, fake_server, h};
-use crate::common::run_against;
+use crate::common::{run_against, run_against_env};
 use sha2::{Digest, Sha256};
 
 const CONTENT: &[u8] = b"hello from storage";
@@ -65,16 +65,15 @@ fn redirects_to_another_host_carry_no_credentials() {
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let file = scenario_file(dir.path(), &digest);
-    let out = run_against(
+    let out = run_against_env(
         &registry,
         &[
             "--scenarios",
             file.to_str().expect("utf8"),
             "--username",
             "me",
-            "--password",
-            "topsecret-pw",
         ],
+        &[("REGCHECK_PASSWORD", "topsecret-pw")],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let storage_seen = storage_seen.lock().expect("lock").clone();
@@ -107,9 +106,10 @@ fn token_realm_on_another_host_gets_no_password() {
             errors("UNAUTHORIZED"),
         )
     });
-    let out = run_against(
+    let out = run_against_env(
         &registry,
-        &["--username", "me", "--password", "topsecret-pw"],
+        &["--username", "me"],
+        &[("REGCHECK_PASSWORD", "topsecret-pw")],
     );
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(

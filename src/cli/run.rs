@@ -29,7 +29,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
     /// Repository namespace for the run (default regcheck-<run id>).
-    #[arg(long)]
+    #[arg(long, env = "OCI_NAMESPACE")]
     pub namespace: Option<String>,
     /// Keep what the run created (no cleanup).
     #[arg(long)]
@@ -71,6 +71,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         profile: args.profile,
         credentials: target.credentials.clone(),
         timeout: target.timeout,
+        transport: target.transport.clone(),
         selection: Selection {
             tags: args.tags.clone(),
             skip_tags: args.skip_tags.clone(),

@@ -37,4 +37,17 @@ pub enum ClientError {
     /// Authentication could not be completed.
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The TLS handshake failed (unknown CA, wrong host name, not TLS).
+    #[error("TLS connection to {url} failed: {hint} ({detail})")]
+    Tls {
+        /// URL attempted.
+        url: String,
+        /// What to do about it.
+        hint: String,
+        /// Cause.
+        detail: String,
+    },
+    /// A transport the user did not allow (plain http off loopback, https→http downgrade).
+    #[error("{0}")]
+    Insecure(String),
 }

@@ -286,6 +286,8 @@ pub(crate) struct AuthCheck<'a> {
     pub scope_not_enforced: bool,
     /// `host[:port]` of the request (for realm/service).
     pub host: &'a str,
+    /// `http` or `https`: the scheme of the realm in challenges.
+    pub scheme: &'static str,
 }
 
 /// Decodes `Authorization: Basic` into (user, password).
@@ -378,7 +380,8 @@ impl AuthCheck<'_> {
     /// `401` with the Bearer challenge for `required`.
     pub fn challenge(&self, required: &[Scope], error: Option<&str>) -> ApiError {
         let mut value = format!(
-            r#"Bearer realm="http://{host}/oauth2/token",service="{host}""#,
+            r#"Bearer realm="{scheme}://{host}/oauth2/token",service="{host}""#,
+            scheme = self.scheme,
             host = self.host
         );
         if !required.is_empty() {

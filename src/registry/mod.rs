@@ -38,9 +38,11 @@ mod routes;
 mod server;
 mod store;
 mod timefmt;
+mod tls;
 
 pub use faults::{Fault, ParseFaultError};
 pub use server::{RunningRegistry, start};
+pub use tls::{GENERATED_NAMES, TlsSetup, generate as generate_certificates};
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -136,6 +138,8 @@ pub struct RegistryConfig {
     pub redirect_blobs: bool,
     /// Injected contract violations.
     pub faults: Vec<Fault>,
+    /// Serve https (registry and storage listener) instead of plain http.
+    pub tls: Option<TlsSetup>,
 }
 
 impl Default for RegistryConfig {
@@ -147,6 +151,7 @@ impl Default for RegistryConfig {
             storage: None,
             redirect_blobs: false,
             faults: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -186,6 +191,9 @@ pub enum RegistryError {
     /// An unknown `--auth` value.
     #[error("unknown auth mode `{0}` (expected none, basic or token)")]
     UnknownAuthMode(String),
+    /// TLS could not be set up (certificate generation, unreadable or mismatched PEM files).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(#[source] std::io::Error),

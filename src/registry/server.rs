@@ -1,10 +1,12 @@
-//! Binding, spawning and stopping the registry (and, in redirect mode, the storage listener).
+//! Binding, spawning and stopping the registry (and, in redirect mode, the storage listener),
+//! over plain http or TLS (both listeners alike).
 
 use super::auth::Signer;
 use super::faults::FaultSet;
 use super::routes::uploads::Sessions;
 use super::routes::{App, dispatch, storage};
 use super::store::Store;
+use super::tls::{ServerTls, TlsListener};
 use super::{RegistryConfig, RegistryError};
 use axum::Router;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -22,6 +24,10 @@ pub struct RunningRegistry {
     config: RegistryConfig,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The generated CA certificate file (`TlsSetup::Generate`).
+    ca_file: Option<std::path::PathBuf>,
+    /// Its directory, removed when the registry stops.
+    tls_dir: Option<std::path::PathBuf>,
 }
 
 fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
@@ -44,17 +50,29 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), RegistryErr
 
 fn spawn_server(
     listener: TcpListener,
+    tls: Option<&ServerTls>,
     router: Router,
     mut stop: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let shutdown = async move {
-            // Ends when `true` is sent or the sender is dropped.
-            let _ = stop.wait_for(|v| *v).await;
-        };
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+) -> Result<JoinHandle<()>, RegistryError> {
+    let shutdown = async move {
+        // Ends when `true` is sent or the sender is dropped.
+        let _ = stop.wait_for(|v| *v).await;
+    };
+    Ok(match tls {
+        None => tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await;
+        }),
+        Some(tls) => {
+            let listener = TlsListener::new(listener, tls.acceptor.clone())
+                .map_err(|e| RegistryError::Tls(format!("listener: {e}")))?;
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await;
+            })
+        }
     })
 }
 
@@ -74,24 +92,26 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
             source: std::io::Error::other(e),
         })??;
     let public = loopback_if_unspecified(addr);
+    let tls = config.tls.as_ref().map(ServerTls::new).transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let app = Arc::new(App {
         faults: FaultSet::new(&config.faults),
         sessions: Sessions::new(store.upload_dir()),
         store,
         signer: Signer::new(),
-        storage_url: storage.as_ref().map(|(_, a)| format!("http://{a}")),
+        storage_url: storage.as_ref().map(|(_, a)| format!("{scheme}://{a}")),
         default_host: public.to_string(),
         config: config.clone(),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let router = Router::new().fallback(dispatch).with_state(app.clone());
-    tasks.push(spawn_server(listener, router, rx.clone()));
+    tasks.push(spawn_server(listener, tls.as_ref(), router, rx.clone())?);
     let mut storage_addr = None;
     if let Some((listener, a)) = storage {
         storage_addr = Some(a);
         let router = Router::new().fallback(storage::handle).with_state(app);
-        tasks.push(spawn_server(listener, router, rx));
+        tasks.push(spawn_server(listener, tls.as_ref(), router, rx)?);
     }
     Ok(RunningRegistry {
         addr: public,
@@ -99,13 +119,26 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
         config,
         shutdown: tx,
         tasks,
+        ca_file: tls.as_ref().and_then(|t| t.ca_file.clone()),
+        tls_dir: tls.and_then(|t| t.dir),
     })
 }
 
 impl RunningRegistry {
-    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The generated CA certificate (PEM) clients must trust, when TLS certificates were
+    /// generated. The file is removed when the registry stops.
+    pub fn ca_cert_path(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
     }
 
     /// The bound address.
@@ -143,6 +176,9 @@ impl Drop for RunningRegistry {
         let _ = self.shutdown.send(true);
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(dir) = self.tls_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

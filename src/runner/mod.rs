@@ -59,6 +59,7 @@ pub async fn run(
         target: opts.target.clone(),
         timeout: opts.timeout,
         credentials: opts.credentials.clone(),
+        transport: opts.transport.clone(),
     })
     .map_err(|e| RunnerError::Config(e.to_string()))?;
     let selected: Vec<&LoadedScenario> = scenarios

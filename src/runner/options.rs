@@ -1,6 +1,6 @@
 //! `RunOptions`: everything the runner needs to know about a run, built by the CLI (or tests).
 
-use crate::client::RunCredentials;
+use crate::client::{RunCredentials, TransportOptions};
 use regex::Regex;
 use std::time::Duration;
 use url::Url;
@@ -70,6 +70,8 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Scenario selection.
     pub selection: Selection,
+    /// TLS choices (`--insecure`, `--ca-cert`).
+    pub transport: TransportOptions,
 }
 
 impl RunOptions {
@@ -85,6 +87,7 @@ impl RunOptions {
             credentials: RunCredentials::default(),
             timeout: Duration::from_secs(60),
             selection: Selection::default(),
+            transport: TransportOptions::default(),
         }
     }
 }

@@ -56,6 +56,11 @@ impl App {
             signer: &self.signer,
             scope_not_enforced: self.has(Fault::TokenScopeNotEnforced),
             host,
+            scheme: if self.config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            },
         }
     }
 }

@@ -22,3 +22,6 @@ mod cleanup;
 mod credentials;
 // 429 Retry-After is waited out (bounded) and the throttled answers are checked
 mod throttling;
+// client authentication: one token fetch for concurrent requests, refresh, POST fallback, ACR
+// refresh tokens, docker config and credential helpers, --password refused, no secret leaks
+mod auth;

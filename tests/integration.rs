@@ -25,3 +25,5 @@ mod throttling;
 // client authentication: one token fetch for concurrent requests, refresh, POST fallback, ACR
 // refresh tokens, docker config and credential helpers, --password refused, no secret leaks
 mod auth;
+// TLS on both ends: serve --tls, --ca-cert, --insecure, wrong host, unknown CA, no downgrade
+mod tls;

@@ -1,4 +1,4 @@
-//! `regcheck serve`: the embedded reference registry, standalone until Ctrl-C, over http or
+//! `regcheck serve`: the embedded reference registry, standalone until Ctrl-C or SIGTERM, over http or
 //! TLS (`--tls`).
 
 use crate::registry::{self, AuthMode, Fault, RegistryConfig, TlsSetup};
@@ -90,9 +90,18 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         println!("fault: {} ({})", f.name(), f.description());
     }
     let _ = std::io::stdout().flush();
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    wait_for_stop().await?;
     reg.shutdown().await;
     Ok(0)
+}
+
+/// Waits for Ctrl-C or SIGTERM, so a killed registry still removes its throwaway CA.
+async fn wait_for_stop() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }

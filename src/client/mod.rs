@@ -273,10 +273,11 @@ pub(crate) fn map_err(url: &Url, e: reqwest::Error, timeout: Duration) -> Client
     } else if e.is_builder() {
         ClientError::Build(root_cause(&e))
     } else {
-        ClientError::Http {
-            url: shown,
-            detail: root_cause(&e),
+        let mut detail = root_cause(&e);
+        if url.scheme() == "http" && detail.contains("invalid HTTP version") {
+            detail.push_str("; the server may speak TLS: try https://");
         }
+        ClientError::Http { url: shown, detail }
     }
 }
 

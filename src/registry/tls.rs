@@ -8,10 +8,14 @@ use super::RegistryError;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -157,10 +161,80 @@ impl ServerTls {
     }
 }
 
+/// Most request bytes read and discarded after the response, before the socket closes.
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+/// Longest time spent doing so.
+const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// A connection that, when the server closes it, first keeps reading (and discarding) what
+/// the client still sends — bounded in bytes and time — instead of closing with unread bytes,
+/// which makes the kernel answer with a reset. An error answered before an upload body was
+/// read (a 401 challenge to a 4 MiB PATCH) then reaches clients that only read the response
+/// once their upload is sent, as TLS clients (Python's ssl) do.
+pub(crate) struct Lingering<S> {
+    inner: S,
+    linger: Option<(std::pin::Pin<Box<tokio::time::Sleep>>, u64)>,
+}
+
+impl<S> Lingering<S> {
+    fn new(inner: S) -> Self {
+        Lingering {
+            inner,
+            linger: None,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Lingering<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if this.linger.is_none() {
+            // The response is flushed; the client may still be sending its body.
+            this.linger = Some((Box::pin(tokio::time::sleep(LINGER_TIME)), 0));
+        }
+        let mut scratch = [0u8; 16 * 1024];
+        while let Some((deadline, read)) = this.linger.as_mut() {
+            if *read >= LINGER_BYTES || deadline.as_mut().poll(cx).is_ready() {
+                break;
+            }
+            let mut buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut buf) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => break,
+                Poll::Ready(Ok(())) => *read += buf.filled().len() as u64,
+                Poll::Ready(Err(_)) => break,
+            }
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
 /// A TCP listener whose connections come out TLS-handshaken. Handshakes run concurrently
 /// (a slow or silent client cannot hold up others; each has 10 s); failed ones are dropped.
 pub(crate) struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<tokio::net::TcpStream>, SocketAddr)>,
+    rx: mpsc::Receiver<(Lingering<TlsStream<tokio::net::TcpStream>>, SocketAddr)>,
     local: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -188,7 +262,7 @@ impl TlsListener {
                     if let Ok(Ok(tls)) =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
                     {
-                        let _ = tx.send((tls, peer)).await;
+                        let _ = tx.send((Lingering::new(tls), peer)).await;
                     }
                 });
             }
@@ -204,7 +278,7 @@ impl Drop for TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<tokio::net::TcpStream>;
+    type Io = Lingering<TlsStream<tokio::net::TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

@@ -109,6 +109,14 @@ impl Authenticator {
                 Ok(value)
             }
             "bearer" => {
+                let mut challenge = challenge;
+                if challenge.param("scope").is_none_or(str::is_empty) {
+                    // A challenge without a scope (the contract rules report it): ask for the
+                    // scope the request needs, or the token would grant nothing.
+                    challenge
+                        .params
+                        .insert("scope".into(), scope::assumed_scope(req));
+                }
                 let slot = self.cache.slot(&scope::cache_key(req));
                 let mut held = slot.lock().await;
                 if let Some(c) = held.as_ref()

@@ -1,6 +1,6 @@
 //! Credentials never leave the target's host: a blob redirect to another origin is followed
-//! without `Authorization` (Basic or a bearer token; the recorder is shown to catch one), and a token realm on another host is refused rather than sent the
-//! password. Writes never leave the run namespace, not even through a redirect. Uses
+//! without `Authorization` (Basic or a bearer token; the recorder is shown to catch one), and
+//! a token realm on another host is refused rather than sent the password. Writes never leave the run namespace, not even through a redirect. Uses
 //! hand-written loopback servers that record what they receive.
 
 use crate::common::fake::{errors, fake_server, h};

@@ -105,14 +105,19 @@ struct HelperAnswer {
 }
 
 /// `host[:port]` of a docker config key (`https://index.docker.io/v1/`, `myreg.azurecr.io`,
-/// `http://127.0.0.1:5000`), lower-cased.
+/// `http://127.0.0.1:5000`), lower-cased; Docker Hub's names all become `docker.io`.
 pub fn registry_key(key: &str) -> String {
     let k = key.trim();
     let k = k
         .strip_prefix("https://")
         .or_else(|| k.strip_prefix("http://"))
         .unwrap_or(k);
-    k.split('/').next().unwrap_or(k).to_ascii_lowercase()
+    let host = k.split('/').next().unwrap_or(k).to_ascii_lowercase();
+    match host.as_str() {
+        // docker stores Hub credentials under index.docker.io; the API is registry-1.
+        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".to_string(),
+        _ => host,
+    }
 }
 
 /// The docker config file: `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
@@ -146,14 +151,20 @@ pub async fn from_docker_config(
             path: path.to_owned(),
             detail: format!("not a docker config: {e}"),
         })?;
-    let registry = registry.to_ascii_lowercase();
+    let wanted = registry_key(registry);
+    // What helpers are asked for: the host, or the key docker itself uses for Docker Hub.
+    let server = if wanted == "docker.io" {
+        "https://index.docker.io/v1/".to_string()
+    } else {
+        registry.to_ascii_lowercase()
+    };
     let shown = path.display();
     if let Some((_, helper)) = config
         .cred_helpers
         .iter()
-        .find(|(k, _)| registry_key(k) == registry)
+        .find(|(k, _)| registry_key(k) == wanted)
     {
-        return Ok(run_helper(helper, &registry, HELPER_TIMEOUT)
+        return Ok(run_helper(helper, &server, HELPER_TIMEOUT)
             .await?
             .map(|credentials| Found {
                 credentials,
@@ -161,18 +172,14 @@ pub async fn from_docker_config(
             }));
     }
     if let Some(store) = &config.creds_store
-        && let Some(credentials) = run_helper(store, &registry, HELPER_TIMEOUT).await?
+        && let Some(credentials) = run_helper(store, &server, HELPER_TIMEOUT).await?
     {
         return Ok(Some(Found {
             credentials,
             source: format!("{shown} credsStore (docker-credential-{store})"),
         }));
     }
-    let Some((key, entry)) = config
-        .auths
-        .iter()
-        .find(|(k, _)| registry_key(k) == registry)
-    else {
+    let Some((key, entry)) = config.auths.iter().find(|(k, _)| registry_key(k) == wanted) else {
         return Ok(None);
     };
     let credentials = entry_credentials(entry).map_err(|detail| CredentialError::Config {
@@ -307,10 +314,8 @@ mod tests {
 
     #[test]
     fn config_keys_match_host_and_port() {
-        assert_eq!(
-            registry_key("https://index.docker.io/v1/"),
-            "index.docker.io"
-        );
+        assert_eq!(registry_key("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(registry_key("registry-1.docker.io"), "docker.io");
         assert_eq!(registry_key("MyReg.azurecr.io"), "myreg.azurecr.io");
         assert_eq!(registry_key("http://127.0.0.1:5000"), "127.0.0.1:5000");
         assert_eq!(registry_key("127.0.0.1:5000/"), "127.0.0.1:5000");

@@ -338,6 +338,23 @@ mod tests {
         // Duplicate parameters: the first wins.
         let c = parse(r#"Bearer realm="a", realm="b""#).expect("scheme");
         assert_eq!(c.param("realm"), Some("a"));
+        // Random input over the characters that matter never panics, and every parsed
+        // scheme is a non-empty token (bounded: 20,000 inputs of at most 40 characters).
+        use rand::{Rng, SeedableRng};
+        let alphabet: Vec<char> = "Bb r=\",\\ \té,;a-Z0~+/".chars().collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..40);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            for c in parse_all(&s) {
+                assert!(
+                    !c.scheme.is_empty() && c.scheme.chars().all(is_tchar),
+                    "{s:?}"
+                );
+            }
+        }
         // Non-ASCII never panics.
         let _ = parse_all("Bearer réalm=\"é\", ü=ß, \"\\");
         let _ = parse_all("\\");

@@ -487,40 +487,43 @@ fn docker_config_auths_and_identity_tokens_are_used() {
     };
     assert_eq!(no_config.code, 2, "without the config the run is refused");
 
-    // identitytoken (an ACR refresh token, as `az acr login` stores it), against token auth.
-    let reg = serve("token", "u", "p-unused-99", "aad-for-identity");
-    let host = reg.url.trim_start_matches("http://").to_string();
-    let refresh = tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(async {
-            let resp = reqwest::Client::new()
-                .post(format!("{}/oauth2/exchange", reg.url))
-                .form(&[
-                    ("grant_type", "access_token"),
-                    ("service", host.as_str()),
-                    ("access_token", "aad-for-identity"),
-                ])
-                .send()
-                .await
-                .expect("exchange");
-            let v: serde_json::Value = resp.json().await.expect("json");
-            v["refresh_token"]
-                .as_str()
-                .expect("refresh token")
-                .to_string()
-        });
-    std::fs::write(
-        dir.path().join("config.json"),
-        format!(
-            r#"{{"auths": {{"{host}": {{"auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==", "identitytoken": "{refresh}"}}}}}}"#
-        ),
-    )
-    .expect("config");
-    let mut args = vec!["run", "--target", &reg.url];
-    args.extend_from_slice(SMALL);
-    let out = regcheck_env(&args, &[("DOCKER_CONFIG", &dc)]);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(!(out.stdout + &out.stderr).contains(&refresh));
+    // identitytoken (an ACR refresh token, as `az acr login` stores it): against token auth it
+    // feeds the refresh-token grant; against Basic auth it is the null-GUID user's password.
+    for mode in ["token", "basic"] {
+        let reg = serve(mode, "u", "p-unused-99", "aad-for-identity");
+        let host = reg.url.trim_start_matches("http://").to_string();
+        let refresh = tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async {
+                let resp = reqwest::Client::new()
+                    .post(format!("{}/oauth2/exchange", reg.url))
+                    .form(&[
+                        ("grant_type", "access_token"),
+                        ("service", host.as_str()),
+                        ("access_token", "aad-for-identity"),
+                    ])
+                    .send()
+                    .await
+                    .expect("exchange");
+                let v: serde_json::Value = resp.json().await.expect("json");
+                v["refresh_token"]
+                    .as_str()
+                    .expect("refresh token")
+                    .to_string()
+            });
+        std::fs::write(
+            dir.path().join("config.json"),
+            format!(
+                r#"{{"auths": {{"{host}": {{"auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==", "identitytoken": "{refresh}"}}}}}}"#
+            ),
+        )
+        .expect("config");
+        let mut args = vec!["run", "--target", &reg.url];
+        args.extend_from_slice(SMALL);
+        let out = regcheck_env(&args, &[("DOCKER_CONFIG", &dc)]);
+        assert_eq!(out.code, 0, "{mode}: {}\n{}", out.stdout, out.stderr);
+        assert!(!(out.stdout + &out.stderr).contains(&refresh));
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod contract;
+pub mod load;
 pub mod registry;
 pub mod report;
 pub mod runner;

@@ -27,3 +27,5 @@ mod throttling;
 mod auth;
 // TLS on both ends: serve --tls, --ca-cert, --insecure, wrong host, unknown CA, no downgrade
 mod tls;
+// regcheck load: counts, histograms, thresholds, corruption, stalls, shards, Ctrl-C
+mod load;

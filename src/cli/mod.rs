@@ -3,6 +3,9 @@
 //! configuration or connection error). Environment variables are read here only (by clap).
 
 mod list;
+mod load;
+mod load_merge;
+mod report;
 mod run;
 mod scenarios;
 mod serve;
@@ -10,6 +13,8 @@ mod target;
 mod validate;
 
 pub use list::ListArgs;
+pub use load::LoadArgs;
+pub use report::ReportArgs;
 pub use run::RunArgs;
 pub use serve::ServeArgs;
 pub use target::{Target, TargetArgs};
@@ -32,6 +37,10 @@ pub struct Cli {
 pub enum Command {
     /// Run conformance scenarios against a target (default: an embedded reference registry).
     Run(RunArgs),
+    /// Drive concurrent blob and manifest traffic and measure latency and throughput.
+    Load(Box<LoadArgs>),
+    /// Work with report files: merge load shards.
+    Report(ReportArgs),
     /// List bundled scenarios, operations, contract rules or registry faults.
     List(ListArgs),
     /// Check scenario files without running them.
@@ -44,6 +53,8 @@ pub enum Command {
 pub async fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Load(args) => load::load(*args).await,
+        Command::Report(args) => report::report(args),
         Command::List(args) => list::list(args),
         Command::Validate(args) => validate::validate(args),
         Command::Serve(args) => serve::serve(args).await,

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod error;
+mod lean;
 pub mod origin;
 pub mod request;
 pub mod secret;

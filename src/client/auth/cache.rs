@@ -1,6 +1,6 @@
 //! The token cache: one slot per (origin, scope) holding an `Authorization` value and when to
-//! refresh it. A slot is a `tokio::sync::Mutex` held while its token is fetched, so concurrent
-//! requests needing the same token wait for one fetch instead of starting N. Counters of token
+//! refresh it. Reading a slot never waits; fetching takes the slot's `tokio::sync::Mutex`, so
+//! concurrent requests needing the same token wait for one fetch instead of starting N. Counters of token
 //! fetches are kept for the load report (`AuthStats`).
 
 use super::challenge::Challenge;
@@ -45,8 +45,28 @@ pub(crate) fn refresh_at(fetched: Instant, lifetime: Duration) -> Instant {
     fetched + lifetime.saturating_sub(margin)
 }
 
-/// One cache slot; lock it to read or to fetch.
-pub(crate) type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+/// One cache slot: the published value, read without waiting, and the fetch lock, held by
+/// the one task fetching a new value while the others wait for it.
+#[derive(Debug, Default)]
+pub(crate) struct SlotInner {
+    value: Mutex<Option<Cached>>,
+    pub fetch: tokio::sync::Mutex<()>,
+}
+
+impl SlotInner {
+    /// The published value.
+    pub fn get(&self) -> Option<Cached> {
+        self.value.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Publishes a value (or clears it).
+    pub fn set(&self, value: Option<Cached>) {
+        *self.value.lock().unwrap_or_else(|e| e.into_inner()) = value;
+    }
+}
+
+/// A shared slot.
+pub(crate) type Slot = Arc<SlotInner>;
 
 /// Most slots kept; past it, idle slots are dropped (a long load run over many repositories).
 const MAX_SLOTS: usize = 10_000;

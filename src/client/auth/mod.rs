@@ -64,27 +64,46 @@ impl Authenticator {
     }
 
     /// The `Authorization` value to send with `req` before any challenge: a cached token for
-    /// its scope (refreshed first when due; waiting for a fetch in flight), else the Basic
-    /// value the origin accepted before.
+    /// its scope (refreshed first when due, once for all waiting callers), else the Basic value
+    /// the origin accepted before.
     pub async fn authorization_for(&self, req: &OutgoingRequest) -> Option<String> {
-        let key = scope::cache_key(req);
-        if let Some(slot) = self.cache.existing(&key) {
-            let mut held = slot.lock().await;
-            match held.as_ref() {
-                Some(c) if !c.due() => return Some(c.value.clone()),
-                Some(c) => {
-                    let challenge = c.challenge.clone();
-                    *held = None;
-                    if let Some(ch) = challenge
-                        && let Ok(Some(fresh)) = self.fetch(&ch, true).await
-                    {
-                        let value = fresh.value.clone();
-                        *held = Some(fresh);
-                        return Some(value);
+        if let Some(slot) = self.cache.existing(&scope::cache_key(req)) {
+            match slot.get() {
+                Some(c) if !c.due() => return Some(c.value),
+                Some(_) => {
+                    let _fetching = slot.fetch.lock().await;
+                    // Refreshed by another caller while this one waited?
+                    match slot.get() {
+                        Some(c) if !c.due() => return Some(c.value),
+                        Some(c) => {
+                            slot.set(None);
+                            if let Some(ch) = c.challenge
+                                && let Ok(Some(fresh)) = self.fetch(&ch, true).await
+                            {
+                                let value = fresh.value.clone();
+                                slot.set(Some(fresh));
+                                return Some(value);
+                            }
+                        }
+                        None => {}
                     }
                 }
                 None => {}
             }
+        }
+        self.cache.basic(&origin(&req.url))
+    }
+
+    /// The cached value for `req` without waiting: a token that is not due, else the origin's
+    /// Basic value. For callers that cannot await (the load engine's request builder).
+    pub fn peek(&self, req: &OutgoingRequest) -> Option<String> {
+        if let Some(c) = self
+            .cache
+            .existing(&scope::cache_key(req))
+            .and_then(|slot| slot.get())
+            && !c.due()
+        {
+            return Some(c.value);
         }
         self.cache.basic(&origin(&req.url))
     }
@@ -118,18 +137,18 @@ impl Authenticator {
                         .insert("scope".into(), scope::assumed_scope(req));
                 }
                 let slot = self.cache.slot(&scope::cache_key(req));
-                let mut held = slot.lock().await;
-                if let Some(c) = held.as_ref()
+                let _fetching = slot.fetch.lock().await;
+                let current = slot.get();
+                if let Some(c) = &current
                     && !c.due()
                     && Some(c.value.as_str()) != rejected
                 {
                     // Fetched by a concurrent request while this one waited.
                     return Ok(Some(c.value.clone()));
                 }
-                let refresh = held.is_some();
-                let fresh = self.fetch(&challenge, refresh).await?;
+                let fresh = self.fetch(&challenge, current.is_some()).await?;
                 let value = fresh.as_ref().map(|c| c.value.clone());
-                *held = fresh;
+                slot.set(fresh);
                 Ok(value)
             }
             _ => Ok(None),

@@ -1,0 +1,189 @@
+//! `regcheck load`: a load test against a target (default: an embedded reference registry),
+//! from flags and/or a YAML load profile; prints the summary table, writes the JSON report and
+//! HDR interval log when asked, and exits 1 when a threshold is violated.
+
+use super::target::TargetArgs;
+use crate::load::{self, LoadOptions, LoadRunReport, profile::Settings};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// `regcheck load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// A YAML load profile (see scenarios/load/); flags override its fields.
+    pub profile: Option<PathBuf>,
+    /// Workload mix: pull, pull-range, head, push, push-chunked, manifest-get, manifest-put,
+    /// token, with weights (`pull=70,push=20,head=10`). Default: pull.
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// Blob size, or a weighted distribution (`4KiB:50,1MiB:40,64MiB:10`). Default: 1MiB.
+    #[arg(long)]
+    pub blob_size: Option<String>,
+    /// Bytes per ranged GET (pull-range). Default: 64KiB.
+    #[arg(long)]
+    pub range_size: Option<String>,
+    /// Bytes per PATCH (push-chunked). Default: 1MiB.
+    #[arg(long)]
+    pub chunk_size: Option<String>,
+    /// Blobs pushed before measuring, for reads (split across shards). Default: 16.
+    #[arg(long)]
+    pub pool: Option<usize>,
+    /// Closed model: workers sending back to back. Default: 8.
+    #[arg(long, short = 'c')]
+    pub concurrency: Option<usize>,
+    /// Open model: operations started per second (`200` or `200/s`), latency measured from the
+    /// intended start.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Open model: operations in flight at most (default 1000).
+    #[arg(long)]
+    pub max_in_flight: Option<usize>,
+    /// Stages ramping the concurrency or rate: `10s:5,60s:50,10s:0`.
+    #[arg(long)]
+    pub stages: Option<String>,
+    /// Measured duration (after warm-up). Default: 10s unless --requests or --stages bound it.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Measured operations at most.
+    #[arg(long, short = 'n')]
+    pub requests: Option<u64>,
+    /// Time at the start whose operations are not recorded.
+    #[arg(long)]
+    pub warmup: Option<String>,
+    /// Do not verify pulled bytes against their digests.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// This generator is shard INDEX of COUNT (`0/4`): its own namespace and share of the pool.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Fail (exit 1) unless this holds: `pull.p99<250ms`, `error_rate<0.1%`, `pull.mbps>500`
+    /// (repeatable).
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Write the JSON report: `json=PATH`.
+    #[arg(long = "report", value_name = "json=PATH")]
+    pub reports: Vec<String>,
+    /// Write an HdrHistogram interval log (one histogram per workload per second).
+    #[arg(long, value_name = "PATH")]
+    pub hdr_log: Option<PathBuf>,
+    /// Repository namespace (default regcheck-load-<run id>).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Keep what the run created (no cleanup).
+    #[arg(long)]
+    pub keep: bool,
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Target and credentials.
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+impl LoadArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            workload: self.workload.clone(),
+            blob_size: self.blob_size.clone(),
+            range_size: self.range_size.clone(),
+            chunk_size: self.chunk_size.clone(),
+            pool: self.pool,
+            concurrency: self.concurrency,
+            rate: self.rate.clone(),
+            max_in_flight: self.max_in_flight,
+            stages: self.stages.clone(),
+            duration: self.duration.clone(),
+            requests: self.requests,
+            warmup: self.warmup.clone(),
+            verify: self.no_verify.then_some(false),
+            shard: self.shard.clone(),
+            thresholds: self.thresholds.clone(),
+            ..Settings::default()
+        }
+    }
+
+    fn json_paths(&self) -> Result<Vec<PathBuf>> {
+        self.reports
+            .iter()
+            .map(|r| match r.split_once('=') {
+                Some(("json", p)) if !p.is_empty() => Ok(PathBuf::from(p)),
+                _ => anyhow::bail!("--report `{r}`: load runs write json=PATH"),
+            })
+            .collect()
+    }
+}
+
+/// Runs `regcheck load`.
+pub async fn load(args: LoadArgs) -> Result<i32> {
+    let base = match &args.profile {
+        Some(p) => match load::profile::load_profile(p) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        },
+        None => Settings::default(),
+    };
+    let settings = base.overlay(args.settings());
+    let (spec, thresholds) = match settings
+        .to_spec()
+        .and_then(|s| Ok((s, settings.thresholds()?)))
+    {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let json_paths = match args.json_paths() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let target = args.target.resolve(!args.quiet).await?;
+    let opts = LoadOptions {
+        target: target.url.clone(),
+        credentials: target.credentials.clone(),
+        timeout: target.timeout,
+        spec,
+        namespace: args.namespace.clone(),
+        keep: args.keep,
+        thresholds,
+        hdr_log: args.hdr_log.clone(),
+        quiet: args.quiet,
+        transport: target.transport.clone(),
+    };
+    let stop = CancellationToken::new();
+    let on_ctrl_c = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: stopping, the report covers what finished");
+            on_ctrl_c.cancel();
+        }
+    });
+    let result = load::run(&opts, stop).await;
+    target.shutdown().await;
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    print!("{}", load::summary::render(&report.load));
+    write_reports(&report, &json_paths)?;
+    Ok(report.exit_code())
+}
+
+fn write_reports(report: &LoadRunReport, paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        let json = serde_json::to_vec_pretty(report).context("serializing the load report")?;
+        std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! The load engine's request path: one HTTP request with the run's credentials (from the
+//! client's shared token cache, answering a 401 once), redirects of reads followed without
+//! credentials to other hosts, and bodies streamed — hashed or compared, never kept. Failures
+//! come back as `Failure`s of a kind, never as panics or retries.
+
+use super::metrics::{ErrorKind, Failure};
+use crate::blob::BlobGen;
+use crate::client::Client;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use url::Url;
+
+/// Redirect hops followed for one read.
+const MAX_REDIRECTS: usize = 5;
+
+/// Shared request sender.
+pub struct Http {
+    client: Arc<Client>,
+    /// 401s answered with fresh credentials (token fetches or Basic).
+    pub challenges_answered: AtomicU64,
+}
+
+/// A response head, its body still unread.
+pub struct Head {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// When the head arrived.
+    pub at: Instant,
+    response: reqwest::Response,
+}
+
+impl Head {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// How a body must be checked while it streams.
+pub enum Verify<'a> {
+    /// Count only.
+    None,
+    /// sha256 of the whole body must be this digest.
+    Digest(&'a str),
+    /// The body must equal bytes `start..start+len` of a generated blob.
+    Bytes {
+        /// The blob.
+        blob: BlobGen,
+        /// Offset of the first byte.
+        start: u64,
+    },
+}
+
+impl Http {
+    /// Wraps the run's client.
+    pub fn new(client: Arc<Client>) -> Self {
+        Http {
+            client,
+            challenges_answered: AtomicU64::new(0),
+        }
+    }
+
+    /// The run's client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Sends a request. `body` makes a fresh body for each attempt (a 401 is answered once).
+    /// GET and HEAD follow redirects; credentials go only to the target's origin.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        headers: &[(&str, String)],
+        body: &(dyn Fn() -> Option<reqwest::Body> + Send + Sync),
+    ) -> Result<Head, Failure> {
+        let mut url = url;
+        let follow = method == Method::GET || method == Method::HEAD;
+        for _hop in 0..=MAX_REDIRECTS {
+            let mut head = self.attempt(&method, &url, headers, body, None).await?;
+            if head.status == 401 {
+                let challenge = head.header("www-authenticate").map(str::to_string);
+                let answer = self
+                    .client
+                    .authorize(&method, &url, challenge.as_deref())
+                    .await
+                    .map_err(|e| Failure::new(ErrorKind::Auth, e.to_string()))?;
+                let Some(auth) = answer else {
+                    return Ok(head);
+                };
+                self.challenges_answered.fetch_add(1, Ordering::Relaxed);
+                head = self
+                    .attempt(&method, &url, headers, body, Some(auth))
+                    .await?;
+                if head.status == 401 {
+                    return Err(Failure::new(
+                        ErrorKind::Auth,
+                        format!("{method} {}: 401 with fresh credentials", shown(&url)),
+                    ));
+                }
+            }
+            if follow && matches!(head.status, 301 | 302 | 303 | 307 | 308) {
+                let next = head
+                    .header("location")
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or_else(|| {
+                        Failure::contract(
+                            "GetBlob.redirect-location",
+                            format!(
+                                "{method} {}: redirect without a usable Location",
+                                shown(&url)
+                            ),
+                        )
+                    })?;
+                url = next;
+                continue;
+            }
+            return Ok(head);
+        }
+        Err(Failure::new(
+            ErrorKind::Connection,
+            format!("{method}: more than {MAX_REDIRECTS} redirects"),
+        ))
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: &(dyn Fn() -> Option<reqwest::Body> + Send + Sync),
+        auth: Option<String>,
+    ) -> Result<Head, Failure> {
+        let mut rb = self.client.http().request(method.clone(), url.clone());
+        for (k, v) in headers {
+            rb = rb.header(*k, v.as_str());
+        }
+        let auth = auth.or_else(|| self.client.cached_authorization(method, url));
+        if let Some(a) = auth {
+            rb = rb.header("authorization", a);
+        }
+        if let Some(b) = body() {
+            rb = rb.body(b);
+        }
+        let response = rb.send().await.map_err(|e| transport(method, url, &e))?;
+        Ok(Head {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            at: Instant::now(),
+            response,
+        })
+    }
+}
+
+/// Reads a body to its end, checking it; returns the bytes received. Reading stops as soon as
+/// more than `expected_len` bytes arrived.
+pub async fn drain(
+    head: Head,
+    expected_len: Option<u64>,
+    verify: Verify<'_>,
+) -> Result<u64, Failure> {
+    let mut response = head.response;
+    let url = response.url().clone();
+    let mut received: u64 = 0;
+    let mut hasher = matches!(verify, Verify::Digest(_)).then(Sha256::new);
+    let mut mismatch_at: Option<u64> = None;
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                let kind = if e.is_timeout() {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Body
+                };
+                return Err(Failure::new(
+                    kind,
+                    format!(
+                        "GET {}: body broke off after {received} bytes: {}",
+                        shown(&url),
+                        root_cause(&e)
+                    ),
+                ));
+            }
+        };
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk);
+        }
+        if let Verify::Bytes { blob, start } = &verify
+            && mismatch_at.is_none()
+        {
+            let from = start + received;
+            let mut offset = 0usize;
+            for expected in blob.range(from, from + chunk.len() as u64 - 1) {
+                let got = &chunk[offset..offset + expected.len()];
+                if got != &expected[..] {
+                    mismatch_at = Some(from + offset as u64);
+                    break;
+                }
+                offset += expected.len();
+            }
+            if offset < chunk.len() && mismatch_at.is_none() {
+                mismatch_at = Some(from + offset as u64);
+            }
+        }
+        received += chunk.len() as u64;
+        if let Some(max) = expected_len
+            && received > max
+        {
+            return Err(Failure::new(
+                ErrorKind::Body,
+                format!(
+                    "GET {}: body longer than the {max} bytes expected (stopped reading)",
+                    shown(&url)
+                ),
+            ));
+        }
+    }
+    if let Some(max) = expected_len
+        && received < max
+    {
+        return Err(Failure::new(
+            ErrorKind::Body,
+            format!(
+                "GET {}: body ended after {received} of {max} bytes",
+                shown(&url)
+            ),
+        ));
+    }
+    if let (Some(h), Verify::Digest(want)) = (hasher, &verify) {
+        let got = format!("sha256:{}", hex::encode(h.finalize()));
+        if got != *want {
+            return Err(Failure::new(
+                ErrorKind::DigestMismatch,
+                format!("GET {}: body hashes to {got}, expected {want}", shown(&url)),
+            ));
+        }
+    }
+    if let Some(at) = mismatch_at {
+        return Err(Failure::new(
+            ErrorKind::DigestMismatch,
+            format!(
+                "GET {}: byte {at} differs from the blob pushed",
+                shown(&url)
+            ),
+        ));
+    }
+    Ok(received)
+}
+
+/// Discards a body (errors and small answers) without checking it, reading at most 64 KiB.
+pub async fn discard(head: Head) {
+    let mut response = head.response;
+    let mut read = 0usize;
+    while read < 64 * 1024 {
+        match response.chunk().await {
+            Ok(Some(c)) => read += c.len(),
+            _ => break,
+        }
+    }
+}
+
+/// A URL for messages: no query string (signed URLs carry secrets there).
+pub fn shown(url: &Url) -> String {
+    crate::client::strip_query(url)
+}
+
+fn transport(method: &Method, url: &Url, e: &reqwest::Error) -> Failure {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Connection
+    };
+    Failure::new(kind, format!("{method} {}: {}", shown(url), root_cause(e)))
+}
+
+/// The causes of a reqwest error, without reqwest's own message (it repeats the URL, query
+/// string and all).
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut cur = std::error::Error::source(e);
+    while let Some(s) = cur {
+        causes.push(s.to_string());
+        cur = s.source();
+    }
+    if causes.is_empty() {
+        if e.is_timeout() {
+            "timed out".into()
+        } else {
+            "request failed".into()
+        }
+    } else {
+        causes.join(": ")
+    }
+}

@@ -1,0 +1,488 @@
+//! One operation of each workload, with the cheap contract checks that stay on under load
+//! (status codes, digest and length headers, `Range`/`Content-Range`) and every pulled byte
+//! verified. An operation returns the payload bytes it moved and when its first response head
+//! arrived, or a `Failure` of a kind.
+
+use super::http::{Head, Http, Verify, discard, drain, shown};
+use super::metrics::{ErrorKind, Failure};
+use super::pool::{Pool, PoolBlob};
+use super::spec::{LoadSpec, Workload};
+use crate::blob::BlobGen;
+use crate::runner::cleanup::{Created, Kind, Tracker};
+use bytes::Bytes;
+use rand::Rng;
+use reqwest::Method;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use url::Url;
+
+/// What every operation shares.
+pub struct Ctx {
+    /// Request path.
+    pub http: Http,
+    /// Target base URL.
+    pub target: Url,
+    /// The run's spec.
+    pub spec: LoadSpec,
+    /// Run id (generated content depends on it).
+    pub run_id: String,
+    /// Blobs and manifests to read.
+    pub pool: Pool,
+    /// Repository pushes go to.
+    pub push_repo: String,
+    /// Counter making pushed content and tags unique.
+    pub counter: AtomicU64,
+    /// What the run created, for cleanup.
+    pub tracker: Tracker,
+    /// The challenge a pull gets without credentials, for the token workload.
+    pub token_challenge: Option<String>,
+}
+
+/// What a successful operation did.
+#[derive(Debug, Clone, Copy)]
+pub struct Done {
+    /// Payload bytes moved.
+    pub bytes: u64,
+    /// When the first response head arrived.
+    pub first_byte: Option<Instant>,
+}
+
+/// Media type of the manifests the load pushes and reads.
+pub const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// Makes a fresh request body for each attempt.
+type BodyFn = Box<dyn Fn() -> Option<reqwest::Body> + Send + Sync>;
+
+/// Seeds of pushed blobs start here (pool blobs use their index).
+const PUSH_SEED_BASE: u64 = 1 << 40;
+
+impl Ctx {
+    /// A URL on the target.
+    pub fn url(&self, path: &str) -> Result<Url, Failure> {
+        self.target
+            .join(path)
+            .map_err(|e| Failure::new(ErrorKind::Connection, format!("bad URL {path}: {e}")))
+    }
+
+    /// Runs one operation of `op`.
+    pub async fn run(&self, op: Workload) -> Result<Done, Failure> {
+        match op {
+            Workload::Pull => self.pull().await,
+            Workload::PullRange => self.pull_range().await,
+            Workload::Head => self.head().await,
+            Workload::Push => self.push(false).await,
+            Workload::PushChunked => self.push(true).await,
+            Workload::ManifestGet => self.manifest_get().await,
+            Workload::ManifestPut => self.manifest_put().await,
+            Workload::Token => self.token().await,
+        }
+    }
+
+    fn pick(&self) -> Result<&PoolBlob, Failure> {
+        if self.pool.blobs.is_empty() {
+            return Err(Failure::new(ErrorKind::Body, "the pool is empty"));
+        }
+        let i = rand::thread_rng().gen_range(0..self.pool.blobs.len());
+        Ok(&self.pool.blobs[i])
+    }
+
+    async fn pull(&self) -> Result<Done, Failure> {
+        let b = self.pick()?;
+        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let head = self
+            .http
+            .send(Method::GET, url.clone(), &[], &|| None)
+            .await?;
+        let head = expect(head, 200, "GET", &url).await?;
+        let first_byte = Some(head.at);
+        header_matches(
+            &head,
+            "docker-content-digest",
+            &b.digest,
+            "GetBlob.digest-header-matches",
+            &url,
+        )?;
+        let verify = if self.spec.verify {
+            Verify::Digest(&b.digest)
+        } else {
+            Verify::None
+        };
+        let bytes = drain(head, Some(b.size), verify).await?;
+        Ok(Done { bytes, first_byte })
+    }
+
+    async fn pull_range(&self) -> Result<Done, Failure> {
+        let b = self.pick()?;
+        if b.size == 0 {
+            return Err(Failure::new(
+                ErrorKind::Body,
+                "a range of an empty blob was asked for",
+            ));
+        }
+        let len = self.spec.range_size.min(b.size);
+        let start = rand::thread_rng().gen_range(0..=b.size - len);
+        let end = start + len - 1;
+        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let range = [("range", format!("bytes={start}-{end}"))];
+        let head = self
+            .http
+            .send(Method::GET, url.clone(), &range, &|| None)
+            .await?;
+        let head = expect(head, 206, "GET (Range)", &url).await?;
+        let first_byte = Some(head.at);
+        let want = format!("bytes {start}-{end}/{}", b.size);
+        header_matches(
+            &head,
+            "content-range",
+            &want,
+            "GetChunk.content-range-matches",
+            &url,
+        )?;
+        if head.header("content-range").is_none() {
+            return Err(Failure::contract(
+                "GetChunk.content-range-matches",
+                format!("GET {} (Range): 206 without Content-Range", shown(&url)),
+            ));
+        }
+        let verify = if self.spec.verify {
+            Verify::Bytes {
+                blob: b.blob,
+                start,
+            }
+        } else {
+            Verify::None
+        };
+        let bytes = drain(head, Some(len), verify).await?;
+        Ok(Done { bytes, first_byte })
+    }
+
+    async fn head(&self) -> Result<Done, Failure> {
+        let b = self.pick()?;
+        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let head = self
+            .http
+            .send(Method::HEAD, url.clone(), &[], &|| None)
+            .await?;
+        let head = expect(head, 200, "HEAD", &url).await?;
+        header_matches(
+            &head,
+            "docker-content-digest",
+            &b.digest,
+            "CheckBlobExists.headers",
+            &url,
+        )?;
+        match head.header("content-length").map(str::parse::<u64>) {
+            Some(Ok(n)) if n == b.size => {}
+            other => {
+                return Err(Failure::contract(
+                    "CheckBlobExists.headers",
+                    format!(
+                        "HEAD {}: Content-Length {}, expected {}",
+                        shown(&url),
+                        match other {
+                            Some(_) => head.header("content-length").unwrap_or("").to_string(),
+                            None => "missing".into(),
+                        },
+                        b.size
+                    ),
+                ));
+            }
+        }
+        Ok(Done {
+            bytes: 0,
+            first_byte: Some(head.at),
+        })
+    }
+
+    /// Pushes a new unique blob, monolithic or chunked; records it for cleanup.
+    async fn push(&self, chunked: bool) -> Result<Done, Failure> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let size = self.pick_size(n);
+        let seed = PUSH_SEED_BASE + u64::from(self.spec.shard.index) * (1 << 32) + n;
+        let blob = BlobGen::new(&self.run_id, seed, size);
+        let digest = blob.digest();
+        let repo = self.push_repo.clone();
+        let first_byte = self.push_blob(&repo, &blob, &digest, chunked).await?;
+        Ok(Done {
+            bytes: size,
+            first_byte: Some(first_byte),
+        })
+    }
+
+    /// The blob size for the `n`th push (weighted by the size distribution).
+    pub fn pick_size(&self, n: u64) -> u64 {
+        pick_weighted(&self.spec.sizes, splitmix(n ^ 0x5EED))
+    }
+
+    /// Uploads `blob` into `repo`; returns when the first response head arrived.
+    pub async fn push_blob(
+        &self,
+        repo: &str,
+        blob: &BlobGen,
+        digest: &str,
+        chunked: bool,
+    ) -> Result<Instant, Failure> {
+        let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
+        let head = self
+            .http
+            .send(Method::POST, url.clone(), &[], &|| None)
+            .await?;
+        let first_byte = head.at;
+        let head = expect(head, 202, "POST", &url).await?;
+        let mut location = location(&head, &url, "StartUpload.location-present")?;
+        discard(head).await;
+        if chunked && blob.size > 0 {
+            let mut start = 0;
+            while start < blob.size {
+                let end = (start + self.spec.chunk_size).min(blob.size) - 1;
+                let b = *blob;
+                let headers = [
+                    ("content-type", "application/octet-stream".to_string()),
+                    ("content-range", format!("{start}-{end}")),
+                    ("content-length", (end - start + 1).to_string()),
+                ];
+                let body = move || Some(stream_body(b, start, end));
+                let head = self
+                    .http
+                    .send(Method::PATCH, location.clone(), &headers, &body)
+                    .await?;
+                let head = expect(head, 202, "PATCH", &location).await?;
+                let want = format!("0-{end}");
+                match head.header("range") {
+                    Some(r) if r == want => {}
+                    other => {
+                        return Err(Failure::contract(
+                            "UploadChunk.range-matches-content-range",
+                            format!(
+                                "PATCH {}: Range {}, expected {want}",
+                                shown(&location),
+                                other.unwrap_or("missing")
+                            ),
+                        ));
+                    }
+                }
+                location = self::location(&head, &location, "UploadChunk.location-present")?;
+                discard(head).await;
+                start = end + 1;
+            }
+        }
+        let mut put = location.clone();
+        put.query_pairs_mut().append_pair("digest", digest);
+        let b = *blob;
+        let (headers, body): (Vec<(&str, String)>, BodyFn) = if chunked {
+            (vec![("content-length", "0".to_string())], Box::new(|| None))
+        } else {
+            (
+                vec![
+                    ("content-type", "application/octet-stream".to_string()),
+                    ("content-length", b.size.to_string()),
+                ],
+                Box::new(move || Some(stream_body(b, 0, b.size.saturating_sub(1)))),
+            )
+        };
+        let head = self
+            .http
+            .send(Method::PUT, put.clone(), &headers, &*body)
+            .await?;
+        let head = expect(head, 201, "PUT", &put).await?;
+        self.tracker.record(Created {
+            kind: Kind::Blob,
+            repo: repo.to_string(),
+            digest: digest.to_string(),
+            run_unique: true,
+        });
+        header_matches(
+            &head,
+            "docker-content-digest",
+            digest,
+            "CompleteUpload.digest-header-matches",
+            &put,
+        )?;
+        discard(head).await;
+        Ok(first_byte)
+    }
+
+    async fn manifest_get(&self) -> Result<Done, Failure> {
+        if self.pool.manifests.is_empty() {
+            return Err(Failure::new(ErrorKind::Body, "no manifest in the pool"));
+        }
+        let i = rand::thread_rng().gen_range(0..self.pool.manifests.len());
+        let m = &self.pool.manifests[i];
+        let url = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, m.tag))?;
+        let accept = [("accept", MANIFEST_TYPE.to_string())];
+        let head = self
+            .http
+            .send(Method::GET, url.clone(), &accept, &|| None)
+            .await?;
+        let head = expect(head, 200, "GET", &url).await?;
+        let first_byte = Some(head.at);
+        header_matches(
+            &head,
+            "docker-content-digest",
+            &m.digest,
+            "GetManifest.digest-matches-body",
+            &url,
+        )?;
+        let verify = if self.spec.verify {
+            Verify::Digest(&m.digest)
+        } else {
+            Verify::None
+        };
+        let bytes = drain(head, Some(m.body.len() as u64), verify).await?;
+        Ok(Done { bytes, first_byte })
+    }
+
+    async fn manifest_put(&self) -> Result<Done, Failure> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let b = self.pick()?;
+        let body = self.pool.manifest_for(b, &format!("{}-{n}", self.run_id))?;
+        let digest = crate::blob::sha256_digest(&body);
+        let tag = format!("put-s{}-{n}", self.spec.shard.index);
+        let url = self.url(&format!("/v2/{}/manifests/{tag}", self.pool.repo))?;
+        let headers = [
+            ("content-type", MANIFEST_TYPE.to_string()),
+            ("content-length", body.len().to_string()),
+        ];
+        let len = body.len() as u64;
+        let make = move || Some(reqwest::Body::from(body.clone()));
+        let head = self
+            .http
+            .send(Method::PUT, url.clone(), &headers, &make)
+            .await?;
+        let first_byte = Some(head.at);
+        let head = expect(head, 201, "PUT", &url).await?;
+        self.tracker.record(Created {
+            kind: Kind::Manifest,
+            repo: self.pool.repo.clone(),
+            digest: digest.clone(),
+            run_unique: true,
+        });
+        header_matches(
+            &head,
+            "docker-content-digest",
+            &digest,
+            "CreateManifest.digest-header",
+            &url,
+        )?;
+        discard(head).await;
+        Ok(Done {
+            bytes: len,
+            first_byte,
+        })
+    }
+
+    async fn token(&self) -> Result<Done, Failure> {
+        let b = self.pick()?;
+        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let answer = self
+            .http
+            .client()
+            .authorize(&Method::GET, &url, self.token_challenge.as_deref())
+            .await
+            .map_err(|e| Failure::new(ErrorKind::Auth, e.to_string()))?;
+        if answer.is_none() {
+            return Err(Failure::new(
+                ErrorKind::Auth,
+                "the target's challenge could not be answered with the credentials given",
+            ));
+        }
+        self.http
+            .challenges_answered
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(Done {
+            bytes: 0,
+            first_byte: None,
+        })
+    }
+}
+
+/// A streamed request body of bytes `start..=end` of `blob`.
+pub fn stream_body(blob: BlobGen, start: u64, end: u64) -> reqwest::Body {
+    let it = blob.range(start, end).map(Ok::<Bytes, std::io::Error>);
+    reqwest::Body::wrap_stream(futures::stream::iter(it))
+}
+
+/// Fails (discarding the body) unless the status is `want`.
+async fn expect(head: Head, want: u16, what: &str, url: &Url) -> Result<Head, Failure> {
+    if head.status == want {
+        return Ok(head);
+    }
+    let status = head.status;
+    discard(head).await;
+    Err(Failure::status(
+        status,
+        format!("{what} {}: {status}, expected {want}", shown(url)),
+    ))
+}
+
+/// A header that, when present, must equal `want`.
+fn header_matches(
+    head: &Head,
+    name: &str,
+    want: &str,
+    rule: &'static str,
+    url: &Url,
+) -> Result<(), Failure> {
+    match head.header(name) {
+        Some(v) if v != want => Err(Failure::contract(
+            rule,
+            format!("{}: {name} is {v}, expected {want}", shown(url)),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn location(head: &Head, base: &Url, rule: &'static str) -> Result<Url, Failure> {
+    head.header("location")
+        .and_then(|l| base.join(l).ok())
+        .ok_or_else(|| {
+            Failure::contract(
+                rule,
+                format!("{}: {} without a usable Location", shown(base), head.status),
+            )
+        })
+}
+
+/// A mix of 64-bit values (deterministic choices from a counter).
+pub fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Picks from weighted items with `roll` (any u64).
+pub fn pick_weighted<T: Copy>(items: &[(T, u32)], roll: u64) -> T {
+    let total: u64 = items.iter().map(|(_, w)| u64::from(*w)).sum();
+    let mut r = roll % total.max(1);
+    for (item, w) in items {
+        let w = u64::from(*w);
+        if r < w {
+            return *item;
+        }
+        r -= w;
+    }
+    items[items.len() - 1].0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_picks_follow_weights() {
+        let items = [("a", 70), ("b", 20), ("c", 10)];
+        let mut counts = std::collections::HashMap::new();
+        for i in 0..10_000u64 {
+            *counts
+                .entry(pick_weighted(&items, splitmix(i)))
+                .or_insert(0) += 1;
+        }
+        let a = counts["a"];
+        assert!((6500..7500).contains(&a), "{a}");
+        assert!((1500..2500).contains(&counts["b"]));
+        assert!((500..1500).contains(&counts["c"]));
+        assert_eq!(pick_weighted(&[(1, 0), (2, 5)], 3), 2);
+    }
+}

@@ -1,0 +1,242 @@
+//! The prepare phase, outside the measurement: the pool of blobs that reads use (this shard's
+//! share of `--pool`, sizes from the size distribution), an image config blob, and a few
+//! manifests over pool blobs for the manifest workloads. Everything goes into the run's own
+//! namespace and is recorded for cleanup.
+
+use super::error::LoadError;
+use super::metrics::{ErrorKind, Failure};
+use super::ops::{Ctx, MANIFEST_TYPE, splitmix};
+use crate::blob::BlobGen;
+use crate::runner::cleanup::{Created, Kind};
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::Method;
+use std::time::Instant;
+
+/// A blob of the pool.
+#[derive(Debug, Clone)]
+pub struct PoolBlob {
+    /// Its generator (content is a function of run id and pool index).
+    pub blob: BlobGen,
+    /// Size in bytes.
+    pub size: u64,
+    /// `sha256:<hex>`.
+    pub digest: String,
+}
+
+/// A manifest of the pool.
+#[derive(Debug, Clone)]
+pub struct PoolManifest {
+    /// Tag it was pushed under.
+    pub tag: String,
+    /// Digest of `body`.
+    pub digest: String,
+    /// The manifest bytes.
+    pub body: Bytes,
+}
+
+/// What reads use.
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    /// Repository of the pool.
+    pub repo: String,
+    /// Blobs.
+    pub blobs: Vec<PoolBlob>,
+    /// Manifests.
+    pub manifests: Vec<PoolManifest>,
+    /// The image config blob manifests refer to: (digest, size).
+    pub config: Option<(String, u64)>,
+}
+
+/// Manifests pushed for the manifest workloads at most.
+const POOL_MANIFESTS: usize = 16;
+
+/// Uploads in flight during the prepare phase.
+const PREPARE_CONCURRENCY: usize = 8;
+
+/// What the prepare phase did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrepareStats {
+    /// Blobs pushed.
+    pub blobs: u64,
+    /// Bytes pushed.
+    pub bytes: u64,
+    /// Manifests pushed.
+    pub manifests: u64,
+    /// Wall time in seconds.
+    pub secs: f64,
+}
+
+impl Pool {
+    /// An OCI image manifest over `layer`, made unique by `annotation`.
+    pub fn manifest_for(&self, layer: &PoolBlob, annotation: &str) -> Result<Bytes, Failure> {
+        let (config, config_size) = self
+            .config
+            .as_ref()
+            .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
+        let doc = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_TYPE,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config,
+                "size": config_size,
+            },
+            "layers": [{
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": layer.digest,
+                "size": layer.size,
+            }],
+            "annotations": { "io.regcheck.load": annotation },
+        });
+        serde_json::to_vec(&doc)
+            .map(Bytes::from)
+            .map_err(|e| Failure::new(ErrorKind::Body, e.to_string()))
+    }
+}
+
+/// Pushes this shard's pool (and, when `manifests`, a config blob and manifests) into
+/// `ctx.pool.repo`.
+pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, LoadError> {
+    let started = Instant::now();
+    let indices = ctx.spec.pool_indices();
+    let repo = ctx.pool.repo.clone();
+    let blobs: Vec<PoolBlob> = indices
+        .iter()
+        .map(|&i| {
+            let size = super::ops::pick_weighted(&ctx.spec.sizes, splitmix(i as u64));
+            let blob = BlobGen::new(&ctx.run_id, i as u64, size);
+            PoolBlob {
+                blob,
+                size,
+                digest: blob.digest(),
+            }
+        })
+        .collect();
+    {
+        let shared: &Ctx = ctx;
+        let mut uploads = futures::stream::iter(blobs.iter())
+            .map(|b| shared.push_blob(&repo, &b.blob, &b.digest, false))
+            .buffer_unordered(PREPARE_CONCURRENCY);
+        while let Some(r) = uploads.next().await {
+            r.map_err(|f| {
+                LoadError::Prepare(format!("pushing the pool into {repo}: {}", f.detail))
+            })?;
+        }
+    }
+    let mut stats = PrepareStats {
+        blobs: blobs.len() as u64,
+        bytes: blobs.iter().map(|b| b.size).sum(),
+        ..PrepareStats::default()
+    };
+    ctx.pool.blobs = blobs;
+    if manifests {
+        let config_bytes = Bytes::from(format!(
+            "{{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[]}},\"regcheck\":\"{}\"}}",
+            ctx.run_id
+        ));
+        let config_digest = crate::blob::sha256_digest(&config_bytes);
+        push_bytes(ctx, &repo, &config_bytes, &config_digest).await?;
+        ctx.pool.config = Some((config_digest, config_bytes.len() as u64));
+        let count = ctx.pool.blobs.len().min(POOL_MANIFESTS);
+        for i in 0..count {
+            let layer = ctx.pool.blobs[i].clone();
+            let body = ctx
+                .pool
+                .manifest_for(&layer, &format!("{}-pool-{i}", ctx.run_id))
+                .map_err(|f| LoadError::Prepare(f.detail))?;
+            let digest = crate::blob::sha256_digest(&body);
+            let tag = format!("pool-s{}-{i}", ctx.spec.shard.index);
+            put_manifest(ctx, &repo, &tag, &body, &digest).await?;
+            ctx.pool.manifests.push(PoolManifest { tag, digest, body });
+            stats.manifests += 1;
+        }
+    }
+    stats.secs = started.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Result<(), LoadError> {
+    let url = ctx
+        .url(&format!("/v2/{repo}/blobs/uploads/"))
+        .map_err(|f| LoadError::Prepare(f.detail))?;
+    let head = ctx
+        .http
+        .send(Method::POST, url.clone(), &[], &|| None)
+        .await
+        .map_err(|f| LoadError::Prepare(f.detail))?;
+    if head.status != 202 {
+        return Err(LoadError::Prepare(format!(
+            "POST {}: {} (expected 202)",
+            super::http::shown(&url),
+            head.status
+        )));
+    }
+    let mut put = head
+        .header("location")
+        .and_then(|l| url.join(l).ok())
+        .ok_or_else(|| LoadError::Prepare("upload started without a Location".into()))?;
+    put.query_pairs_mut().append_pair("digest", digest);
+    let body = bytes.clone();
+    let headers = [
+        ("content-type", "application/octet-stream".to_string()),
+        ("content-length", body.len().to_string()),
+    ];
+    let make = move || Some(reqwest::Body::from(body.clone()));
+    let head = ctx
+        .http
+        .send(Method::PUT, put.clone(), &headers, &make)
+        .await
+        .map_err(|f| LoadError::Prepare(f.detail))?;
+    if head.status != 201 {
+        return Err(LoadError::Prepare(format!(
+            "PUT {}: {} (expected 201)",
+            super::http::shown(&put),
+            head.status
+        )));
+    }
+    ctx.tracker.record(Created {
+        kind: Kind::Blob,
+        repo: repo.to_string(),
+        digest: digest.to_string(),
+        run_unique: true,
+    });
+    Ok(())
+}
+
+async fn put_manifest(
+    ctx: &Ctx,
+    repo: &str,
+    tag: &str,
+    body: &Bytes,
+    digest: &str,
+) -> Result<(), LoadError> {
+    let url = ctx
+        .url(&format!("/v2/{repo}/manifests/{tag}"))
+        .map_err(|f| LoadError::Prepare(f.detail))?;
+    let b = body.clone();
+    let headers = [
+        ("content-type", MANIFEST_TYPE.to_string()),
+        ("content-length", b.len().to_string()),
+    ];
+    let make = move || Some(reqwest::Body::from(b.clone()));
+    let head = ctx
+        .http
+        .send(Method::PUT, url.clone(), &headers, &make)
+        .await
+        .map_err(|f| LoadError::Prepare(f.detail))?;
+    if head.status != 201 {
+        return Err(LoadError::Prepare(format!(
+            "PUT {}: {} (expected 201)",
+            super::http::shown(&url),
+            head.status
+        )));
+    }
+    ctx.tracker.record(Created {
+        kind: Kind::Manifest,
+        repo: repo.to_string(),
+        digest: digest.to_string(),
+        run_unique: true,
+    });
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The terminal summary of a load run: one comfy-table row per workload (operations, errors,
+//! ops/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
+//! thresholds with their measured values.
+
+use super::report::{LoadReport, OpReport};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+fn row(o: &OpReport) -> Vec<String> {
+    vec![
+        o.name.clone(),
+        o.requests.to_string(),
+        o.errors.to_string(),
+        format!("{:.1}", o.rps),
+        format!("{:.2}", o.mbps),
+        ms(o.latency.p50_us),
+        ms(o.latency.p90_us),
+        ms(o.latency.p99_us),
+        ms(o.latency.p999_us),
+        ms(o.latency.max_us),
+        ms(o.ttfb.p99_us),
+    ]
+}
+
+/// Renders the summary.
+pub fn render(r: &LoadReport) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "operation",
+        "count",
+        "errors",
+        "ops/s",
+        "MB/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "ttfb p99 ms",
+    ]);
+    for o in &r.operations {
+        t.add_row(row(o));
+    }
+    if r.operations.len() > 1 {
+        t.add_row(row(&r.total));
+    }
+    let mut out = format!("{t}\n");
+    out.push_str(&format!(
+        "measured {:.1} s{}; prepare: {} blobs ({} bytes), {} manifests in {:.1} s; credentials answered {} challenges\n",
+        r.measured_secs,
+        if r.interrupted { " (interrupted)" } else { "" },
+        r.prepare.blobs,
+        r.prepare.bytes,
+        r.prepare.manifests,
+        r.prepare.secs,
+        r.auth.challenges_answered,
+    ));
+    if r.late_starts > 0 {
+        out.push_str(&format!(
+            "{} operations started over 1 s late (all --max-in-flight slots busy); their wait is in the latency\n",
+            r.late_starts
+        ));
+    }
+    for o in &r.operations {
+        if o.errors == 0 {
+            continue;
+        }
+        let kinds: Vec<String> = o
+            .errors_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        out.push_str(&format!("errors in {}: {}\n", o.name, kinds.join(", ")));
+        for (rule, n) in &o.contract_violations {
+            out.push_str(&format!("  contract {rule}: {n}\n"));
+        }
+        for e in &o.examples {
+            out.push_str(&format!("  e.g. {e}\n"));
+        }
+    }
+    for th in &r.thresholds {
+        out.push_str(&format!(
+            "threshold {} {} (measured {})\n",
+            th.expr,
+            if th.ok { "ok" } else { "VIOLATED" },
+            th.actual
+        ));
+    }
+    out
+}

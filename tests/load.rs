@@ -1,0 +1,666 @@
+//! `regcheck load` end to end: bounded loads against the embedded registry and CNCF
+//! Distribution, with the report's contents checked (counts add up, percentiles ordered, bytes
+//! = operations × size, histograms lossless), thresholds tripping, a corrupting target caught by
+//! digest verification, a stalled target visible in the open model's p99 but hidden by the
+//! closed model, shards merged exactly, and Ctrl-C still writing the report.
+
+use crate::common::{Distribution, read_report, regcheck};
+use base64::Engine;
+use hdrhistogram::serialization::Deserializer;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn load(args: &[&str]) -> (crate::common::CliOutput, Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("load.json");
+    let spec = format!("json={}", report.display());
+    let mut all = vec!["load", "-q", "--report", spec.as_str()];
+    all.extend_from_slice(args);
+    let out = regcheck(&all);
+    let json = if report.exists() {
+        read_report(&report)
+    } else {
+        Value::Null
+    };
+    (out, json, dir)
+}
+
+fn ops(r: &Value) -> Vec<Value> {
+    r["load"]["operations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn op<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["load"]["operations"]
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["name"] == name))
+        .unwrap_or_else(|| panic!("no `{name}` in {}", r["load"]["operations"]))
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+fn histogram_count(summary: &Value) -> u64 {
+    let b64 = summary["histogram"].as_str().expect("histogram");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let h: hdrhistogram::Histogram<u64> = Deserializer::new()
+        .deserialize(&mut std::io::Cursor::new(bytes))
+        .expect("histogram decodes");
+    assert_eq!(h.max() / 1000 * 1000, u(&summary["max_us"]) / 1000 * 1000);
+    h.len()
+}
+
+/// The invariants every load report must hold.
+fn assert_consistent(r: &Value) {
+    let total = &r["load"]["total"];
+    let (mut requests, mut errors, mut bytes) = (0, 0, 0);
+    for o in ops(r) {
+        requests += u(&o["requests"]);
+        errors += u(&o["errors"]);
+        bytes += u(&o["bytes"]);
+        let l = &o["latency"];
+        let seq = ["min_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us"].map(|k| u(&l[k]));
+        assert!(
+            seq.windows(2).all(|w| w[0] <= w[1]),
+            "{} percentiles out of order: {seq:?}",
+            o["name"]
+        );
+        assert_eq!(
+            histogram_count(l),
+            u(&o["requests"]) - u(&o["errors"]),
+            "{}: the latency histogram holds every successful operation",
+            o["name"]
+        );
+        let by_kind: u64 = o["errors_by_kind"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(u)
+            .sum();
+        assert_eq!(by_kind, u(&o["errors"]), "errors by kind add up");
+    }
+    assert_eq!(u(&total["requests"]), requests);
+    assert_eq!(u(&total["errors"]), errors);
+    assert_eq!(u(&total["bytes"]), bytes);
+    assert_eq!(histogram_count(&total["latency"]), requests - errors);
+    let timeline = r["load"]["timeline"].as_array().expect("timeline");
+    let t_req: u64 = timeline.iter().map(|t| u(&t["requests"])).sum();
+    let t_bytes: u64 = timeline.iter().map(|t| u(&t["bytes"])).sum();
+    let t_err: u64 = timeline.iter().map(|t| u(&t["errors"])).sum();
+    assert_eq!(
+        (t_req, t_bytes, t_err),
+        (requests, bytes, errors),
+        "timeline adds up"
+    );
+}
+
+#[test]
+fn a_mixed_load_on_the_embedded_registry_adds_up_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let hlog = dir.path().join("run.hlog");
+    let (out, r, _d) = load(&[
+        "--workload",
+        "pull=40,pull-range=10,head=10,push=10,push-chunked=10,manifest-get=10,manifest-put=10",
+        "--blob-size",
+        "4KiB:50,96KiB:50",
+        "--chunk-size",
+        "32KiB",
+        "--range-size",
+        "1KiB",
+        "--duration",
+        "2s",
+        "--warmup",
+        "500ms",
+        "-c",
+        "4",
+        "--hdr-log",
+        hlog.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    for name in [
+        "pull",
+        "pull-range",
+        "head",
+        "push",
+        "push-chunked",
+        "manifest-get",
+        "manifest-put",
+    ] {
+        let o = op(&r, name);
+        assert!(u(&o["requests"]) > 0, "{name} ran");
+        assert_eq!(u(&o["errors"]), 0, "{name}: {}", o["examples"]);
+    }
+    // Ranged GETs move exactly range-size bytes; HEAD moves none.
+    let pr = op(&r, "pull-range");
+    assert_eq!(u(&pr["bytes"]), u(&pr["requests"]) * 1024);
+    assert_eq!(u(&op(&r, "head")["bytes"]), 0);
+    // Warm-up excluded: the measured time is the duration, not duration + warm-up.
+    let secs = r["load"]["measured_secs"].as_f64().unwrap();
+    assert!((1.9..3.0).contains(&secs), "measured {secs}");
+    assert!(out.stdout.contains("p99 ms"), "{}", out.stdout);
+    // Cleanup removed the run's repositories (the embedded registry has ACR extensions).
+    assert!(u(&r["cleanup"]["deleted"]) >= 2, "{}", r["cleanup"]);
+    assert_eq!(r["cleanup"]["leftovers"].as_array().unwrap().len(), 0);
+    // The interval log is in HdrHistogram's format, tagged per workload.
+    let text = std::fs::read_to_string(&hlog).unwrap();
+    assert!(text.contains("#[StartTime: "), "{text}");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("Tag=pull,"))
+        .collect();
+    assert!(!lines.is_empty(), "{text}");
+    let b64 = lines[0].rsplit(',').next().unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let h: hdrhistogram::Histogram<u64> = Deserializer::new()
+        .deserialize(&mut std::io::Cursor::new(bytes))
+        .expect("interval histogram decodes");
+    assert!(!h.is_empty());
+}
+
+#[test]
+fn bytes_are_requests_times_size_and_request_bounds_are_exact() {
+    let (out, r, _d) = load(&[
+        "--workload",
+        "pull",
+        "--blob-size",
+        "64KiB",
+        "-n",
+        "300",
+        "-c",
+        "6",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    let pull = op(&r, "pull");
+    assert_eq!(u(&pull["requests"]), 300);
+    assert_eq!(u(&pull["bytes"]), 300 * 65536);
+    let (out, r, _d) = load(&[
+        "--workload",
+        "push",
+        "--blob-size",
+        "10KiB",
+        "-n",
+        "40",
+        "-c",
+        "2",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(u(&op(&r, "push")["bytes"]), 40 * 10240);
+}
+
+#[test]
+fn thresholds_trip_when_they_should() {
+    let (out, r, _d) = load(&[
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "-n",
+        "100",
+        "--threshold",
+        "pull.p99<1us",
+        "--threshold",
+        "error_rate<1%",
+        "--threshold",
+        "pull.rps>0",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let th = r["load"]["thresholds"].as_array().unwrap();
+    assert_eq!(th.len(), 3);
+    assert_eq!(th[0]["ok"], false);
+    assert_eq!(th[1]["ok"], true);
+    assert_eq!(th[2]["ok"], true);
+    assert!(
+        out.stdout.contains("threshold pull.p99<1us VIOLATED"),
+        "{}",
+        out.stdout
+    );
+    let (out, _r, _d) = load(&[
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "-n",
+        "100",
+        "--threshold",
+        "pull.p99<60s",
+        "--threshold",
+        "error_rate<1%",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // A threshold on a workload that did not run fails rather than passing silently.
+    let (out, _r, _d) = load(&[
+        "--workload",
+        "pull",
+        "-n",
+        "10",
+        "--threshold",
+        "push.p99<60s",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+}
+
+#[test]
+fn a_target_that_corrupts_bodies_yields_digest_mismatches() {
+    let (out, r, _d) = load(&[
+        "--embedded-fault",
+        "corrupt-blob-body",
+        "--workload",
+        "pull",
+        "--blob-size",
+        "8KiB",
+        "-n",
+        "50",
+    ]);
+    assert_eq!(
+        out.code, 1,
+        "integrity errors fail the run: {}{}",
+        out.stdout, out.stderr
+    );
+    assert_consistent(&r);
+    let pull = op(&r, "pull");
+    assert_eq!(u(&pull["errors_by_kind"]["digest_mismatch"]), 50, "{pull}");
+    assert!(out.stdout.contains("digest_mismatch 50"), "{}", out.stdout);
+    // Ranged reads are compared byte by byte against what was pushed.
+    let (_out, r, _d) = load(&[
+        "--embedded-fault",
+        "corrupt-blob-body",
+        "--workload",
+        "pull-range",
+        "--blob-size",
+        "8KiB",
+        "--range-size",
+        "8KiB",
+        "-n",
+        "20",
+    ]);
+    assert_eq!(
+        u(&op(&r, "pull-range")["errors_by_kind"]["digest_mismatch"]),
+        20
+    );
+    // The same target measured without verification counts nothing: verification is what
+    // catches it.
+    let (out, r, _d) = load(&[
+        "--embedded-fault",
+        "corrupt-blob-body",
+        "--workload",
+        "pull",
+        "--blob-size",
+        "8KiB",
+        "-n",
+        "50",
+        "--no-verify",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(u(&op(&r, "pull")["errors"]), 0);
+}
+
+#[test]
+fn contract_checks_stay_on_under_load() {
+    let (out, r, _d) = load(&[
+        "--embedded-fault",
+        "wrong-digest-header",
+        "--workload",
+        "pull=50,head=50",
+        "-n",
+        "60",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let pull = op(&r, "pull");
+    assert_eq!(u(&pull["errors_by_kind"]["contract"]), u(&pull["requests"]));
+    assert!(u(&pull["contract_violations"]["GetBlob.digest-header-matches"]) > 0);
+    assert!(u(&op(&r, "head")["contract_violations"]["CheckBlobExists.headers"]) > 0);
+    let (out, r, _d) = load(&[
+        "--embedded-fault",
+        "wrong-upload-range",
+        "--workload",
+        "push-chunked",
+        "--blob-size",
+        "64KiB",
+        "--chunk-size",
+        "16KiB",
+        "-n",
+        "10",
+    ]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        u(
+            &op(&r, "push-chunked")["contract_violations"]["UploadChunk.range-matches-content-range"]
+        ),
+        10
+    );
+}
+
+#[test]
+fn the_token_workload_fetches_tokens_and_needs_token_auth() {
+    let (out, r, _d) = load(&["--workload", "token", "-n", "25", "-c", "5"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(u(&op(&r, "token")["requests"]), 25);
+    assert!(u(&r["load"]["auth"]["challenges_answered"]) >= 25);
+    let (out, _r, _d) = load(&["--workload", "token", "-n", "5", "--embedded-auth", "none"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("Bearer challenge"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_load_flags_and_profiles_are_usage_errors() {
+    for (args, needle) in [
+        (vec!["load", "--workload", "pul"], "unknown workload `pul`"),
+        (vec!["load", "--blob-size", "huge"], "not a valid size"),
+        (vec!["load", "--rate", "10", "-c", "2"], "not both"),
+        (vec!["load", "--threshold", "pull.p99<fast"], "threshold"),
+        (vec!["load", "--shard", "2/2"], "--shard"),
+        (vec!["load", "--stages", "10s"], "DURATION:TARGET"),
+    ] {
+        let out = regcheck(&args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.yaml");
+    std::fs::write(&p, "workload: pull\nconcurency: 3\n").unwrap();
+    let out = regcheck(&["load", p.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("bad.yaml:2:"), "{}", out.stderr);
+}
+
+#[test]
+fn bundled_load_profiles_are_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/load");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("scenarios/load exists") {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            let settings =
+                regcheck::load::profile::load_profile(&p).unwrap_or_else(|e| panic!("{e}"));
+            settings
+                .to_spec()
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "{n} profiles");
+}
+
+#[test]
+fn distribution_holds_a_mixed_load() {
+    let d = Distribution::start();
+    let (out, r, _d) = load(&[
+        "--target",
+        &d.url,
+        "--workload",
+        "pull=50,pull-range=10,head=10,push=10,push-chunked=10,manifest-get=5,manifest-put=5",
+        "--blob-size",
+        "4KiB:50,64KiB:50",
+        "--chunk-size",
+        "16KiB",
+        "--duration",
+        "2s",
+        "-c",
+        "4",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    assert_eq!(
+        u(&r["load"]["total"]["errors"]),
+        0,
+        "{}",
+        r["load"]["total"]["examples"]
+    );
+    assert!(u(&r["load"]["total"]["requests"]) > 50);
+    // Object by object cleanup on an OCI target (delete enabled).
+    assert!(u(&r["cleanup"]["deleted"]) > 16, "{}", r["cleanup"]);
+    assert_eq!(
+        r["cleanup"]["leftovers"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["cleanup"]
+    );
+}
+
+/// `regcheck serve` as a child process on a free port; killed on drop.
+struct Served {
+    child: Child,
+    url: String,
+    // Kept open: `serve` prints more lines and must not hit a closed pipe.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Served {
+    let port = crate::common::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start regcheck serve");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout
+        .read_line(&mut line)
+        .expect("serve prints its address");
+    assert!(line.contains("listening"), "{line}");
+    Served {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _stdout: stdout,
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+}
+
+/// Runs a load against a registry that is frozen (SIGSTOP) for one second in the middle.
+fn load_through_a_stall(model: &[&str]) -> Value {
+    let s = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let spec = format!("json={}", report.display());
+    let mut args = vec![
+        "load",
+        "-q",
+        "--target",
+        &s.url,
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "--duration",
+        "4s",
+        "--report",
+        &spec,
+    ];
+    args.extend_from_slice(model);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start load");
+    std::thread::sleep(Duration::from_millis(1800));
+    signal(s.child.id(), "-STOP");
+    std::thread::sleep(Duration::from_secs(1));
+    signal(s.child.id(), "-CONT");
+    let status = child.wait().expect("load ends");
+    assert_eq!(status.code(), Some(0));
+    read_report(&report)
+}
+
+#[test]
+fn a_stall_shows_in_the_open_models_p99_and_hides_in_the_closed_model() {
+    let open = load_through_a_stall(&["--rate", "100"]);
+    let p99 = u(&op(&open, "pull")["latency"]["p99_us"]);
+    assert!(
+        p99 >= 700_000,
+        "open model p99 {p99} µs should include the 1 s stall"
+    );
+    // Coordinated omission: two closed-model workers wait the stall out once each, so it
+    // barely reaches the percentiles (the max still shows it).
+    let closed = load_through_a_stall(&["-c", "2"]);
+    let pull = op(&closed, "pull");
+    assert!(u(&pull["latency"]["max_us"]) >= 700_000, "{pull}");
+    assert!(
+        u(&pull["latency"]["p99_us"]) < p99,
+        "closed p99 {} vs open {p99}",
+        pull["latency"]["p99_us"]
+    );
+}
+
+#[test]
+fn shards_merge_exactly() {
+    let s = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = (0..2)
+        .map(|i| dir.path().join(format!("s{i}.json")))
+        .collect();
+    let children: Vec<Child> = (0..2)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_regcheck"))
+                .args([
+                    "load",
+                    "-q",
+                    "--target",
+                    &s.url,
+                    "--workload",
+                    "pull=80,push=20",
+                    "--blob-size",
+                    "4KiB",
+                    "--pool",
+                    "8",
+                    "--shard",
+                    &format!("{i}/2"),
+                    "-n",
+                    "150",
+                    "-c",
+                    "3",
+                    "--report",
+                    &format!("json={}", paths[i].display()),
+                ])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("start shard")
+        })
+        .collect();
+    for mut c in children {
+        assert_eq!(c.wait().unwrap().code(), Some(0));
+    }
+    let parts: Vec<Value> = paths.iter().map(|p| read_report(p)).collect();
+    // Each shard pushed its half of the pool into its own repositories.
+    assert_eq!(u(&parts[0]["load"]["prepare"]["blobs"]), 4);
+    assert_eq!(u(&parts[1]["load"]["prepare"]["blobs"]), 4);
+    let merged_path = dir.path().join("merged.json");
+    let out = regcheck(&[
+        "report",
+        "merge",
+        paths[0].to_str().unwrap(),
+        paths[1].to_str().unwrap(),
+        "-o",
+        merged_path.to_str().unwrap(),
+        "--threshold",
+        "requests>=300",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let m = read_report(&merged_path);
+    assert_consistent(&m);
+    assert_eq!(u(&m["load"]["shards"]), 2);
+    assert_eq!(u(&m["load"]["total"]["requests"]), 300);
+    for name in ["pull", "push"] {
+        let sum: u64 = parts.iter().map(|p| u(&op(p, name)["requests"])).sum();
+        assert_eq!(u(&op(&m, name)["requests"]), sum);
+        let count: u64 = parts
+            .iter()
+            .map(|p| histogram_count(&op(p, name)["latency"]))
+            .sum();
+        assert_eq!(
+            histogram_count(&op(&m, name)["latency"]),
+            count,
+            "histograms added exactly"
+        );
+        let max = parts
+            .iter()
+            .map(|p| u(&op(p, name)["latency"]["max_us"]))
+            .max()
+            .unwrap();
+        assert_eq!(u(&op(&m, name)["latency"]["max_us"]), max);
+    }
+    let out = regcheck(&[
+        "report",
+        "merge",
+        paths[0].to_str().unwrap(),
+        "--threshold",
+        "requests>=300",
+    ]);
+    assert_eq!(out.code, 1, "one shard alone has 150");
+    let out = regcheck(&["report", "merge", "Cargo.toml"]);
+    assert_eq!(out.code, 2);
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_still_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args([
+            "load",
+            "-q",
+            "--workload",
+            "pull",
+            "--blob-size",
+            "4KiB",
+            "--duration",
+            "60s",
+            "-c",
+            "2",
+            "--report",
+            &format!("json={}", report.display()),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start load");
+    std::thread::sleep(Duration::from_secs(2));
+    let t = Instant::now();
+    signal(child.id(), "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "stopped in {:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = read_report(&report);
+    assert_eq!(r["load"]["interrupted"], true);
+    assert!(u(&r["load"]["total"]["requests"]) > 0);
+    assert!(r["load"]["measured_secs"].as_f64().unwrap() < 30.0);
+    assert_consistent(&r);
+}

@@ -96,6 +96,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
 }
 
 /// Waits for Ctrl-C or SIGTERM, so a killed registry still removes its throwaway CA.
+#[cfg(unix)]
 async fn wait_for_stop() -> Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("listening for SIGTERM")?;
@@ -104,4 +105,10 @@ async fn wait_for_stop() -> Result<()> {
         _ = term.recv() => {}
     }
     Ok(())
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+async fn wait_for_stop() -> Result<()> {
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
 }

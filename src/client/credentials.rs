@@ -74,7 +74,8 @@ pub struct Found {
     pub source: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The parts of the docker config read here (no `Debug`: it holds secrets).
+#[derive(Default, Deserialize)]
 struct DockerConfig {
     #[serde(default)]
     auths: HashMap<String, AuthEntry>,
@@ -84,7 +85,7 @@ struct DockerConfig {
     creds_store: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 struct AuthEntry {
     #[serde(default)]
     auth: Option<String>,
@@ -96,7 +97,7 @@ struct AuthEntry {
     identitytoken: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct HelperAnswer {
     #[serde(rename = "Username", default)]
     username: String,

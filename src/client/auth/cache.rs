@@ -20,8 +20,8 @@ pub struct AuthStats {
     pub token_refreshes: u64,
 }
 
-/// A cached `Authorization` value.
-#[derive(Debug, Clone)]
+/// A cached `Authorization` value (its `Debug` never shows the value).
+#[derive(Clone)]
 pub(crate) struct Cached {
     /// The header value (`Bearer ...`).
     pub value: String,
@@ -29,6 +29,15 @@ pub(crate) struct Cached {
     pub refresh_at: Option<Instant>,
     /// The challenge it answered, to fetch the next one without a 401 first.
     pub challenge: Option<Challenge>,
+}
+
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cached")
+            .field("value", &"<redacted>")
+            .field("refresh_at", &self.refresh_at)
+            .finish()
+    }
 }
 
 impl Cached {
@@ -72,12 +81,20 @@ pub(crate) type Slot = Arc<SlotInner>;
 const MAX_SLOTS: usize = 10_000;
 
 /// Token slots by key, Basic values by origin, counters.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct TokenCache {
     slots: Mutex<HashMap<String, Slot>>,
     basic: Mutex<HashMap<String, String>>,
     requests: AtomicU64,
     refreshes: AtomicU64,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenCache {
@@ -148,6 +165,7 @@ mod tests {
             challenge: None,
         };
         assert!(c.due());
+        assert!(!format!("{c:?}").contains("Bearer x"));
         let c = Cached {
             refresh_at: None,
             ..c

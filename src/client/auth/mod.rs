@@ -30,7 +30,6 @@ use url::Url;
 const GET_REFUSED: &[u16] = &[400, 404, 405, 501];
 
 /// The run's credentials, token cache and token endpoint client.
-#[derive(Debug)]
 pub(crate) struct Authenticator {
     target: Url,
     creds: RunCredentials,

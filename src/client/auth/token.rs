@@ -21,7 +21,7 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 const MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// An access token as issued.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Issued {
     pub token: String,
     pub lifetime: Duration,

@@ -1,10 +1,10 @@
 //! Credentials never leave the target's host: a blob redirect to another origin is followed
-//! without `Authorization`, and a token realm on another host is refused rather than sent the
-//! password. Writes never leave the run namespace, not even through a redirect. Uses
+//! without `Authorization` (Basic or a bearer token; the recorder is shown to catch one), and
+//! a token realm on another host is refused rather than sent the password. Writes never leave the run namespace, not even through a redirect. Uses
 //! hand-written loopback servers that record what they receive.
 
 use crate::common::fake::{errors, fake_server, h};
-use crate::common::run_against;
+use crate::common::{run_against, run_against_env};
 use sha2::{Digest, Sha256};
 
 const CONTENT: &[u8] = b"hello from storage";
@@ -65,16 +65,15 @@ fn redirects_to_another_host_carry_no_credentials() {
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let file = scenario_file(dir.path(), &digest);
-    let out = run_against(
+    let out = run_against_env(
         &registry,
         &[
             "--scenarios",
             file.to_str().expect("utf8"),
             "--username",
             "me",
-            "--password",
-            "topsecret-pw",
         ],
+        &[("REGCHECK_PASSWORD", "topsecret-pw")],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let storage_seen = storage_seen.lock().expect("lock").clone();
@@ -107,9 +106,10 @@ fn token_realm_on_another_host_gets_no_password() {
             errors("UNAUTHORIZED"),
         )
     });
-    let out = run_against(
+    let out = run_against_env(
         &registry,
-        &["--username", "me", "--password", "topsecret-pw"],
+        &["--username", "me"],
+        &[("REGCHECK_PASSWORD", "topsecret-pw")],
     );
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
@@ -176,5 +176,106 @@ fn a_redirect_cannot_lead_a_write_out_of_the_namespace() {
     assert!(
         !seen.iter().any(|(l, _)| l.contains("/v2/victim/")),
         "the redirect was followed out of the namespace: {seen:?}"
+    );
+}
+
+#[test]
+fn token_mode_redirects_carry_no_bearer_and_the_recorder_would_notice() {
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(CONTENT)));
+    let (storage, storage_seen) = fake_server(|_, _| {
+        (
+            "200 OK".into(),
+            vec![h("Content-Type", "application/octet-stream")],
+            CONTENT.to_vec(),
+        )
+    });
+    let redirect_to = format!("{storage}/blob?sig=abc");
+    let d2 = digest.clone();
+    let (registry, registry_seen) = fake_server(move |line, headers| {
+        let api = h("Docker-Distribution-Api-Version", "registry/2.0");
+        let json = h("Content-Type", "application/json");
+        if line.starts_with("GET /token") {
+            return (
+                "200 OK".into(),
+                vec![json],
+                br#"{"token":"tok-Sekr1t-777","expires_in":300}"#.to_vec(),
+            );
+        }
+        let authorized = headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v == "Bearer tok-Sekr1t-777");
+        if !authorized {
+            let host = headers
+                .iter()
+                .find(|(k, _)| k == "host")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let challenge = format!(r#"Bearer realm="http://{host}/token",service="fake""#);
+            return (
+                "401 Unauthorized".into(),
+                vec![api, json, h("WWW-Authenticate", &challenge)],
+                errors("UNAUTHORIZED"),
+            );
+        }
+        if line.starts_with("GET /v2/ ") {
+            return ("200 OK".into(), vec![api, json], b"{}".to_vec());
+        }
+        if line.starts_with("GET ") && line.contains(&format!("/blobs/{d2}")) {
+            return (
+                "307 Temporary Redirect".into(),
+                vec![
+                    api,
+                    h("Location", &redirect_to),
+                    h("Docker-Content-Digest", &d2),
+                ],
+                Vec::new(),
+            );
+        }
+        (
+            "404 Not Found".into(),
+            vec![api, json],
+            errors("NAME_UNKNOWN"),
+        )
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario_file(dir.path(), &digest);
+    let out = run_against_env(
+        &registry,
+        &[
+            "--scenarios",
+            file.to_str().expect("utf8"),
+            "--username",
+            "me",
+        ],
+        &[("REGCHECK_PASSWORD", "topsecret-pw")],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let registry_seen = registry_seen.lock().expect("lock").clone();
+    assert!(
+        registry_seen.iter().any(|(l, hs)| l.contains("/blobs/")
+            && hs
+                .iter()
+                .any(|(k, v)| k == "authorization" && v.starts_with("Bearer "))),
+        "the registry itself got the token: {registry_seen:?}"
+    );
+    let seen = storage_seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        !seen[0].1.iter().any(|(k, _)| k == "authorization"),
+        "the bearer token was sent to the storage host: {seen:?}"
+    );
+    // The recorder is able to notice: a careless client that forwards the header is caught.
+    use std::io::{Read, Write};
+    let addr = storage.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(b"GET /blob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer careless\r\n\r\n")
+        .expect("write");
+    let mut sink = Vec::new();
+    let _ = s.read_to_end(&mut sink);
+    let seen = storage_seen.lock().expect("lock").clone();
+    assert!(
+        seen.iter()
+            .any(|(_, hs)| hs.iter().any(|(k, _)| k == "authorization")),
+        "the recorder missed an Authorization header: {seen:?}"
     );
 }

@@ -152,7 +152,11 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     (
         "token-scope-not-enforced",
         "token",
-        &["scenario.header.WWW-Authenticate", "scenario.status"],
+        &[
+            "scenario.header.WWW-Authenticate",
+            "scenario.json./errors/0/code",
+            "scenario.status",
+        ],
     ),
     (
         "v2-no-api-version",
@@ -192,6 +196,35 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
             "GetTagList.sorted",
             "scenario.json./repositories",
             "scenario.json./tags",
+        ],
+    ),
+    (
+        "oauth2-bad-grant-accepted",
+        "token",
+        &[
+            "scenario.json./access_token",
+            "scenario.json./errors/0/code",
+            "scenario.json./refresh_token",
+            "scenario.status",
+        ],
+    ),
+    (
+        "oauth2-any-service",
+        "token",
+        &["scenario.json./refresh_token", "scenario.status"],
+    ),
+    (
+        "challenge-scope-missing",
+        "token",
+        &["scenario.header.WWW-Authenticate"],
+    ),
+    (
+        "token-not-verified",
+        "token",
+        &[
+            "scenario.header.WWW-Authenticate",
+            "scenario.json./errors/0/code",
+            "scenario.status",
         ],
     ),
 ];

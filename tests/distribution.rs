@@ -3,7 +3,7 @@
 //! of Distribution from the spec, pinned here so a new failure — or a known one disappearing —
 //! fails this test.
 
-use crate::common::{Distribution, failed_rules, read_report, regcheck, run_against};
+use crate::common::{Distribution, failed_rules, read_report, regcheck_env, run_against_env};
 
 /// `scenario ▸ rule` failures Distribution 2.8.2 is known to produce, each a real deviation.
 const KNOWN_DEVIATIONS: &[&str] = &[
@@ -26,13 +26,17 @@ const KNOWN_DEVIATIONS: &[&str] = &[
 
 /// Runs the bundled suite against `registry` and checks the outcome against the pinned
 /// deviations; returns the report.
-fn run_and_compare(registry: &Distribution, extra: &[&str]) -> serde_json::Value {
+fn run_and_compare(
+    registry: &Distribution,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
     let dir = tempfile::tempdir().expect("tempdir");
     let report_path = dir.path().join("report.json");
     let spec = format!("json={}", report_path.display());
     let mut args = vec!["run", "-q", "--target", &registry.url, "--report", &spec];
     args.extend_from_slice(extra);
-    let out = regcheck(&args);
+    let out = regcheck_env(&args, env);
     let report = read_report(&report_path);
     assert_eq!(
         report["summary"]["errors"], 0,
@@ -72,7 +76,7 @@ fn run_and_compare(registry: &Distribution, extra: &[&str]) -> serde_json::Value
 #[test]
 fn distribution_fails_exactly_the_known_deviations() {
     let registry = Distribution::start();
-    run_and_compare(&registry, &[]);
+    run_and_compare(&registry, &[], &[]);
 }
 
 #[test]
@@ -80,11 +84,16 @@ fn distribution_with_basic_auth_behaves_the_same() {
     let registry = Distribution::start_with_basic_auth("ci", "htpasswd-secret");
     let report = run_and_compare(
         &registry,
-        &["--username", "ci", "--password", "htpasswd-secret"],
+        &["--username", "ci"],
+        &[("REGCHECK_PASSWORD", "htpasswd-secret")],
     );
     assert!(!report.to_string().contains("htpasswd-secret"));
     // A wrong password is a configuration error, not a list of failures.
-    let out = run_against(&registry.url, &["--username", "ci", "--password", "nope"]);
+    let out = run_against_env(
+        &registry.url,
+        &["--username", "ci"],
+        &[("REGCHECK_PASSWORD", "nope")],
+    );
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("refused the credentials"),

@@ -1,7 +1,7 @@
 //! The bundled suite against the embedded reference registry: everything passes in every auth
 //! mode (the registry and the harness agree on the contract), and secrets never reach output.
 
-use crate::common::{failed_rules, read_report, regcheck, run_against};
+use crate::common::{failed_rules, read_report, regcheck, run_against, run_against_env};
 
 fn run_embedded(extra: &[&str]) -> (crate::common::CliOutput, serde_json::Value) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -107,18 +107,16 @@ fn serve_with_configured_credentials_and_run_against_it() {
         .expect("spawn regcheck serve");
     crate::common::wait_ready(&addr);
     let target = format!("http://{addr}");
-    let good = run_against(
+    let good = run_against_env(
         &target,
-        &[
-            "--username",
-            "ci-user",
-            "--password",
-            "s3cret-pass",
-            "--tag",
-            "oci",
-        ],
+        &["--username", "ci-user", "--tag", "oci"],
+        &[("REGCHECK_PASSWORD", "s3cret-pass")],
     );
-    let bad = run_against(&target, &["--username", "ci-user", "--password", "wrong"]);
+    let bad = run_against_env(
+        &target,
+        &["--username", "ci-user"],
+        &[("REGCHECK_PASSWORD", "wrong")],
+    );
     // Credentials inside the URL work the same and never reach the output or the report.
     let dir = tempfile::tempdir().expect("tempdir");
     let report_path = dir.path().join("r.json");

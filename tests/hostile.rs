@@ -464,6 +464,7 @@ async fn the_client_itself_enforces_the_limits() {
             timeout: Duration::from_secs(2),
             credentials: Default::default(),
             limits: Default::default(),
+            transport: Default::default(),
         })
         .expect("client")
     };

@@ -30,6 +30,11 @@ mod cleanup;
 mod credentials;
 // 429 Retry-After is waited out (bounded) and the throttled answers are checked
 mod throttling;
+// client authentication: one token fetch for concurrent requests, refresh, POST fallback, ACR
+// refresh tokens, docker config and credential helpers, --password refused, no secret leaks
+mod auth;
+// TLS on both ends: serve --tls, --ca-cert, --insecure, wrong host, unknown CA, no downgrade
+mod tls;
 // regcheck load: counts, histograms, thresholds, corruption, stalls, shards, Ctrl-C
 mod load;
 // hostile targets (raw-socket faults): bounded time and memory, findings naming the cause

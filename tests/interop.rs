@@ -72,8 +72,17 @@ impl Registry {
         let url = format!("{}{path}", self.url());
         let auth = self.running().config().auth;
         let creds = self.credentials();
+        let ca = self
+            .running()
+            .ca_cert_path()
+            .map(|p| std::fs::read(p).expect("CA file"));
         self.runtime.block_on(async move {
-            let client = reqwest::Client::new();
+            let mut builder = reqwest::Client::builder();
+            if let Some(pem) = ca {
+                builder = builder
+                    .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("CA PEM"));
+            }
+            let client = builder.build().expect("client");
             let mut req = client.get(&url).header(
                 "Accept",
                 "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
@@ -777,9 +786,21 @@ fn script(name: &str) -> PathBuf {
 
 /// Runs a Python interop script; returns how it ended and its JSON summary.
 fn run_script_raw(python: &Path, name: &str, args: &[String], scratch: &Path) -> (Finished, Value) {
+    run_script_env(python, name, args, scratch, &[])
+}
+
+/// `run_script_raw` with extra environment variables (e.g. the CA bundle for https).
+fn run_script_env(
+    python: &Path,
+    name: &str,
+    args: &[String],
+    scratch: &Path,
+    env: &[(&str, &Path)],
+) -> (Finished, Value) {
     let mut cmd = Command::new(python);
     cmd.arg(script(name))
         .args(args)
+        .envs(env.iter().copied())
         .env("HOME", scratch)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .current_dir(scratch);
@@ -803,17 +824,39 @@ fn run_script(python: &Path, name: &str, args: &[String], scratch: &Path) -> Val
     summary
 }
 
+/// The SDK against the embedded registry; in token mode over TLS (the SDK refuses bearer
+/// tokens over plain http), trusting the registry's throwaway CA through `requests`.
 fn acr_sdk(auth: AuthMode, redirect_blobs: bool) {
     let Some(python) = python_with("azure.containerregistry") else {
         return;
     };
-    let registry = Registry::start(auth, redirect_blobs);
+    let tls = auth == AuthMode::Token;
+    let registry = Registry::with_config(RegistryConfig {
+        auth,
+        redirect_blobs,
+        tls: tls.then_some(regcheck::registry::TlsSetup::Generate),
+        ..RegistryConfig::default()
+    });
+    let ca = registry.running().ca_cert_path().map(Path::to_owned);
+    let env: Vec<(&str, &Path)> = ca
+        .as_deref()
+        .map(|ca| vec![("REQUESTS_CA_BUNDLE", ca), ("SSL_CERT_FILE", ca)])
+        .unwrap_or_default();
     let scratch = tempfile::tempdir().expect("tempdir");
     let mut args = vec!["--url".to_owned(), registry.url()];
     if auth == AuthMode::Token {
         args.extend(["--aad-token".to_owned(), registry.credentials().aad_token]);
     }
-    let summary = run_script(&python, "acr_sdk.py", &args, scratch.path());
+    let (done, summary) = run_script_env(&python, "acr_sdk.py", &args, scratch.path(), &env);
+    assert_eq!(
+        summary["ok"],
+        true,
+        "acr_sdk.py found mismatches:\n{}\n--- stderr\n{}",
+        serde_json::to_string_pretty(&summary["failures"]).unwrap_or_default(),
+        done.stderr
+    );
+    assert_eq!(done.code, Some(0), "{}", done.describe("acr_sdk.py"));
+    assert_eq!(summary["facts"]["https"], tls, "{summary}");
     let steps = summary["steps"].as_array().map_or(0, Vec::len);
     assert!(steps >= 21, "only {steps} SDK steps ran: {summary}");
     assert_eq!(
@@ -832,7 +875,7 @@ fn acr_sdk(auth: AuthMode, redirect_blobs: bool) {
             registry.url(),
             "--anonymous-denied".to_owned(),
         ];
-        let denied = run_script(&python, "acr_sdk.py", &args, scratch.path());
+        let (_, denied) = run_script_env(&python, "acr_sdk.py", &args, scratch.path(), &env);
         let steps = denied["steps"].as_array().map_or(0, Vec::len);
         assert_eq!(steps, 4, "anonymous checks: {denied}");
     }

@@ -1569,6 +1569,125 @@ async fn fault_tags_unsorted() {
     assert_eq!(cat["repositories"], json!(["g", "f"]));
 }
 
+async fn token_reg(faults: Vec<Fault>) -> Reg {
+    Reg::start(RegistryConfig {
+        auth: AuthMode::Token,
+        faults,
+        ..RegistryConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn token_endpoints_refuse_other_services() {
+    let r = token_reg(Vec::new()).await;
+    let aad = r.reg.config().credentials.aad_token.clone();
+    let resp = r
+        .post_form(
+            "/oauth2/exchange",
+            &[
+                ("grant_type", "access_token"),
+                ("service", "other.example"),
+                ("access_token", aad.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_codes(resp).await, vec!["UNAUTHORIZED"]);
+    let refresh = exchange_refresh(&r).await;
+    let resp = r
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("service", "other.example"),
+                ("scope", "repository:a:pull"),
+                ("refresh_token", refresh.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn fault_oauth2_bad_grant_accepted() {
+    let r = token_reg(vec![Fault::OAuth2BadGrantAccepted]).await;
+    let service = r.reg.addr().to_string();
+    for path in ["/oauth2/exchange", "/oauth2/token"] {
+        let resp = r
+            .post_form(
+                path,
+                &[
+                    ("grant_type", "bogus"),
+                    ("service", service.as_str()),
+                    ("scope", "repository:a:pull"),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    }
+    // Without the fault: 400.
+    let clean = token_reg(Vec::new()).await;
+    let service = clean.reg.addr().to_string();
+    let resp = clean
+        .post_form(
+            "/oauth2/token",
+            &[("grant_type", "bogus"), ("service", service.as_str())],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn fault_oauth2_any_service() {
+    let r = token_reg(vec![Fault::OAuth2AnyService]).await;
+    let aad = r.reg.config().credentials.aad_token.clone();
+    let resp = r
+        .post_form(
+            "/oauth2/exchange",
+            &[
+                ("grant_type", "access_token"),
+                ("service", "other.example"),
+                ("access_token", aad.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fault_token_not_verified() {
+    use base64::Engine;
+    let enc = |v: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+    };
+    let claims = json!({"jti": "j", "sub": "s", "iss": "i", "aud": "a", "iat": 1, "nbf": 1,
+        "exp": 2, "grant_type": "access_token",
+        "access": [{"Type": "repository", "Name": "*", "Actions": ["*"]}]});
+    let forged = format!("{}.{}.bm9wZQ", enc(&json!({"alg": "HS256"})), enc(&claims));
+    let r = token_reg(vec![Fault::TokenNotVerified]).await;
+    let resp = r.bearer(Method::GET, "/v2/a/tags/list", &forged).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "the forged token got in"
+    );
+    let clean = token_reg(Vec::new()).await;
+    let resp = clean.bearer(Method::GET, "/v2/a/tags/list", &forged).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(header(&resp, "www-authenticate").contains("error=\"invalid_token\""));
+}
+
+#[tokio::test]
+async fn fault_challenge_scope_missing() {
+    let r = token_reg(vec![Fault::ChallengeScopeMissing]).await;
+    let resp = r.get("/v2/a/tags/list").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let challenge = header(&resp, "www-authenticate");
+    assert!(challenge.starts_with("Bearer realm="), "{challenge}");
+    assert!(!challenge.contains("scope="), "{challenge}");
+}
+
 #[test]
 fn every_fault_has_a_test_here() {
     let source = include_str!("registry.rs");

@@ -156,6 +156,7 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         thresholds,
         hdr_log: args.hdr_log.clone(),
         quiet: args.quiet,
+        transport: target.transport.clone(),
     };
     let stop = CancellationToken::new();
     let on_ctrl_c = stop.clone();

@@ -32,7 +32,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
     /// Repository namespace for the run (default regcheck-<run id>).
-    #[arg(long)]
+    #[arg(long, env = "OCI_NAMESPACE")]
     pub namespace: Option<String>,
     /// Keep what the run created (no cleanup).
     #[arg(long)]
@@ -93,6 +93,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         credentials: target.credentials.clone(),
         timeout: target.timeout,
         limits: args.limits.to_limits(),
+        transport: target.transport.clone(),
         selection: Selection {
             tags: args.tags.clone(),
             skip_tags: args.skip_tags.clone(),

@@ -1,6 +1,7 @@
-//! `regcheck serve`: the embedded reference registry, standalone until Ctrl-C.
+//! `regcheck serve`: the embedded reference registry, standalone until Ctrl-C or SIGTERM, over http or
+//! TLS (`--tls`).
 
-use crate::registry::{self, AuthMode, Fault, RegistryConfig};
+use crate::registry::{self, AuthMode, Fault, RegistryConfig, TlsSetup};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::io::Write;
@@ -37,6 +38,17 @@ pub struct ServeArgs {
     /// AAD access token accepted by `/oauth2/exchange`.
     #[arg(long, env = "REGCHECK_SERVE_AAD_TOKEN", hide_env_values = true)]
     pub aad_token: Option<String>,
+    /// Serve https: with a throwaway CA and a certificate for 127.0.0.1/localhost generated at
+    /// start (the CA file's path is printed; clients pass it to --ca-cert), or with
+    /// --tls-cert/--tls-key.
+    #[arg(long)]
+    pub tls: bool,
+    /// Server certificate chain (PEM) for --tls.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub async fn serve(args: ServeArgs) -> Result<i32> {
@@ -54,6 +66,11 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         redirect_blobs: args.redirect_blobs,
         faults: args.faults,
         fault_on: args.fault_on,
+        tls: match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsSetup::Files { cert, key }),
+            _ if args.tls => Some(TlsSetup::Generate),
+            _ => None,
+        },
     };
     let reg = registry::start(config)
         .await
@@ -61,6 +78,14 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
     let c = &reg.config().credentials;
     println!("regcheck registry listening on {}", reg.url());
     println!("auth: {}", reg.config().auth);
+    if let Some(ca) = reg.ca_cert_path() {
+        println!(
+            "tls: CA certificate {} (pass it to --ca-cert)",
+            ca.display()
+        );
+    } else if reg.config().tls.is_some() {
+        println!("tls: with the given certificate");
+    }
     if reg.config().auth != AuthMode::None {
         println!("username: {}", c.username);
         println!("password: {}", c.password);
@@ -70,9 +95,25 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         println!("fault: {} ({})", f.name(), f.description());
     }
     let _ = std::io::stdout().flush();
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    wait_for_stop().await?;
     reg.shutdown().await;
     Ok(0)
+}
+
+/// Waits for Ctrl-C or SIGTERM, so a killed registry still removes its throwaway CA.
+#[cfg(unix)]
+async fn wait_for_stop() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+async fn wait_for_stop() -> Result<()> {
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
 }

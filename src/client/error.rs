@@ -45,6 +45,19 @@ pub enum ClientError {
         /// Which limit, and what arrived.
         breach: super::limits::Breach,
     },
+    /// The TLS handshake failed (unknown CA, wrong host name, not TLS).
+    #[error("TLS connection to {url} failed: {hint} ({detail})")]
+    Tls {
+        /// URL attempted.
+        url: String,
+        /// What to do about it.
+        hint: String,
+        /// Cause.
+        detail: String,
+    },
+    /// A transport the user did not allow (plain http off loopback, https→http downgrade).
+    #[error("{0}")]
+    Insecure(String),
 }
 
 impl ClientError {
@@ -58,6 +71,8 @@ impl ClientError {
             ClientError::Build(_) => "build".into(),
             ClientError::Auth(_) => "auth".into(),
             ClientError::Limit { breach, .. } => format!("limits.{}", breach.kind.name()),
+            ClientError::Tls { .. } => "tls".into(),
+            ClientError::Insecure(_) => "insecure".into(),
         }
     }
 

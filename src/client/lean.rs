@@ -1,8 +1,9 @@
 //! The client's lean path for the load engine: the shared connection pool and the
 //! authentication answers, without transcripts, checks or body capture. Requests still carry
-//! credentials only to the target's origin, and the token cache is the one `execute` uses.
+//! credentials only to the target's origin, and the token cache is the one `execute` uses
+//! (one fetch for concurrent requests, refreshed before expiry and after a 401).
 
-use super::{Client, ClientError, OutgoingBody, OutgoingRequest, cache_key, challenge, origin};
+use super::{Client, ClientError, OutgoingBody, OutgoingRequest, challenge};
 use reqwest::Method;
 use url::Url;
 
@@ -17,12 +18,13 @@ impl Client {
         if !super::same_origin(url, &self.options.target) {
             return None;
         }
-        self.cached_auth(url, &cache_key(&bare(method, url)))
+        self.auth.peek(&bare(method, url))
     }
 
     /// Answers the challenge of a 401 to `method url` (`www_authenticate` is its header, if it
     /// had one) and caches the result; `None` when there is nothing to offer or the URL is not
-    /// on the target's origin.
+    /// on the target's origin. The value cached when the call starts is taken to be the one the
+    /// 401 refused, so it is fetched anew (once, however many callers were refused together).
     pub async fn authorize(
         &self,
         method: &Method,
@@ -33,22 +35,9 @@ impl Client {
             return Ok(None);
         }
         let req = bare(method, url);
-        let challenge = www_authenticate
-            .and_then(challenge::parse)
-            .unwrap_or_else(|| self.assumed_challenge(&req));
-        let Some(auth) = self.answer(&challenge).await? else {
-            return Ok(None);
-        };
-        let key = if challenge.scheme == "basic" {
-            origin(url)
-        } else {
-            cache_key(&req)
-        };
-        self.auth_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, auth.clone());
-        Ok(Some(auth))
+        let refused = self.auth.peek(&req);
+        let challenge = www_authenticate.and_then(challenge::parse);
+        self.auth.answer(&req, challenge, refused.as_deref()).await
     }
 }
 

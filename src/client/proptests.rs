@@ -2,8 +2,9 @@
 //! `Retry-After`, byte ranges, JSON depth and size budgets, and the redirect `Location`
 //! resolution the runner relies on: no panic on any input, and the limits hold.
 
+use super::challenge;
 use super::limits::{self, BodyClass, Budget, Limits};
-use super::{challenge, throttle_wait};
+use super::throttle::throttle_wait;
 use crate::check::ObservedResponse;
 use proptest::prelude::*;
 use url::Url;

@@ -68,6 +68,8 @@ pub struct LoadOptions {
     pub hdr_log: Option<PathBuf>,
     /// No progress line.
     pub quiet: bool,
+    /// TLS choices (`--insecure`, `--ca-cert`).
+    pub transport: crate::client::TransportOptions,
 }
 
 /// A whole load run, as serialized in the JSON report.
@@ -141,6 +143,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         credentials: opts.credentials.clone(),
         // Hostile-target limits (sizes, head, redirects, depth); `regcheck load` flags to come.
         limits: crate::client::Limits::default(),
+        transport: opts.transport.clone(),
     })?);
     let run_id = crate::runner::new_run_id();
     let generated = opts.namespace.is_none();

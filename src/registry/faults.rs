@@ -109,6 +109,14 @@ faults! {
     ResetMidBody => ("reset-mid-body", "hostile: blob GETs send half the body, then reset the connection (RST)"),
     /// Blob GETs are a gzip bomb.
     GzipBomb => ("gzip-bomb", "hostile: blob GETs answer Content-Encoding: gzip with 13 MiB that inflate to 2 GiB of zeros"),
+    /// Unknown `grant_type` values are accepted by the token endpoints.
+    OAuth2BadGrantAccepted => ("oauth2-bad-grant-accepted", "/oauth2/exchange and /oauth2/token answer an unknown grant_type with a token instead of 400"),
+    /// Token endpoints issue tokens for any `service`.
+    OAuth2AnyService => ("oauth2-any-service", "/oauth2/exchange and /oauth2/token issue tokens for a service that is not this registry"),
+    /// Bearer tokens are trusted without checking signature or expiry.
+    TokenNotVerified => ("token-not-verified", "bearer tokens are accepted without checking their signature or expiry"),
+    /// Bearer challenges carry no `scope`.
+    ChallengeScopeMissing => ("challenge-scope-missing", "Bearer challenges omit the scope parameter"),
 }
 
 impl Fault {

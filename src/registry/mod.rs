@@ -39,10 +39,12 @@ mod routes;
 mod server;
 mod store;
 mod timefmt;
+mod tls;
 
 pub use faults::{Fault, ParseFaultError};
 pub use hostile::{ParseTriggerError, Trigger as FaultTrigger};
 pub use server::{RunningRegistry, start};
+pub use tls::{GENERATED_NAMES, TlsSetup, generate as generate_certificates};
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -140,6 +142,8 @@ pub struct RegistryConfig {
     pub faults: Vec<Fault>,
     /// Which requests the hostile faults answer (`None`: each fault's own operation).
     pub fault_on: Option<FaultTrigger>,
+    /// Serve https (registry and storage listener) instead of plain http.
+    pub tls: Option<TlsSetup>,
 }
 
 impl Default for RegistryConfig {
@@ -152,6 +156,7 @@ impl Default for RegistryConfig {
             redirect_blobs: false,
             faults: Vec::new(),
             fault_on: None,
+            tls: None,
         }
     }
 }
@@ -191,6 +196,9 @@ pub enum RegistryError {
     /// An unknown `--auth` value.
     #[error("unknown auth mode `{0}` (expected none, basic or token)")]
     UnknownAuthMode(String),
+    /// TLS could not be set up (certificate generation, unreadable or mismatched PEM files).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(#[source] std::io::Error),

@@ -1,10 +1,12 @@
-//! Binding, spawning and stopping the registry (and, in redirect mode, the storage listener).
+//! Binding, spawning and stopping the registry (and, in redirect mode, the storage listener),
+//! over plain http or TLS (both listeners alike).
 
 use super::auth::Signer;
 use super::faults::FaultSet;
 use super::routes::uploads::Sessions;
 use super::routes::{App, dispatch, storage};
 use super::store::Store;
+use super::tls::{ServerTls, TlsListener};
 use super::{RegistryConfig, RegistryError};
 use axum::Router;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -22,6 +24,10 @@ pub struct RunningRegistry {
     config: RegistryConfig,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The generated CA certificate file (`TlsSetup::Generate`).
+    ca_file: Option<std::path::PathBuf>,
+    /// Its directory, removed when the registry stops.
+    tls_dir: Option<std::path::PathBuf>,
 }
 
 fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
@@ -57,6 +63,23 @@ where
     })
 }
 
+/// `spawn_server` over TLS when `tls` is given.
+fn spawn_maybe_tls(
+    listener: TcpListener,
+    tls: Option<&ServerTls>,
+    router: Router,
+    stop: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, RegistryError> {
+    Ok(match tls {
+        None => spawn_server(listener, router, stop),
+        Some(tls) => {
+            let listener = TlsListener::new(listener, tls.acceptor.clone())
+                .map_err(|e| RegistryError::Tls(format!("listener: {e}")))?;
+            spawn_server(listener, router, stop)
+        }
+    })
+}
+
 /// Binds and starts the registry described by `config`.
 pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryError> {
     let (listener, addr) = bind(config.addr).await?;
@@ -73,12 +96,14 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
             source: std::io::Error::other(e),
         })??;
     let public = loopback_if_unspecified(addr);
+    let tls = config.tls.as_ref().map(ServerTls::new).transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let app = Arc::new(App {
         faults: FaultSet::new(&config.faults),
         sessions: Sessions::new(store.upload_dir()),
         store,
         signer: Signer::new(),
-        storage_url: storage.as_ref().map(|(_, a)| format!("http://{a}")),
+        storage_url: storage.as_ref().map(|(_, a)| format!("{scheme}://{a}")),
         default_host: public.to_string(),
         config: config.clone(),
     });
@@ -86,19 +111,24 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
     let mut tasks = Vec::new();
     let router = Router::new().fallback(dispatch).with_state(app.clone());
     if config.faults.iter().any(|f| f.is_hostile()) {
+        if tls.is_some() {
+            return Err(RegistryError::Tls(
+                "hostile faults are served on plain http only; drop --tls".into(),
+            ));
+        }
         // Hostile faults answer below HTTP: a raw-socket layer in front of the router.
         let front = super::hostile::front(listener, app.clone(), rx.clone())
             .map_err(|source| RegistryError::Bind { addr, source })?;
         let router = super::hostile::one_request_per_connection(router);
         tasks.push(spawn_server(front, router, rx.clone()));
     } else {
-        tasks.push(spawn_server(listener, router, rx.clone()));
+        tasks.push(spawn_maybe_tls(listener, tls.as_ref(), router, rx.clone())?);
     }
     let mut storage_addr = None;
     if let Some((listener, a)) = storage {
         storage_addr = Some(a);
         let router = Router::new().fallback(storage::handle).with_state(app);
-        tasks.push(spawn_server(listener, router, rx));
+        tasks.push(spawn_maybe_tls(listener, tls.as_ref(), router, rx)?);
     }
     Ok(RunningRegistry {
         addr: public,
@@ -106,13 +136,26 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
         config,
         shutdown: tx,
         tasks,
+        ca_file: tls.as_ref().and_then(|t| t.ca_file.clone()),
+        tls_dir: tls.and_then(|t| t.dir),
     })
 }
 
 impl RunningRegistry {
-    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The generated CA certificate (PEM) clients must trust, when TLS certificates were
+    /// generated. The file is removed when the registry stops.
+    pub fn ca_cert_path(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
     }
 
     /// The bound address.
@@ -150,6 +193,9 @@ impl Drop for RunningRegistry {
         let _ = self.shutdown.send(true);
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(dir) = self.tls_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

@@ -60,6 +60,7 @@ pub async fn run(
         timeout: opts.timeout,
         credentials: opts.credentials.clone(),
         limits: opts.limits.clone(),
+        transport: opts.transport.clone(),
     })
     .map_err(|e| RunnerError::Config(e.to_string()))?;
     let selected: Vec<&LoadedScenario> = scenarios

@@ -1,6 +1,6 @@
 //! `RunOptions`: everything the runner needs to know about a run, built by the CLI (or tests).
 
-use crate::client::RunCredentials;
+use crate::client::{RunCredentials, TransportOptions};
 use regex::Regex;
 use std::time::Duration;
 use url::Url;
@@ -72,6 +72,8 @@ pub struct RunOptions {
     pub selection: Selection,
     /// What the target may send (sizes, times, depth, redirects).
     pub limits: crate::client::Limits,
+    /// TLS choices (`--insecure`, `--ca-cert`).
+    pub transport: TransportOptions,
 }
 
 impl RunOptions {
@@ -88,6 +90,7 @@ impl RunOptions {
             timeout: Duration::from_secs(60),
             selection: Selection::default(),
             limits: crate::client::Limits::default(),
+            transport: TransportOptions::default(),
         }
     }
 }

@@ -118,14 +118,34 @@ pub struct CliOutput {
 /// Runs the built `regcheck` binary with `args` (from the repository root). A `run` without
 /// `--report` writes no report files (`REGCHECK_NO_REPORT`), so tests never litter `reports/`.
 pub fn regcheck(args: &[&str]) -> CliOutput {
-    let out = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .args(args)
+    regcheck_env(args, &[])
+}
+
+/// Environment variables that give regcheck credentials or a target: removed for tests, so
+/// the developer's own settings (and docker config) cannot change an outcome.
+const CREDENTIAL_ENV: &[&str] = &[
+    "REGCHECK_USERNAME",
+    "REGCHECK_PASSWORD",
+    "REGCHECK_AAD_TOKEN",
+    "REGCHECK_REFRESH_TOKEN",
+    "OCI_ROOT_URL",
+    "OCI_NAMESPACE",
+    "OCI_USERNAME",
+    "OCI_PASSWORD",
+];
+
+/// `regcheck(args)` with extra environment variables (passwords go there, never in argv).
+pub fn regcheck_env(args: &[&str], env: &[(&str, &str)]) -> CliOutput {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regcheck"));
+    cmd.args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("REGCHECK_NO_REPORT", "1")
-        .env_remove("REGCHECK_PASSWORD")
-        .env_remove("REGCHECK_AAD_TOKEN")
-        .output()
-        .expect("run regcheck");
+        .env("DOCKER_CONFIG", "/nonexistent/regcheck-tests");
+    for k in CREDENTIAL_ENV {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("run regcheck");
     CliOutput {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -160,7 +180,12 @@ pub fn failed_rules(report: &serde_json::Value) -> Vec<String> {
 
 /// `regcheck run -q --target TARGET EXTRA...`.
 pub fn run_against(target: &str, extra: &[&str]) -> CliOutput {
+    run_against_env(target, extra, &[])
+}
+
+/// `run_against` with extra environment variables (e.g. `REGCHECK_PASSWORD`).
+pub fn run_against_env(target: &str, extra: &[&str], env: &[(&str, &str)]) -> CliOutput {
     let mut args = vec!["run", "-q", "--target", target];
     args.extend_from_slice(extra);
-    regcheck(&args)
+    regcheck_env(&args, env)
 }

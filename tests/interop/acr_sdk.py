@@ -8,8 +8,10 @@ answers without a challenge. With --aad-token the client gets a static TokenCred
 token the SDK trades itself at `/oauth2/exchange` (refresh token) and `/oauth2/token` (access
 token) on each 401 challenge: the full ACR token flow.
 
-The SDK refuses plain http unless each call carries `enforce_https=False` (its challenge policy
-checks that per-request option), so every call below passes it.
+The SDK refuses to send bearer tokens over plain http unless each call carries
+`enforce_https=False` (its challenge policy checks that per-request option): over http every call
+below passes it; over https (the registry's `--tls`, its CA given to `requests` through
+REQUESTS_CA_BUNDLE) none does, so the SDK runs exactly as against ACR.
 
 With --anonymous-denied the script instead checks that an anonymous client is refused by a
 registry that requires credentials: the SDK gets an anonymous token (`grant_type=password`),
@@ -174,6 +176,8 @@ def main():
     parser.add_argument("--repo", default="interop/sdk")
     parser.add_argument("--anonymous-denied", action="store_true")
     args = parser.parse_args()
+    if args.url.startswith("https://"):
+        HTTP.clear()
     if args.anonymous_denied:
         return anonymous_denied(args.url, args.repo)
 
@@ -395,6 +399,7 @@ def main():
         )
         facts["aad_token_requests"] = len(credential.requested_scopes)
         facts["aad_scopes"] = sorted(set(credential.requested_scopes))
+    facts["https"] = args.url.startswith("https://") and not HTTP
     facts.update(
         {"manifest_digest": manifest_digest, "layer_digest": layer_digest,
          "config_digest": config_digest}

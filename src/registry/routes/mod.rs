@@ -55,7 +55,14 @@ impl App {
             credentials: &self.config.credentials,
             signer: &self.signer,
             scope_not_enforced: self.has(Fault::TokenScopeNotEnforced),
+            token_not_verified: self.has(Fault::TokenNotVerified),
+            challenge_scope_missing: self.has(Fault::ChallengeScopeMissing),
             host,
+            scheme: if self.config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            },
         }
     }
 }

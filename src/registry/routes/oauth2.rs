@@ -2,9 +2,15 @@
 //! `POST /oauth2/token` (refresh token or password grant → access token limited to the requested
 //! scope) and `GET /oauth2/token` (Basic credentials → access token). They work in every auth
 //! mode and answer `application/json; charset=utf-8` without `Docker-Distribution-Api-Version`.
+//!
+//! Documented errors: an unknown `grant_type` is `400 UNSUPPORTED`; a `service` that is not
+//! this registry (the request's `host[:port]`) is `401 UNAUTHORIZED`; a wrong AAD token,
+//! refresh token or password is `401 UNAUTHORIZED`. A scope the identity may not have is not
+//! an error: the token grants the intersection (an anonymous token grants nothing).
 
 use super::super::auth::{Access, full_grant, parse_scopes};
 use super::super::errors::ApiError;
+use super::super::faults::Fault;
 use super::{App, json_response, parse_query, request_host};
 use axum::body::Body;
 use axum::extract::Request;
@@ -20,6 +26,19 @@ fn field<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+}
+
+/// Refuses a `service` that names another registry (unless the `oauth2-any-service` fault).
+fn check_service(app: &App, service: &str, host: &str) -> Result<(), ApiError> {
+    let ours =
+        service.eq_ignore_ascii_case(host) || service.eq_ignore_ascii_case(&app.default_host);
+    if ours || app.has(Fault::OAuth2AnyService) {
+        Ok(())
+    } else {
+        Err(unauthorized(&format!(
+            "service `{service}` is not this registry (expected {host})"
+        )))
+    }
 }
 
 /// Handles every `/oauth2/*` request.
@@ -51,6 +70,7 @@ async fn route(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
                     .with_header(header::WWW_AUTHENTICATE, r#"Basic realm="regcheck""#));
             };
             let service = field(&query, "service").unwrap_or(&host).to_owned();
+            check_service(app, &service, &host)?;
             let scopes = parse_scopes(
                 query
                     .iter()
@@ -84,13 +104,14 @@ fn exchange(app: &App, form: &[(String, String)], host: &str) -> Result<Response
     let Some(service) = field(form, "service").filter(|s| !s.is_empty()) else {
         return Err(ApiError::unsupported("the service form field is required"));
     };
-    let _ = host;
+    check_service(app, service, host)?;
     let ok = match field(form, "grant_type").unwrap_or("") {
         "access_token" | "access_token_refresh_token" => {
             field(form, "access_token") == Some(creds.aad_token.as_str())
         }
         "refresh_token" => field(form, "refresh_token")
             .is_some_and(|t| t == creds.aad_token || app.signer.refresh_subject(t).is_some()),
+        _ if app.has(Fault::OAuth2BadGrantAccepted) => true,
         other => {
             return Err(ApiError::unsupported(format!(
                 "grant_type `{other}` is not supported (use access_token)"
@@ -118,6 +139,7 @@ fn token_post(
     let service = field(form, "service")
         .filter(|s| !s.is_empty())
         .unwrap_or(host);
+    check_service(app, service, host)?;
     let scopes = parse_scopes(
         form.iter()
             .filter(|(k, _)| k == "scope")
@@ -142,6 +164,12 @@ fn token_post(
             // Anonymous: a token is issued, but it grants nothing.
             _ => Ok(access_response(app, "acr_anon_pull", service, Vec::new())),
         },
+        _ if app.has(Fault::OAuth2BadGrantAccepted) => Ok(access_response(
+            app,
+            &creds.username,
+            service,
+            full_grant(&scopes),
+        )),
         other => Err(ApiError::unsupported(format!(
             "grant_type `{other}` is not supported (use refresh_token or password)"
         ))),

@@ -4,7 +4,7 @@
 //! password, the AAD token, the Basic credential (base64 of `user:password`), issued bearer and
 //! refresh tokens.
 
-use crate::common::{free_port, regcheck, run_against, wait_ready};
+use crate::common::{free_port, regcheck, run_against_env, wait_ready};
 use base64::Engine;
 use std::path::Path;
 
@@ -100,19 +100,15 @@ fn no_report_format_contains_the_credentials_of_a_failing_run() {
             .expect("spawn regcheck serve");
         wait_ready(&addr);
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut args: Vec<String> = [
-            "--username",
-            user,
-            "--password",
-            password,
-            "--aad-token",
-            aad,
-        ]
-        .map(String::from)
-        .to_vec();
+        // Secrets by environment: the command line refuses --password (process lists).
+        let mut args: Vec<String> = ["--username", user].map(String::from).to_vec();
         args.extend(report_args(dir.path()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run_against(&format!("http://{addr}"), &refs);
+        let out = run_against_env(
+            &format!("http://{addr}"),
+            &refs,
+            &[("REGCHECK_PASSWORD", password), ("REGCHECK_AAD_TOKEN", aad)],
+        );
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(out.code, 1, "{auth}: {}\n{}", out.stdout, out.stderr);

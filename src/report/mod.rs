@@ -97,7 +97,7 @@ impl std::str::FromStr for Format {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "json" => Ok(Format::Json),
-            "junit" | "xml" => Ok(Format::Junit),
+            "junit" => Ok(Format::Junit),
             "md" | "markdown" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
             other => Err(ReportError::UnknownFormat(other.to_string())),
@@ -202,6 +202,7 @@ mod tests {
             "html=r.html".parse::<ReportSpec>().unwrap().format,
             Format::Html
         );
+        assert!("xml=a".parse::<ReportSpec>().is_err());
         let err = "pdf=a".parse::<ReportSpec>().unwrap_err();
         assert!(err.contains("json, junit, md, html"), "{err}");
         assert!("json=".parse::<ReportSpec>().is_err());

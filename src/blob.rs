@@ -35,16 +35,15 @@ impl BlobGen {
     }
 
     /// The bytes of block `index` (the last block may be short).
-    fn block(&self, index: u64) -> Vec<u8> {
+    pub fn block(&self, index: u64) -> Vec<u8> {
         let start = index * BLOCK;
         let len = BLOCK.min(self.size.saturating_sub(start)) as usize;
-        let mut out = Vec::with_capacity(len + 8);
+        let mut out = vec![0u8; len];
         let mut state = splitmix(self.key ^ index.wrapping_mul(0xA24B_AED4_963E_E407));
-        while out.len() < len {
+        for piece in out.chunks_mut(8) {
             state = splitmix(state);
-            out.extend_from_slice(&state.to_le_bytes());
+            piece.copy_from_slice(&state.to_le_bytes()[..piece.len()]);
         }
-        out.truncate(len);
         out
     }
 
@@ -63,11 +62,11 @@ impl BlobGen {
                 return None;
             }
             let index = pos / BLOCK;
-            let block = this.block(index);
+            let block = Bytes::from(this.block(index));
             let from = (pos - index * BLOCK) as usize;
             let to = ((end_excl - index * BLOCK) as usize).min(block.len());
             pos = index * BLOCK + to as u64;
-            Some(Bytes::copy_from_slice(&block[from..to]))
+            Some(block.slice(from..to))
         })
     }
 

@@ -664,3 +664,32 @@ fn ctrl_c_stops_cleanly_and_still_writes_the_report() {
     assert!(r["load"]["measured_secs"].as_f64().unwrap() < 30.0);
     assert_consistent(&r);
 }
+
+#[test]
+fn the_open_model_keeps_its_schedule_through_stages() {
+    // Ramp 0 → 100/s over 1 s (50 arrivals), hold 100/s for 1 s (100 arrivals).
+    let (out, r, _d) = load(&[
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "--rate",
+        "1",
+        "--stages",
+        "1s:100,1s:100",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    let n = u(&r["load"]["total"]["requests"]);
+    assert!((140..=155).contains(&n), "{n} arrivals, expected about 150");
+    let secs = r["load"]["measured_secs"].as_f64().unwrap();
+    assert!((1.9..3.0).contains(&secs), "{secs}");
+    // A constant rate with a request bound: exactly that many, at about that pace.
+    let t = Instant::now();
+    let (out, r, _d) = load(&["--workload", "head", "--rate", "200", "-n", "300"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(u(&r["load"]["total"]["requests"]), 300);
+    let secs = r["load"]["measured_secs"].as_f64().unwrap();
+    assert!((1.3..2.5).contains(&secs), "300 at 200/s took {secs} s");
+    assert!(t.elapsed() < Duration::from_secs(20));
+}

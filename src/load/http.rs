@@ -4,11 +4,10 @@
 //! come back as `Failure`s of a kind, never as panics or retries.
 
 use super::metrics::{ErrorKind, Failure};
-use crate::blob::BlobGen;
+pub use super::verify::{BodyCheck, Verify};
 use crate::client::Client;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -40,21 +39,6 @@ impl Head {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// How a body must be checked while it streams.
-pub enum Verify<'a> {
-    /// Count only.
-    None,
-    /// sha256 of the whole body must be this digest.
-    Digest(&'a str),
-    /// The body must equal bytes `start..start+len` of a generated blob.
-    Bytes {
-        /// The blob.
-        blob: BlobGen,
-        /// Offset of the first byte.
-        start: u64,
-    },
 }
 
 impl Http {
@@ -166,13 +150,11 @@ pub async fn drain(
     verify: Verify<'_>,
 ) -> Result<u64, Failure> {
     let mut response = head.response;
-    let url = response.url().clone();
-    let mut received: u64 = 0;
-    let mut hasher = matches!(verify, Verify::Digest(_)).then(Sha256::new);
-    let mut mismatch_at: Option<u64> = None;
+    let url = shown(response.url());
+    let mut check = BodyCheck::new(verify, expected_len);
     loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(c)) => c,
+        match response.chunk().await {
+            Ok(Some(c)) => check.update(&c).map_err(|f| f.at(&url))?,
             Ok(None) => break,
             Err(e) => {
                 let kind = if e.is_timeout() {
@@ -183,76 +165,15 @@ pub async fn drain(
                 return Err(Failure::new(
                     kind,
                     format!(
-                        "GET {}: body broke off after {received} bytes: {}",
-                        shown(&url),
+                        "GET {url}: body broke off after {} bytes: {}",
+                        check.received(),
                         root_cause(&e)
                     ),
                 ));
             }
-        };
-        if let Some(h) = hasher.as_mut() {
-            h.update(&chunk);
-        }
-        if let Verify::Bytes { blob, start } = &verify
-            && mismatch_at.is_none()
-        {
-            let from = start + received;
-            let mut offset = 0usize;
-            for expected in blob.range(from, from + chunk.len() as u64 - 1) {
-                let got = &chunk[offset..offset + expected.len()];
-                if got != &expected[..] {
-                    mismatch_at = Some(from + offset as u64);
-                    break;
-                }
-                offset += expected.len();
-            }
-            if offset < chunk.len() && mismatch_at.is_none() {
-                mismatch_at = Some(from + offset as u64);
-            }
-        }
-        received += chunk.len() as u64;
-        if let Some(max) = expected_len
-            && received > max
-        {
-            return Err(Failure::new(
-                ErrorKind::Body,
-                format!(
-                    "GET {}: body longer than the {max} bytes expected (stopped reading)",
-                    shown(&url)
-                ),
-            ));
         }
     }
-    if let Some(max) = expected_len
-        && received < max
-    {
-        return Err(Failure::new(
-            ErrorKind::Body,
-            format!(
-                "GET {}: body ended after {received} of {max} bytes",
-                shown(&url)
-            ),
-        ));
-    }
-    if let (Some(h), Verify::Digest(want)) = (hasher, &verify) {
-        let got = format!("sha256:{}", hex::encode(h.finalize()));
-        if got != *want {
-            return Err(Failure::new(
-                ErrorKind::DigestMismatch,
-                format!("GET {}: body hashes to {got}, expected {want}", shown(&url)),
-            ));
-        }
-    }
-    if let Some(at) = mismatch_at {
-        return Err(Failure::new(
-            ErrorKind::DigestMismatch,
-            format!(
-                "GET {}: byte {at} differs from the blob pushed",
-                shown(&url)
-            ),
-        ));
-    }
-    Ok(received)
+    check.finish().map_err(|f| f.at(&url))
 }
 
 /// Discards a body (errors and small answers) without checking it, reading at most 64 KiB.

@@ -20,6 +20,7 @@ pub mod spec;
 pub mod summary;
 pub mod threshold;
 pub mod units;
+pub mod verify;
 
 pub use error::LoadError;
 pub use report::LoadReport;

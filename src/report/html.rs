@@ -148,10 +148,16 @@ fn coverage_section(out: &mut String, rows: &[Coverage]) {
     let _ = writeln!(out, "</tbody></table></section>");
 }
 
+/// A failed (expanded) or known (collapsed) scenario with its failed steps.
 fn scenario_details(out: &mut String, s: &ScenarioResult) {
+    let open = if s.outcome == Outcome::Known {
+        ""
+    } else {
+        " open"
+    };
     let _ = writeln!(
         out,
-        "<details open class=\"scenario\" id=\"scenario-{}\"><summary>{} {} <span class=\"meta\">{} · {:.0} ms</span></summary>",
+        "<details{open} class=\"scenario\" id=\"scenario-{}\"><summary>{} {} <span class=\"meta\">{} · {:.0} ms</span></summary>",
         esc(&s.name),
         badge(s.outcome),
         esc(&s.name),

@@ -55,13 +55,16 @@ pub fn summary_line(result: &RunResult) -> String {
     )
 }
 
+/// Rows shown per table: pull-request comments have a size limit (GitHub: 65,536 characters).
+const MAX_ROWS: usize = 60;
+
 fn failures_table(out: &mut String, rows: &[FailureRow<'_>]) {
     let _ = writeln!(
         out,
         "| scenario | step | rule | message | expected | actual |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
-    for r in rows {
+    for r in rows.iter().take(MAX_ROWS) {
         let (expected, actual) = r.finding.map_or((None, None), |f| {
             (f.expected.as_deref(), f.actual.as_deref())
         });
@@ -74,6 +77,13 @@ fn failures_table(out: &mut String, rows: &[FailureRow<'_>]) {
             cell(&r.message()),
             code(expected.unwrap_or("")),
             code(actual.unwrap_or("")),
+        );
+    }
+    if rows.len() > MAX_ROWS {
+        let _ = writeln!(
+            out,
+            "\n…and {} more (the HTML and JSON reports list them all).",
+            rows.len() - MAX_ROWS
         );
     }
 }
@@ -190,6 +200,19 @@ mod tests {
         let md = render(&r);
         assert!(md.starts_with("### **regcheck ✅ passed**"), "{md}");
         assert!(!md.contains("Failures"), "{md}");
+    }
+
+    #[test]
+    fn long_failure_lists_are_cut_for_comments() {
+        let mut r = testdata::result();
+        let many: Vec<_> = (0..100)
+            .map(|i| testdata::finding(&format!("GetBlob.rule-{i}"), "x"))
+            .collect();
+        r.scenarios[1] = testdata::scenario("bad", Outcome::Fail, many);
+        let md = render(&r);
+        assert!(md.contains("`GetBlob.rule-59`"));
+        assert!(!md.contains("`GetBlob.rule-60`"));
+        assert!(md.contains("…and 41 more"), "{md}");
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl std::str::FromStr for Format {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "json" => Ok(Format::Json),
-            "junit" | "xml" => Ok(Format::Junit),
+            "junit" => Ok(Format::Junit),
             "md" | "markdown" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
             other => Err(ReportError::UnknownFormat(other.to_string())),
@@ -165,6 +165,23 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// Writes one report of a load run: `json` is the load run's own document (`kind: "load"`),
+/// the other formats render it through `load::from_load_run` (so `regcheck load` can offer
+/// `--report md=|html=|junit=` with one call per spec).
+pub fn write_load(
+    spec: &ReportSpec,
+    run: &crate::load::LoadRunReport,
+    secrets: &[String],
+) -> Result<(), ReportError> {
+    let text = match spec.format {
+        Format::Json => {
+            serde_json::to_string_pretty(run).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        }
+        other => other.render(&load::from_load_run(run)),
+    };
+    write_text(&spec.path, &scrub(&text, secrets))
+}
+
 /// Writes `text` to `path`, creating missing parent directories.
 pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
     let err = |source| ReportError::Write {
@@ -202,6 +219,7 @@ mod tests {
             "html=r.html".parse::<ReportSpec>().unwrap().format,
             Format::Html
         );
+        assert!("xml=a".parse::<ReportSpec>().is_err());
         let err = "pdf=a".parse::<ReportSpec>().unwrap_err();
         assert!(err.contains("json, junit, md, html"), "{err}");
         assert!("json=".parse::<ReportSpec>().is_err());
@@ -221,6 +239,36 @@ mod tests {
                 .iter()
                 .any(|s| s.path == Path::new("reports/abcd1234/junit.xml"))
         );
+    }
+
+    #[test]
+    fn load_runs_write_every_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = crate::load::LoadRunReport {
+            schema_version: 1,
+            kind: "load".into(),
+            tool: "regcheck test".into(),
+            target: "http://127.0.0.1:1/".into(),
+            run_id: "0000abcd".into(),
+            namespace: "ns".into(),
+            started_at: "2026-11-26T00:00:00Z".into(),
+            ended_at: "2026-11-26T00:00:03Z".into(),
+            cleanup: Default::default(),
+            load: load::tests::load_report(),
+        };
+        for f in Format::ALL {
+            let spec = ReportSpec {
+                format: f,
+                path: dir.path().join(f.default_file()),
+            };
+            write_load(&spec, &run, &[]).unwrap();
+        }
+        let back = json::read(&dir.path().join("report.json")).unwrap();
+        assert_eq!(back.load.as_ref(), Some(&run.load));
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert!(html.contains("id=\"latency-chart\""));
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(md.contains("#### Load: latency percentiles (ms)"));
     }
 
     #[test]

@@ -342,6 +342,39 @@ fn contract_checks_stay_on_under_load() {
 }
 
 #[test]
+fn concurrent_workers_share_one_token_fetch_and_every_format_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("l.md");
+    let junit = dir.path().join("l.xml");
+    let (out, r, _d) = load(&[
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "-n",
+        "300",
+        "-c",
+        "8",
+        "--report",
+        &format!("md={}", md.display()),
+        "--report",
+        &format!("junit={}", junit.display()),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let auth = &r["load"]["auth"];
+    // Eight workers meet the pull scope's challenge at once; one token is fetched for all.
+    assert!(u(&auth["challenges_answered"]) >= 2, "{auth}");
+    assert_eq!(u(&auth["token_requests"]), 1, "{auth}");
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("| pull | 300 |"), "{md}");
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("<testsuite")
+    );
+}
+
+#[test]
 fn the_token_workload_fetches_tokens_and_needs_token_auth() {
     let (out, r, _d) = load(&["--workload", "token", "-n", "25", "-c", "5"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

@@ -3,7 +3,8 @@
 //! HDR interval log when asked, and exits 1 when a threshold is violated.
 
 use super::target::TargetArgs;
-use crate::load::{self, LoadOptions, LoadRunReport, profile::Settings};
+use crate::load::{self, LoadOptions, profile::Settings};
+use crate::report::{self, ReportSpec};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -62,9 +63,9 @@ pub struct LoadArgs {
     /// (repeatable).
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Write the JSON report: `json=PATH`.
-    #[arg(long = "report", value_name = "json=PATH")]
-    pub reports: Vec<String>,
+    /// Write a report: FORMAT=PATH (repeatable; json, junit, md, html).
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<ReportSpec>,
     /// Write an HdrHistogram interval log (one histogram per workload per second).
     #[arg(long, value_name = "PATH")]
     pub hdr_log: Option<PathBuf>,
@@ -80,6 +81,9 @@ pub struct LoadArgs {
     /// Target and credentials.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Limits on what the target may send.
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 }
 
 impl LoadArgs {
@@ -102,16 +106,6 @@ impl LoadArgs {
             thresholds: self.thresholds.clone(),
             ..Settings::default()
         }
-    }
-
-    fn json_paths(&self) -> Result<Vec<PathBuf>> {
-        self.reports
-            .iter()
-            .map(|r| match r.split_once('=') {
-                Some(("json", p)) if !p.is_empty() => Ok(PathBuf::from(p)),
-                _ => anyhow::bail!("--report `{r}`: load runs write json=PATH"),
-            })
-            .collect()
     }
 }
 
@@ -138,13 +132,6 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
             return Ok(2);
         }
     };
-    let json_paths = match args.json_paths() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-    };
     let target = args.target.resolve(!args.quiet).await?;
     let opts = LoadOptions {
         target: target.url.clone(),
@@ -157,7 +144,17 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         hdr_log: args.hdr_log.clone(),
         quiet: args.quiet,
         transport: target.transport.clone(),
+        limits: args.limits.to_limits(),
     };
+    let secrets: Vec<String> = [
+        &target.credentials.password,
+        &target.credentials.aad_token,
+        &target.credentials.refresh_token,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.expose().to_string())
+    .collect();
     let stop = CancellationToken::new();
     let on_ctrl_c = stop.clone();
     tokio::spawn(async move {
@@ -176,14 +173,9 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         }
     };
     print!("{}", load::summary::render(&report.load));
-    write_reports(&report, &json_paths)?;
-    Ok(report.exit_code())
-}
-
-fn write_reports(report: &LoadRunReport, paths: &[PathBuf]) -> Result<()> {
-    for p in paths {
-        let json = serde_json::to_vec_pretty(report).context("serializing the load report")?;
-        std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?;
+    for spec in &args.reports {
+        report::write_load(spec, &report, &secrets)
+            .with_context(|| format!("cannot write {}", spec.path.display()))?;
     }
-    Ok(())
+    Ok(report.exit_code())
 }

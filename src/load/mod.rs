@@ -70,6 +70,8 @@ pub struct LoadOptions {
     pub quiet: bool,
     /// TLS choices (`--insecure`, `--ca-cert`).
     pub transport: crate::client::TransportOptions,
+    /// What the target may send (head size, redirects; bodies are checked by the engine).
+    pub limits: crate::client::Limits,
 }
 
 /// A whole load run, as serialized in the JSON report.
@@ -141,8 +143,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         target: opts.target.clone(),
         timeout: opts.timeout,
         credentials: opts.credentials.clone(),
-        // Hostile-target limits (sizes, head, redirects, depth); `regcheck load` flags to come.
-        limits: crate::client::Limits::default(),
+        limits: opts.limits.clone(),
         transport: opts.transport.clone(),
     })?);
     let run_id = crate::runner::new_run_id();
@@ -208,6 +209,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         return Err(e);
     }
     let before = ctx.http.challenges_answered.load(Ordering::Relaxed);
+    let tokens_before = client.auth_stats();
     let metrics = Arc::new(Mutex::new(Metrics::default()));
     let measure_wall = SystemTime::now() + opts.spec.warmup;
     let hdr = match &opts.hdr_log {
@@ -281,9 +283,14 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
                 interrupted: outcome.interrupted,
                 late_starts: outcome.late_starts,
                 prepare: prepared,
-                auth: report::AuthReport {
-                    challenges_answered: ctx.http.challenges_answered.load(Ordering::Relaxed)
-                        - before,
+                auth: {
+                    let tokens = client.auth_stats();
+                    report::AuthReport {
+                        challenges_answered: ctx.http.challenges_answered.load(Ordering::Relaxed)
+                            - before,
+                        token_requests: tokens.token_requests - tokens_before.token_requests,
+                        token_refreshes: tokens.token_refreshes - tokens_before.token_refreshes,
+                    }
                 },
             },
         )

@@ -132,6 +132,13 @@ pub struct AuthReport {
     /// 401 challenges answered with fresh credentials (token fetches, or Basic) during the
     /// measured part; the token workload counts one per operation.
     pub challenges_answered: u64,
+    /// Requests to token endpoints during the measured part (concurrent requests needing the
+    /// same token share one fetch).
+    #[serde(default)]
+    pub token_requests: u64,
+    /// Tokens fetched again because the cached one expired or was refused.
+    #[serde(default)]
+    pub token_refreshes: u64,
 }
 
 /// The load part of a report.
@@ -337,6 +344,8 @@ impl LoadReport {
             prepare.manifests += p.prepare.manifests;
             prepare.secs = prepare.secs.max(p.prepare.secs);
             auth.challenges_answered += p.auth.challenges_answered;
+            auth.token_requests += p.auth.token_requests;
+            auth.token_refreshes += p.auth.token_refreshes;
         }
         Ok(LoadReport {
             spec: first.spec.clone(),

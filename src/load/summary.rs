@@ -50,7 +50,7 @@ pub fn render(r: &LoadReport) -> String {
     }
     let mut out = format!("{t}\n");
     out.push_str(&format!(
-        "measured {:.1} s{}; prepare: {} blobs ({} bytes), {} manifests in {:.1} s; credentials answered {} challenges\n",
+        "measured {:.1} s{}; prepare: {} blobs ({} bytes), {} manifests in {:.1} s; credentials answered {} challenges ({} token requests, {} refreshes)\n",
         r.measured_secs,
         if r.interrupted { " (interrupted)" } else { "" },
         r.prepare.blobs,
@@ -58,6 +58,8 @@ pub fn render(r: &LoadReport) -> String {
         r.prepare.manifests,
         r.prepare.secs,
         r.auth.challenges_answered,
+        r.auth.token_requests,
+        r.auth.token_refreshes,
     ));
     if r.late_starts > 0 {
         out.push_str(&format!(

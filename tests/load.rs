@@ -726,3 +726,58 @@ fn the_open_model_keeps_its_schedule_through_stages() {
     assert!((1.3..2.5).contains(&secs), "300 at 200/s took {secs} s");
     assert!(t.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn hostile_blob_answers_are_counted_by_kind_and_the_run_ends_on_time() {
+    for (fault, kind) in [
+        ("body-cut-short", "body"),
+        ("reset-mid-body", "body"),
+        ("content-length-short", "body"),
+        ("slow-blob-body", "timeout"),
+    ] {
+        let t = Instant::now();
+        let (out, r, _d) = load(&[
+            "--embedded-fault",
+            fault,
+            "--workload",
+            "pull",
+            "--blob-size",
+            "4KiB",
+            "--duration",
+            "2s",
+            "-c",
+            "4",
+            "--timeout",
+            "2",
+            "--threshold",
+            "error_rate<1%",
+        ]);
+        let took = t.elapsed();
+        // Measured 2 s, plus at most one request deadline for what was in flight, plus setup.
+        assert!(took < Duration::from_secs(12), "{fault}: took {took:?}");
+        assert_eq!(
+            out.code, 1,
+            "{fault}: the error-rate threshold trips\n{}{}",
+            out.stdout, out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert_consistent(&r);
+        let pull = op(&r, "pull");
+        assert!(u(&pull["requests"]) > 0, "{fault}");
+        assert_eq!(
+            u(&pull["errors_by_kind"][kind]),
+            u(&pull["errors"]),
+            "{fault}: {pull}"
+        );
+        assert_eq!(
+            u(&pull["errors"]),
+            u(&pull["requests"]),
+            "{fault}: every pull fails"
+        );
+        assert!(
+            out.stdout.contains(&format!("errors in pull: {kind}")),
+            "{}",
+            out.stdout
+        );
+    }
+}

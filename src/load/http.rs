@@ -7,9 +7,8 @@ use super::metrics::{ErrorKind, Failure};
 pub use super::verify::{BodyCheck, Verify};
 use crate::client::Client;
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 use url::Url;
 
@@ -21,14 +20,15 @@ pub struct Http {
     client: Arc<Client>,
     /// 401s answered with fresh credentials (token fetches or Basic).
     pub challenges_answered: AtomicU64,
+    /// Whether the target ever asked for credentials: until it does, no request looks up the
+    /// token cache (the fast path of unauthenticated targets).
+    auth_seen: AtomicBool,
 }
 
 /// A response head, its body still unread.
 pub struct Head {
     /// Status code.
     pub status: u16,
-    /// Headers.
-    pub headers: HeaderMap,
     /// When the head arrived.
     pub at: Instant,
     response: reqwest::Response,
@@ -37,7 +37,10 @@ pub struct Head {
 impl Head {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
     }
 }
 
@@ -47,6 +50,7 @@ impl Http {
         Http {
             client,
             challenges_answered: AtomicU64::new(0),
+            auth_seen: AtomicBool::new(false),
         }
     }
 
@@ -79,6 +83,7 @@ impl Http {
                     return Ok(head);
                 };
                 self.challenges_answered.fetch_add(1, Ordering::Relaxed);
+                self.auth_seen.store(true, Ordering::Relaxed);
                 head = self
                     .attempt(&method, &url, headers, body, Some(auth))
                     .await?;
@@ -125,7 +130,12 @@ impl Http {
         for (k, v) in headers {
             rb = rb.header(*k, v.as_str());
         }
-        let auth = auth.or_else(|| self.client.cached_authorization(method, url));
+        let auth = auth.or_else(|| {
+            self.auth_seen
+                .load(Ordering::Relaxed)
+                .then(|| self.client.cached_authorization(method, url))
+                .flatten()
+        });
         if let Some(a) = auth {
             rb = rb.header("authorization", a);
         }
@@ -135,7 +145,6 @@ impl Http {
         let response = rb.send().await.map_err(|e| transport(method, url, &e))?;
         Ok(Head {
             status: response.status().as_u16(),
-            headers: response.headers().clone(),
             at: Instant::now(),
             response,
         })
@@ -150,11 +159,10 @@ pub async fn drain(
     verify: Verify<'_>,
 ) -> Result<u64, Failure> {
     let mut response = head.response;
-    let url = shown(response.url());
     let mut check = BodyCheck::new(verify, expected_len);
     loop {
         match response.chunk().await {
-            Ok(Some(c)) => check.update(&c).map_err(|f| f.at(&url))?,
+            Ok(Some(c)) => check.update(&c).map_err(|f| f.at(&shown(response.url())))?,
             Ok(None) => break,
             Err(e) => {
                 let kind = if e.is_timeout() {
@@ -165,7 +173,8 @@ pub async fn drain(
                 return Err(Failure::new(
                     kind,
                     format!(
-                        "GET {url}: body broke off after {} bytes: {}",
+                        "GET {}: body broke off after {} bytes: {}",
+                        shown(response.url()),
                         check.received(),
                         root_cause(&e)
                     ),
@@ -173,7 +182,7 @@ pub async fn drain(
             }
         }
     }
-    check.finish().map_err(|f| f.at(&url))
+    check.finish().map_err(|f| f.at(&shown(response.url())))
 }
 
 /// Discards a body (errors and small answers) without checking it, reading at most 64 KiB.

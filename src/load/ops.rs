@@ -88,7 +88,7 @@ impl Ctx {
 
     async fn pull(&self) -> Result<Done, Failure> {
         let b = self.pick()?;
-        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let url = b.url.clone();
         let head = self
             .http
             .send(Method::GET, url.clone(), &[], &|| None)
@@ -122,7 +122,7 @@ impl Ctx {
         let len = self.spec.range_size.min(b.size);
         let start = rand::thread_rng().gen_range(0..=b.size - len);
         let end = start + len - 1;
-        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let url = b.url.clone();
         let range = [("range", format!("bytes={start}-{end}"))];
         let head = self
             .http
@@ -158,7 +158,7 @@ impl Ctx {
 
     async fn head(&self) -> Result<Done, Failure> {
         let b = self.pick()?;
-        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let url = b.url.clone();
         let head = self
             .http
             .send(Method::HEAD, url.clone(), &[], &|| None)
@@ -373,7 +373,7 @@ impl Ctx {
 
     async fn token(&self) -> Result<Done, Failure> {
         let b = self.pick()?;
-        let url = self.url(&format!("/v2/{}/blobs/{}", self.pool.repo, b.digest))?;
+        let url = b.url.clone();
         let answer = self
             .http
             .client()

@@ -22,6 +22,8 @@ pub struct PoolBlob {
     pub size: u64,
     /// `sha256:<hex>`.
     pub digest: String,
+    /// `/v2/<pool repo>/blobs/<digest>` on the target (parsed once, read many times).
+    pub url: url::Url,
 }
 
 /// A manifest of the pool.
@@ -106,13 +108,17 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
         .map(|&i| {
             let size = super::ops::pick_weighted(&ctx.spec.sizes, splitmix(i as u64));
             let blob = BlobGen::new(&ctx.run_id, i as u64, size);
-            PoolBlob {
+            let digest = blob.digest();
+            let url = ctx.url(&format!("/v2/{repo}/blobs/{digest}"))?;
+            Ok(PoolBlob {
                 blob,
                 size,
-                digest: blob.digest(),
-            }
+                digest,
+                url,
+            })
         })
-        .collect();
+        .collect::<Result<_, Failure>>()
+        .map_err(|f| LoadError::Prepare(f.detail))?;
     {
         let shared: &Ctx = ctx;
         let mut uploads = futures::stream::iter(blobs.iter())

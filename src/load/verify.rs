@@ -119,8 +119,14 @@ impl<'a> BodyCheck<'a> {
             ));
         }
         if let (Some(h), Verify::Digest(want)) = (self.hasher, &self.verify) {
-            let got = format!("sha256:{}", hex::encode(h.finalize()));
-            if got != *want {
+            let got = h.finalize();
+            let mut expected = [0u8; 32];
+            let same = want
+                .strip_prefix("sha256:")
+                .is_some_and(|hex| hex::decode_to_slice(hex, &mut expected).is_ok())
+                && expected[..] == got[..];
+            if !same {
+                let got = format!("sha256:{}", hex::encode(got));
                 return Err(Failure::new(
                     ErrorKind::DigestMismatch,
                     format!("body hashes to {got}, expected {want}"),

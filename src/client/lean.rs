@@ -23,21 +23,35 @@ impl Client {
 
     /// Answers the challenge of a 401 to `method url` (`www_authenticate` is its header, if it
     /// had one) and caches the result; `None` when there is nothing to offer or the URL is not
-    /// on the target's origin. The value cached when the call starts is taken to be the one the
-    /// 401 refused, so it is fetched anew (once, however many callers were refused together).
+    /// on the target's origin. `sent` is the `Authorization` the refused request carried: a
+    /// cached value equal to it is fetched anew (once, however many callers were refused
+    /// together), while one fetched by a concurrent caller in the meantime is reused.
     pub async fn authorize(
         &self,
         method: &Method,
         url: &Url,
         www_authenticate: Option<&str>,
+        sent: Option<&str>,
     ) -> Result<Option<String>, ClientError> {
         if !super::same_origin(url, &self.options.target) {
             return Ok(None);
         }
         let req = bare(method, url);
-        let refused = self.auth.peek(&req);
         let challenge = www_authenticate.and_then(challenge::parse);
-        self.auth.answer(&req, challenge, refused.as_deref()).await
+        self.auth.answer(&req, challenge, sent).await
+    }
+
+    /// A fresh answer to the challenge of `method url`, whatever is cached (the token
+    /// workload measures token fetches).
+    pub async fn authorize_fresh(
+        &self,
+        method: &Method,
+        url: &Url,
+        www_authenticate: Option<&str>,
+    ) -> Result<Option<String>, ClientError> {
+        let cached = self.cached_authorization(method, url);
+        self.authorize(method, url, www_authenticate, cached.as_deref())
+            .await
     }
 }
 

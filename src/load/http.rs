@@ -31,6 +31,8 @@ pub struct Head {
     pub status: u16,
     /// When the head arrived.
     pub at: Instant,
+    /// The `Authorization` the request carried.
+    sent_auth: Option<String>,
     response: reqwest::Response,
 }
 
@@ -76,7 +78,12 @@ impl Http {
                 let challenge = head.header("www-authenticate").map(str::to_string);
                 let answer = self
                     .client
-                    .authorize(&method, &url, challenge.as_deref())
+                    .authorize(
+                        &method,
+                        &url,
+                        challenge.as_deref(),
+                        head.sent_auth.as_deref(),
+                    )
                     .await
                     .map_err(|e| Failure::new(ErrorKind::Auth, e.to_string()))?;
                 let Some(auth) = answer else {
@@ -136,8 +143,8 @@ impl Http {
                 .then(|| self.client.cached_authorization(method, url))
                 .flatten()
         });
-        if let Some(a) = auth {
-            rb = rb.header("authorization", a);
+        if let Some(a) = &auth {
+            rb = rb.header("authorization", a.as_str());
         }
         if let Some(b) = body() {
             rb = rb.body(b);
@@ -146,6 +153,7 @@ impl Http {
         Ok(Head {
             status: response.status().as_u16(),
             at: Instant::now(),
+            sent_auth: auth,
             response,
         })
     }

@@ -377,7 +377,7 @@ impl Ctx {
         let answer = self
             .http
             .client()
-            .authorize(&Method::GET, &url, self.token_challenge.as_deref())
+            .authorize_fresh(&Method::GET, &url, self.token_challenge.as_deref())
             .await
             .map_err(|e| Failure::new(ErrorKind::Auth, e.to_string()))?;
         if answer.is_none() {

@@ -155,8 +155,8 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            // The deadline is enforced in `send_once` with a message; this is a backstop.
-            .timeout(options.timeout + Duration::from_secs(2))
+            // The whole-request deadline, also for paths that drive the pool themselves.
+            .timeout(options.timeout)
             .connect_timeout(options.limits.connect_timeout.min(options.timeout))
             .user_agent(concat!("regcheck/", env!("CARGO_PKG_VERSION")))
             // Every path through this pool (the load engine's too) asks for bytes as stored.
@@ -470,6 +470,7 @@ impl Client {
         };
         let headers_by = self.headers_deadline(body_len);
         let resp = match tokio::time::timeout_at(headers_by, rb.send()).await {
+            Ok(Err(e)) if e.is_timeout() => return Err(self.head_timeout(&label, u64::MAX)),
             Ok(r) => r.map_err(|e| map_err_for(&label, &req.url, e, self.options.timeout))?,
             Err(_) => return Err(self.head_timeout(&label, body_len)),
         };

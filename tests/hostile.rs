@@ -418,6 +418,7 @@ steps:
     let m = measured_run(&[
         "run",
         "-q",
+        "--no-report",
         "--embedded-auth",
         "none",
         "--scenarios",
@@ -519,7 +520,7 @@ fn every_hostile_fault_has_a_proof() {
 /// The runs are ordinary `regcheck run`s: with no fault, the same limits let everything pass.
 #[test]
 fn the_limits_used_here_let_a_clean_registry_pass() {
-    let mut args = vec!["run", "-q", "--embedded-auth", "none"];
+    let mut args = vec!["run", "-q", "--no-report", "--embedded-auth", "none"];
     args.extend_from_slice(LIMIT_FLAGS);
     let m = measured_run(&args);
     assert_eq!(m.code, 0, "{}\n{}", m.stdout, m.stderr);

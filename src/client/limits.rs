@@ -334,7 +334,8 @@ impl super::Client {
         }
     }
 
-    /// The breach when no head arrived by `headers_by` (from [`Self::headers_deadline`]).
+    /// The breach when no head arrived by the instant [`Self::headers_deadline`] gave for a
+    /// request body of this length (`u64::MAX`: the request deadline passed).
     pub fn head_timeout(&self, request: &str, request_body_len: u64) -> ClientError {
         let lim = &self.options.limits;
         let breach = if request_body_len <= MIB && lim.headers_timeout < self.options.timeout {

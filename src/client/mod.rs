@@ -211,6 +211,7 @@ impl Client {
         };
         let headers_by = self.headers_deadline(body_len);
         let resp = match tokio::time::timeout_at(headers_by, rb.send()).await {
+            Ok(Err(e)) if e.is_timeout() => return Err(self.head_timeout(&label, u64::MAX)),
             Ok(r) => r.map_err(|e| map_err_for(&label, &req.url, e, self.options.timeout))?,
             Err(_) => return Err(self.head_timeout(&label, body_len)),
         };

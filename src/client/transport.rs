@@ -30,8 +30,8 @@ pub fn build(
 ) -> Result<reqwest::Client, ClientError> {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        // The deadline is enforced per request with a message; this is a backstop.
-        .timeout(timeout + Duration::from_secs(2))
+        // The whole-request deadline, also for paths that drive the pool themselves (load).
+        .timeout(timeout)
         .connect_timeout(limits.connect_timeout.min(timeout))
         .user_agent(concat!("regcheck/", env!("CARGO_PKG_VERSION")))
         // Every path through this pool (the load engine's too) asks for bytes as stored.

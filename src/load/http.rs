@@ -12,9 +12,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 use url::Url;
 
-/// Redirect hops followed for one read.
-const MAX_REDIRECTS: usize = 5;
-
 /// Shared request sender.
 pub struct Http {
     client: Arc<Client>,
@@ -72,7 +69,8 @@ impl Http {
     ) -> Result<Head, Failure> {
         let mut url = url;
         let follow = method == Method::GET || method == Method::HEAD;
-        for _hop in 0..=MAX_REDIRECTS {
+        let max_redirects = self.client.options().limits.max_redirects;
+        for _hop in 0..=max_redirects {
             let mut head = self.attempt(&method, &url, headers, body, None).await?;
             if head.status == 401 {
                 let challenge = head.header("www-authenticate").map(str::to_string);
@@ -119,9 +117,12 @@ impl Http {
             }
             return Ok(head);
         }
-        Err(Failure::new(
-            ErrorKind::Connection,
-            format!("{method}: more than {MAX_REDIRECTS} redirects"),
+        Err(Failure::contract(
+            "limits.redirects",
+            format!(
+                "{method} {}: more than {max_redirects} redirects (--max-redirects)",
+                shown(&url)
+            ),
         ))
     }
 

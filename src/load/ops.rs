@@ -95,6 +95,7 @@ impl Ctx {
             .await?;
         let head = expect(head, 200, "GET", &url).await?;
         let first_byte = Some(head.at);
+        identity_encoding(&head, "GetBlob.content-encoding-requested", &url)?;
         header_matches(
             &head,
             "docker-content-digest",
@@ -130,6 +131,7 @@ impl Ctx {
             .await?;
         let head = expect(head, 206, "GET (Range)", &url).await?;
         let first_byte = Some(head.at);
+        identity_encoding(&head, "GetChunk.content-encoding-requested", &url)?;
         let want = format!("bytes {start}-{end}/{}", b.size);
         header_matches(
             &head,
@@ -316,6 +318,7 @@ impl Ctx {
             .await?;
         let head = expect(head, 200, "GET", &url).await?;
         let first_byte = Some(head.at);
+        identity_encoding(&head, "GetManifest.content-encoding-requested", &url)?;
         header_matches(
             &head,
             "docker-content-digest",
@@ -413,6 +416,21 @@ async fn expect(head: Head, want: u16, what: &str, url: &Url) -> Result<Head, Fa
         status,
         format!("{what} {}: {status}, expected {want}", shown(url)),
     ))
+}
+
+/// Bodies are asked for with `Accept-Encoding: identity`; any other coding is a contract
+/// violation (and what arrived is not the content of the digest).
+fn identity_encoding(head: &Head, rule: &'static str, url: &Url) -> Result<(), Failure> {
+    match head.header("content-encoding") {
+        Some(c) if !c.trim().eq_ignore_ascii_case("identity") => Err(Failure::contract(
+            rule,
+            format!(
+                "{}: Content-Encoding {c} although identity was asked for",
+                shown(url)
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A header that, when present, must equal `want`.

@@ -174,3 +174,39 @@ fn an_empty_selection_is_an_error_not_a_green_run() {
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("no scenario matches"), "{}", out.stderr);
 }
+
+#[test]
+fn a_run_that_cannot_start_still_writes_reports_that_say_why() {
+    let port = free_port();
+    let target = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let junit = dir.path().join("r.xml");
+    let md = dir.path().join("r.md");
+    let out = run_against(
+        &target,
+        &[
+            "--timeout",
+            "5",
+            "--report",
+            &format!("json={}", json.display()),
+            "--report",
+            &format!("junit={}", junit.display()),
+            "--report",
+            &format!("md={}", md.display()),
+        ],
+    );
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    let r = crate::common::read_report(&json);
+    let why = r["aborted"].as_str().expect("aborted says why");
+    assert!(why.contains(&format!("127.0.0.1:{port}")), "{why}");
+    assert!(r["scenarios"].as_array().unwrap().is_empty());
+    crate::reports::assert_valid(&r, "aborted run");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<error message=") && xml.contains(&format!("{port}")),
+        "{xml}"
+    );
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("Could not run"), "{md}");
+}

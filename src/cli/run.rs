@@ -116,8 +116,9 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     let mut result = match runner::run(&scenarios, &opts, &progress).await {
         Ok(r) => r,
         Err(e) => {
+            // Could not run at all: say why, and still leave a report that says it.
             eprintln!("error: {e}");
-            return Ok(2);
+            runner::RunResult::aborted(&opts, &e.to_string())
         }
     };
     let secrets: Vec<String> = [&target.credentials.password, &target.credentials.aad_token]

@@ -254,7 +254,7 @@ pub fn render(result: &RunResult) -> String {
     let sm = &result.summary;
     let conformance = !result.scenarios.is_empty() || result.load.is_none();
     let load_failed = result.load.as_ref().is_some_and(super::load::failed);
-    let verdict = if sm.errors > 0 {
+    let verdict = if sm.errors > 0 || result.aborted.is_some() {
         "error"
     } else if sm.failed > 0 || load_failed {
         "failed"
@@ -287,6 +287,13 @@ pub fn render(result: &RunResult) -> String {
             .unwrap_or_default(),
         result.duration_ms / 1000.0
     );
+    if let Some(why) = &result.aborted {
+        let _ = writeln!(
+            out,
+            "<section id=\"aborted\"><h2>Could not run</h2><p>{}</p></section>",
+            esc(why)
+        );
+    }
     if let Some(l) = &result.load {
         super::load::html(&mut out, l);
     }

@@ -244,6 +244,10 @@ fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
     }
     let mut total = Counts::default();
     result.scenarios.iter().for_each(|s| total.add(s));
+    if result.aborted.is_some() {
+        total.tests += 1;
+        total.errors += 1;
+    }
     if let Some(l) = &result.load {
         let cases = super::load::junit_cases(l);
         total.tests += cases.len() as u32;
@@ -282,6 +286,24 @@ fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
             };
             testcase(w, s, &class, &name)?;
         }
+        end(w, "testsuite")?;
+    }
+    if let Some(why) = &result.aborted {
+        // A run that could not start is one erroring test, so CI shows why.
+        start(
+            w,
+            "testsuite",
+            &[
+                ("name", "regcheck"),
+                ("tests", "1"),
+                ("errors", "1"),
+                ("failures", "0"),
+                ("skipped", "0"),
+            ],
+        )?;
+        start(w, "testcase", &[("classname", "regcheck"), ("name", "run")])?;
+        text_element(w, "error", &[("message", why.as_str())], why)?;
+        end(w, "testcase")?;
         end(w, "testsuite")?;
     }
     if let Some(l) = &result.load {

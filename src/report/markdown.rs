@@ -28,7 +28,7 @@ pub(crate) fn code(text: &str) -> String {
 /// The one-line verdict: `✅ passed` or `❌ failed` with the counts.
 pub fn summary_line(result: &RunResult) -> String {
     let sm = &result.summary;
-    let verdict = if sm.errors > 0 {
+    let verdict = if sm.errors > 0 || result.aborted.is_some() {
         "⚠️ error"
     } else if sm.failed > 0 {
         "❌ failed"
@@ -105,6 +105,9 @@ pub fn render(result: &RunResult) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "### {}\n", summary_line(result));
+    if let Some(why) = &result.aborted {
+        let _ = writeln!(out, "**Could not run:** {}\n", why.replace('|', "\\|"));
+    }
     let _ = writeln!(
         out,
         "Target `{}` (profile {}), {}, run `{}` started {}, {:.1} s.",

@@ -28,6 +28,9 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
 /// Renders the summary as text.
 pub fn render(result: &RunResult) -> String {
     let mut out = String::new();
+    if let Some(why) = &result.aborted {
+        out.push_str(&format!("could not run: {why}\n"));
+    }
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)

@@ -103,6 +103,7 @@ pub fn result() -> RunResult {
         cleanup: Default::default(),
         baseline: None,
         load: None,
+        aborted: None,
     };
     r.recount();
     r

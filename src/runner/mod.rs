@@ -191,6 +191,7 @@ pub async fn run(
         cleanup,
         baseline: None,
         load: None,
+        aborted: None,
     };
     result.recount();
     Ok(result)
@@ -221,6 +222,37 @@ fn valid_namespace(ns: &str) -> bool {
 }
 
 impl RunResult {
+    /// The result of a run that could not run at all: no scenarios, one error saying why.
+    pub fn aborted(opts: &RunOptions, error: &str) -> RunResult {
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let run_id = new_run_id();
+        RunResult {
+            schema_version: 1,
+            tool: format!("regcheck {}", env!("CARGO_PKG_VERSION")),
+            target: opts.target.to_string(),
+            namespace: opts
+                .namespace
+                .clone()
+                .unwrap_or_else(|| format!("regcheck-{run_id}")),
+            run_id,
+            profile: format!("{:?}", opts.profile).to_lowercase(),
+            started_at: now.clone(),
+            finished_at: Some(now),
+            duration_ms: 0.0,
+            capabilities: BTreeMap::new(),
+            summary: Summary::default(),
+            operations: BTreeMap::new(),
+            rules: BTreeMap::new(),
+            scenarios: Vec::new(),
+            cleanup: CleanupReport::default(),
+            baseline: None,
+            load: None,
+            aborted: Some(error.to_string()),
+        }
+    }
+
     /// Recomputes `summary` and `operations` from the scenarios.
     pub fn recount(&mut self) {
         let mut s = Summary {
@@ -270,7 +302,7 @@ impl RunResult {
 
     /// Exit code: 0 all passed (skips allowed), 1 any failure, 2 any error.
     pub fn exit_code(&self) -> i32 {
-        if self.summary.errors > 0 {
+        if self.summary.errors > 0 || self.aborted.is_some() {
             2
         } else if self.summary.failed > 0 {
             1

@@ -209,6 +209,10 @@ pub struct RunResult {
     /// add percentile tables, charts and load diffs when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<crate::load::LoadReport>,
+    /// Why the run could not run at all (no HTTP answer to the probe, bad configuration): the
+    /// report is still written, with no scenarios (exit code 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
 }
 
 /// The known-deviation baseline applied to a run (`regcheck run --baseline FILE`).

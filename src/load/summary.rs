@@ -1,52 +1,18 @@
-//! The terminal summary of a load run: one comfy-table row per workload (operations, errors,
-//! ops/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
+//! The terminal summary of a load run: the load table (the columns every report format shares:
+//! operations, errors, ops/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
 //! thresholds with their measured values.
 
-use super::report::{LoadReport, OpReport};
+use super::report::LoadReport;
+use crate::report::load::{TABLE_HEADER, table_rows};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-
-fn ms(us: u64) -> String {
-    format!("{:.2}", us as f64 / 1000.0)
-}
-
-fn row(o: &OpReport) -> Vec<String> {
-    vec![
-        o.name.clone(),
-        o.requests.to_string(),
-        o.errors.to_string(),
-        format!("{:.1}", o.rps),
-        format!("{:.2}", o.mbps),
-        ms(o.latency.p50_us),
-        ms(o.latency.p90_us),
-        ms(o.latency.p99_us),
-        ms(o.latency.p999_us),
-        ms(o.latency.max_us),
-        ms(o.ttfb.p99_us),
-    ]
-}
 
 /// Renders the summary.
 pub fn render(r: &LoadReport) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "operation",
-        "count",
-        "errors",
-        "ops/s",
-        "MB/s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "max ms",
-        "ttfb p99 ms",
-    ]);
-    for o in &r.operations {
-        t.add_row(row(o));
-    }
-    if r.operations.len() > 1 {
-        t.add_row(row(&r.total));
+    t.set_header(TABLE_HEADER.to_vec());
+    for cells in table_rows(r) {
+        t.add_row(cells.to_vec());
     }
     let mut out = format!("{t}\n");
     out.push_str(&format!(

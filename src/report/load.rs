@@ -89,30 +89,58 @@ fn rows(l: &LoadReport) -> impl Iterator<Item = &OpReport> {
         .chain((l.operations.len() != 1).then_some(&l.total))
 }
 
+/// Column titles of the per-workload load table (Markdown, HTML and terminal alike).
+pub const TABLE_HEADER: [&str; 12] = [
+    "workload",
+    "ops",
+    "errors",
+    "error rate",
+    "ops/s",
+    "MB/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "max ms",
+    "ttfb p99 ms",
+];
+
+/// One workload's row of the load table, as text (names unescaped).
+pub fn table_cells(o: &OpReport) -> [String; 12] {
+    let lat = &o.latency;
+    [
+        o.name.clone(),
+        o.requests.to_string(),
+        o.errors.to_string(),
+        format!("{:.2}%", o.error_rate * 100.0),
+        format!("{:.1}", o.rps),
+        format!("{:.2}", o.mbps),
+        ms(lat.p50_us),
+        ms(lat.p90_us),
+        ms(lat.p99_us),
+        ms(lat.p999_us),
+        ms(lat.max_us),
+        ms(o.ttfb.p99_us),
+    ]
+}
+
+/// The table's rows: each workload, then the total when there are several.
+pub fn table_rows(l: &LoadReport) -> impl Iterator<Item = [String; 12]> + '_ {
+    rows(l).map(table_cells)
+}
+
 /// The Markdown load section: percentiles table, thresholds, error kinds.
 pub fn markdown(out: &mut String, l: &LoadReport) {
     use super::markdown::{cell, code};
     let _ = writeln!(
         out,
-        "\n#### Load: latency percentiles (ms)\n\n| workload | ops | errors | error rate | ops/s | MB/s | p50 | p90 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "\n#### Load: latency percentiles (ms)\n\n| {} |\n|---|{}",
+        TABLE_HEADER.join(" | "),
+        "---:|".repeat(TABLE_HEADER.len() - 1)
     );
-    for o in rows(l) {
-        let lat = &o.latency;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {:.2}% | {:.1} | {:.2} | {} | {} | {} | {} | {} |",
-            cell(&o.name),
-            o.requests,
-            o.errors,
-            o.error_rate * 100.0,
-            o.rps,
-            o.mbps,
-            ms(lat.p50_us),
-            ms(lat.p90_us),
-            ms(lat.p99_us),
-            ms(lat.p999_us),
-            ms(lat.max_us)
-        );
+    for mut cells in table_rows(l) {
+        cells[0] = cell(&cells[0]);
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     if !l.thresholds.is_empty() {
         let _ = writeln!(out, "\n| threshold | measured | held |\n|---|---|---|");
@@ -394,26 +422,22 @@ pub fn html(out: &mut String, l: &LoadReport) {
     );
     let _ = writeln!(
         out,
-        "<table id=\"load-table\"><thead><tr><th>workload</th><th>ops</th><th>errors</th><th>error rate</th><th>ops/s</th><th>MB/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>ttfb p99 ms</th></tr></thead><tbody>"
+        "<table id=\"load-table\"><thead><tr>{}</tr></thead><tbody>",
+        TABLE_HEADER
+            .iter()
+            .map(|h| format!("<th>{h}</th>"))
+            .collect::<String>()
     );
-    for o in rows(l) {
-        let lat = &o.latency;
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}%</td><td class=\"n\">{:.1}</td><td class=\"n\">{:.2}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&o.name),
-            o.requests,
-            o.errors,
-            o.error_rate * 100.0,
-            o.rps,
-            o.mbps,
-            ms(lat.p50_us),
-            ms(lat.p90_us),
-            ms(lat.p99_us),
-            ms(lat.p999_us),
-            ms(lat.max_us),
-            ms(o.ttfb.p99_us)
-        );
+    for cells in table_rows(l) {
+        let tds: String = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match i {
+                0 => format!("<td>{}</td>", esc(c)),
+                _ => format!("<td class=\"n\">{}</td>", esc(c)),
+            })
+            .collect();
+        let _ = writeln!(out, "<tr>{tds}</tr>");
     }
     let _ = writeln!(out, "</tbody></table>");
     if !l.thresholds.is_empty() {

@@ -21,16 +21,67 @@ fn scenario_file(dir: &std::path::Path, digest: &str) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn redirects_to_another_host_carry_no_credentials() {
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(CONTENT)));
-    let (storage, storage_seen) = fake_server(|_, _| {
+/// A storage host that serves `CONTENT` to anyone and records what it receives.
+fn storage_host() -> (String, crate::common::fake::Seen) {
+    fake_server(|_, _| {
         (
             "200 OK".into(),
             vec![h("Content-Type", "application/octet-stream")],
             CONTENT.to_vec(),
         )
-    });
+    })
+}
+
+/// What the fake registries answer an authorized request: `/v2/`, a 307 for the blob
+/// `digest` to `redirect_to`, 404 otherwise.
+fn redirecting(
+    line: &str,
+    digest: &str,
+    redirect_to: &str,
+) -> (String, Vec<(String, String)>, Vec<u8>) {
+    let api = h("Docker-Distribution-Api-Version", "registry/2.0");
+    let json = h("Content-Type", "application/json");
+    if line.starts_with("GET /v2/ ") {
+        return ("200 OK".into(), vec![api, json], b"{}".to_vec());
+    }
+    if line.starts_with("GET ") && line.contains(&format!("/blobs/{digest}")) {
+        return (
+            "307 Temporary Redirect".into(),
+            vec![
+                api,
+                h("Location", redirect_to),
+                h("Docker-Content-Digest", digest),
+            ],
+            Vec::new(),
+        );
+    }
+    (
+        "404 Not Found".into(),
+        vec![api, json],
+        errors("NAME_UNKNOWN"),
+    )
+}
+
+/// Runs the one-step redirect scenario against `registry` as user `me` (password by env).
+fn run_redirect_scenario(registry: &str, digest: &str) -> crate::common::CliOutput {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario_file(dir.path(), digest);
+    run_against_env(
+        registry,
+        &[
+            "--scenarios",
+            file.to_str().expect("utf8"),
+            "--username",
+            "me",
+        ],
+        &[("REGCHECK_PASSWORD", "topsecret-pw")],
+    )
+}
+
+#[test]
+fn redirects_to_another_host_carry_no_credentials() {
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(CONTENT)));
+    let (storage, storage_seen) = storage_host();
     let redirect_to = format!("{storage}/blob?sig=abc");
     let d2 = digest.clone();
     let (registry, registry_seen) = fake_server(move |line, headers| {
@@ -43,38 +94,9 @@ fn redirects_to_another_host_carry_no_credentials() {
                 errors("UNAUTHORIZED"),
             );
         }
-        if line.starts_with("GET /v2/ ") {
-            return ("200 OK".into(), vec![api, json], b"{}".to_vec());
-        }
-        if line.starts_with("GET ") && line.contains(&format!("/blobs/{d2}")) {
-            return (
-                "307 Temporary Redirect".into(),
-                vec![
-                    api,
-                    h("Location", &redirect_to),
-                    h("Docker-Content-Digest", &d2),
-                ],
-                Vec::new(),
-            );
-        }
-        (
-            "404 Not Found".into(),
-            vec![api, json],
-            errors("NAME_UNKNOWN"),
-        )
+        redirecting(line, &d2, &redirect_to)
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = scenario_file(dir.path(), &digest);
-    let out = run_against_env(
-        &registry,
-        &[
-            "--scenarios",
-            file.to_str().expect("utf8"),
-            "--username",
-            "me",
-        ],
-        &[("REGCHECK_PASSWORD", "topsecret-pw")],
-    );
+    let out = run_redirect_scenario(&registry, &digest);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let storage_seen = storage_seen.lock().expect("lock").clone();
     assert_eq!(storage_seen.len(), 1, "{storage_seen:?}");
@@ -182,13 +204,7 @@ fn a_redirect_cannot_lead_a_write_out_of_the_namespace() {
 #[test]
 fn token_mode_redirects_carry_no_bearer_and_the_recorder_would_notice() {
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(CONTENT)));
-    let (storage, storage_seen) = fake_server(|_, _| {
-        (
-            "200 OK".into(),
-            vec![h("Content-Type", "application/octet-stream")],
-            CONTENT.to_vec(),
-        )
-    });
+    let (storage, storage_seen) = storage_host();
     let redirect_to = format!("{storage}/blob?sig=abc");
     let d2 = digest.clone();
     let (registry, registry_seen) = fake_server(move |line, headers| {
@@ -217,38 +233,9 @@ fn token_mode_redirects_carry_no_bearer_and_the_recorder_would_notice() {
                 errors("UNAUTHORIZED"),
             );
         }
-        if line.starts_with("GET /v2/ ") {
-            return ("200 OK".into(), vec![api, json], b"{}".to_vec());
-        }
-        if line.starts_with("GET ") && line.contains(&format!("/blobs/{d2}")) {
-            return (
-                "307 Temporary Redirect".into(),
-                vec![
-                    api,
-                    h("Location", &redirect_to),
-                    h("Docker-Content-Digest", &d2),
-                ],
-                Vec::new(),
-            );
-        }
-        (
-            "404 Not Found".into(),
-            vec![api, json],
-            errors("NAME_UNKNOWN"),
-        )
+        redirecting(line, &d2, &redirect_to)
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = scenario_file(dir.path(), &digest);
-    let out = run_against_env(
-        &registry,
-        &[
-            "--scenarios",
-            file.to_str().expect("utf8"),
-            "--username",
-            "me",
-        ],
-        &[("REGCHECK_PASSWORD", "topsecret-pw")],
-    );
+    let out = run_redirect_scenario(&registry, &digest);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let registry_seen = registry_seen.lock().expect("lock").clone();
     assert!(

@@ -5,92 +5,17 @@
 //! `--password-stdin` accepted; and known secrets never reach stdout, stderr, trace logs or
 //! report files.
 
+use crate::common::fake::{Log, Reply, Req, h, recorder};
 use crate::common::{free_port, regcheck_env, wait_ready};
 use regcheck::client::{
     Client, ClientError, ClientOptions, Credentials, OutgoingBody, OutgoingRequest, RunCredentials,
     Secret,
 };
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
-
-/// One request as a recording server saw it.
-#[derive(Debug, Clone)]
-struct Req {
-    line: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-type Reply = (u16, Vec<(String, String)>, Vec<u8>);
-type Log = Arc<Mutex<Vec<Req>>>;
-
-/// A loopback server answering each request (one per connection) with `handler`, recording
-/// request lines, headers and bodies. At most 500 connections.
-fn recorder(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> (String, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let log: Log = Arc::default();
-    let log2 = log.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(500) {
-            let Ok(mut conn) = conn else { continue };
-            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut headers = Vec::new();
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.trim_end().split_once(':') {
-                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-                }
-            }
-            let len: usize = headers
-                .iter()
-                .find(|(k, _)| k == "content-length")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; len.min(1 << 20)];
-            let _ = reader.read_exact(&mut body);
-            let req = Req {
-                line: line.trim_end().to_string(),
-                headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
-            };
-            let (status, resp_headers, resp_body) = handler(&req);
-            log2.lock().expect("lock").push(req);
-            let mut out = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
-            for (k, v) in resp_headers {
-                out.push_str(&format!("{k}: {v}\r\n"));
-            }
-            out.push_str(&format!("Content-Length: {}\r\n\r\n", resp_body.len()));
-            let _ = conn.write_all(out.as_bytes());
-            let _ = conn.write_all(&resp_body);
-        }
-    });
-    (url, log)
-}
-
-fn h(k: &str, v: &str) -> (String, String) {
-    (k.to_string(), v.to_string())
-}
 
 fn json(status: u16, body: &str) -> Reply {
     (

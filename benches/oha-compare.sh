@@ -62,7 +62,7 @@ oha_ok = oha["summary"]["successRate"]
 rc_err = rc["load"]["total"]["errors"]
 print(f"{'tool':<30} {'CPU s/10k req':>14} {'req/s':>10}  notes")
 print(f"{'oha':<30} {oha_cpu / n * 1e4:>14.3f} {oha['summary']['requestsPerSec']:>10.0f}  success rate {oha_ok:.4f}, no verification")
-print(f"{'regcheck load (verified)':<30} {rc_cpu / n * 1e4:>14.3f} {rc['load']['total']['rps']:>10.0f}  {rc_err} errors, sha256 of every body checked")
+print(f"{'regcheck load (verified)':<30} {rc_cpu / n * 1e4:>14.3f} {rc['load']['total']['rps']:>10.0f}  {rc_err} errors, every body checked (compared with the pushed content, or sha256)")
 rcn = json.load(open(f"{work}/rcn.json"))
 rcn_cpu, _ = cpu("rcn")
 print(f"{'regcheck load --no-verify':<30} {rcn_cpu / n * 1e4:>14.3f} {rcn['load']['total']['rps']:>10.0f}  {rcn['load']['total']['errors']} errors, bodies counted only")

@@ -3,8 +3,12 @@
 //! credentials to other hosts, and bodies streamed — hashed or compared, never kept. Failures
 //! come back as `Failure`s of a kind, never as panics or retries.
 
+use super::fast::{self, FastClient, Response};
 use super::metrics::{ErrorKind, Failure};
 pub use super::verify::{BodyCheck, Verify};
+
+/// Sent by both request paths.
+const USER_AGENT: &str = concat!("regcheck/", env!("CARGO_PKG_VERSION"));
 use crate::client::Client;
 use reqwest::Method;
 use std::sync::Arc;
@@ -20,6 +24,8 @@ pub struct Http {
     /// Whether the target ever asked for credentials: until it does, no request looks up the
     /// token cache (the fast path of unauthenticated targets).
     auth_seen: AtomicBool,
+    /// The fast path for body-less reads, on plain-http targets.
+    fast: Option<FastClient>,
 }
 
 /// A response head, its body still unread.
@@ -30,7 +36,7 @@ pub struct Head {
     pub at: Instant,
     /// The `Authorization` the request carried.
     sent_auth: Option<String>,
-    response: reqwest::Response,
+    response: Response,
 }
 
 impl Head {
@@ -46,7 +52,11 @@ impl Head {
 impl Http {
     /// Wraps the run's client.
     pub fn new(client: Arc<Client>) -> Self {
+        let options = client.options();
+        let fast = (options.target.scheme() == "http")
+            .then(|| fast::build(options.limits.connect_timeout.min(options.timeout)));
         Http {
+            fast,
             client,
             challenges_answered: AtomicU64::new(0),
             auth_seen: AtomicBool::new(false),
@@ -134,25 +144,43 @@ impl Http {
         body: &(dyn Fn() -> Option<reqwest::Body> + Send + Sync),
         auth: Option<String>,
     ) -> Result<Head, Failure> {
-        let mut rb = self.client.http().request(method.clone(), url.clone());
-        for (k, v) in headers {
-            rb = rb.header(*k, v.as_str());
-        }
         let auth = auth.or_else(|| {
             self.auth_seen
                 .load(Ordering::Relaxed)
                 .then(|| self.client.cached_authorization(method, url))
                 .flatten()
         });
-        if let Some(a) = &auth {
-            rb = rb.header("authorization", a.as_str());
-        }
-        if let Some(b) = body() {
-            rb = rb.body(b);
-        }
-        let response = rb.send().await.map_err(|e| transport(method, url, &e))?;
+        let body = body();
+        let response = match (&self.fast, &body) {
+            (Some(fast), None)
+                if url.scheme() == "http"
+                    && (*method == Method::GET || *method == Method::HEAD) =>
+            {
+                let mut all: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 3);
+                all.push(("user-agent", USER_AGENT));
+                all.push(("accept-encoding", "identity"));
+                all.extend(headers.iter().map(|(k, v)| (*k, v.as_str())));
+                if let Some(a) = &auth {
+                    all.push(("authorization", a.as_str()));
+                }
+                fast::send(fast, method, url, &all, self.client.options().timeout).await?
+            }
+            _ => {
+                let mut rb = self.client.http().request(method.clone(), url.clone());
+                for (k, v) in headers {
+                    rb = rb.header(*k, v.as_str());
+                }
+                if let Some(a) = &auth {
+                    rb = rb.header("authorization", a.as_str());
+                }
+                if let Some(b) = body {
+                    rb = rb.body(b);
+                }
+                Response::Reqwest(rb.send().await.map_err(|e| transport(method, url, &e))?)
+            }
+        };
         Ok(Head {
-            status: response.status().as_u16(),
+            status: response.status(),
             at: Instant::now(),
             sent_auth: auth,
             response,
@@ -174,7 +202,7 @@ pub async fn drain(
             Ok(Some(c)) => check.update(&c).map_err(|f| f.at(&shown(response.url())))?,
             Ok(None) => break,
             Err(e) => {
-                let kind = if e.is_timeout() {
+                let kind = if e.timeout {
                     ErrorKind::Timeout
                 } else {
                     ErrorKind::Body
@@ -185,7 +213,7 @@ pub async fn drain(
                         "GET {}: body broke off after {} bytes: {}",
                         shown(response.url()),
                         check.received(),
-                        root_cause(&e)
+                        e.detail
                     ),
                 ));
             }
@@ -222,7 +250,7 @@ fn transport(method: &Method, url: &Url, e: &reqwest::Error) -> Failure {
 
 /// The causes of a reqwest error, without reqwest's own message (it repeats the URL, query
 /// string and all).
-fn root_cause(e: &reqwest::Error) -> String {
+pub(super) fn root_cause(e: &reqwest::Error) -> String {
     let mut causes = Vec::new();
     let mut cur = std::error::Error::source(e);
     while let Some(s) = cur {

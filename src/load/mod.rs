@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod fast;
 pub mod hdrlog;
 pub mod http;
 pub mod metrics;

@@ -103,10 +103,10 @@ impl Ctx {
             "GetBlob.digest-header-matches",
             &url,
         )?;
-        let verify = if self.spec.verify {
-            Verify::Digest(&b.digest)
-        } else {
-            Verify::None
+        let verify = match (&b.content, self.spec.verify) {
+            (_, false) => Verify::None,
+            (Some(content), true) => Verify::Content(content),
+            (None, true) => Verify::Digest(&b.digest),
         };
         let bytes = drain(head, Some(b.size), verify).await?;
         Ok(Done { bytes, first_byte })

@@ -24,7 +24,15 @@ pub struct PoolBlob {
     pub digest: String,
     /// `/v2/<pool repo>/blobs/<digest>` on the target (parsed once, read many times).
     pub url: url::Url,
+    /// The content, for small blobs while the cache has room: pulls compare with it instead
+    /// of hashing.
+    pub content: Option<Bytes>,
 }
+
+/// Largest pool blob kept in memory for comparison.
+const CACHE_BLOB_MAX: u64 = 1 << 20;
+/// Memory the pool may keep for comparisons, in all.
+const CACHE_TOTAL_MAX: u64 = 64 << 20;
 
 /// A manifest of the pool.
 #[derive(Debug, Clone)]
@@ -103,6 +111,7 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
     let started = Instant::now();
     let indices = ctx.spec.pool_indices();
     let repo = ctx.pool.repo.clone();
+    let mut cached: u64 = 0;
     let blobs: Vec<PoolBlob> = indices
         .iter()
         .map(|&i| {
@@ -110,11 +119,16 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
             let blob = BlobGen::new(&ctx.run_id, i as u64, size);
             let digest = blob.digest();
             let url = ctx.url(&format!("/v2/{repo}/blobs/{digest}"))?;
+            let content = (size <= CACHE_BLOB_MAX && cached + size <= CACHE_TOTAL_MAX).then(|| {
+                cached += size;
+                Bytes::from(blob.all().flat_map(|b| b.to_vec()).collect::<Vec<u8>>())
+            });
             Ok(PoolBlob {
                 blob,
                 size,
                 digest,
                 url,
+                content,
             })
         })
         .collect::<Result<_, Failure>>()

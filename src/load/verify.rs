@@ -12,6 +12,9 @@ pub enum Verify<'a> {
     None,
     /// sha256 of the whole body must be this digest.
     Digest(&'a str),
+    /// The body must equal these bytes (a pool blob kept in memory, whose sha256 is its
+    /// digest): checking is a comparison, cheaper than hashing.
+    Content(&'a [u8]),
     /// The body must equal the bytes of a generated blob from `start` on.
     Bytes {
         /// The blob.
@@ -65,6 +68,21 @@ impl<'a> BodyCheck<'a> {
         }
         if let Some(h) = self.hasher.as_mut() {
             h.update(chunk);
+        }
+        if let Verify::Content(want) = &self.verify
+            && self.mismatch_at.is_none()
+        {
+            let from = self.received as usize;
+            let end = from.saturating_add(chunk.len());
+            let expected = want.get(from..end.min(want.len())).unwrap_or(&[]);
+            if expected.len() < chunk.len() || expected != chunk {
+                let diff = chunk
+                    .iter()
+                    .zip(expected)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(expected.len());
+                self.mismatch_at = Some((from + diff) as u64);
+            }
         }
         if let Verify::Bytes { blob, start } = &self.verify
             && self.mismatch_at.is_none()
@@ -194,6 +212,22 @@ mod tests {
         c.update(&[0; 4]).unwrap();
         c.update(&[]).unwrap();
         assert_eq!(c.finish().unwrap_err().kind, ErrorKind::Body);
+        // Content kept in memory: compared piece by piece.
+        let mut bad = all.clone();
+        let mut c = BodyCheck::new(Verify::Content(&all), Some(300_000));
+        for piece in bad.chunks(9_999) {
+            c.update(piece).unwrap();
+        }
+        assert_eq!(c.finish().unwrap(), 300_000);
+        bad[250_001] ^= 4;
+        let mut c = BodyCheck::new(Verify::Content(&all), Some(300_000));
+        for piece in bad.chunks(9_999) {
+            c.update(piece).unwrap();
+        }
+        assert!(c.finish().unwrap_err().detail.contains("byte 250001"));
+        let mut c = BodyCheck::new(Verify::Content(&all[..10]), None);
+        c.update(&all[..11]).unwrap();
+        assert!(c.finish().unwrap_err().detail.contains("byte 10"));
         // Bytes past the end of the blob are a mismatch.
         let small = BlobGen::new("r", 8, 10);
         let mut c = BodyCheck::new(

@@ -97,7 +97,7 @@ impl Response {
                         Ok(Some(Err(e))) => {
                             return Err(ChunkError {
                                 timeout: false,
-                                detail: causes(&e),
+                                detail: crate::client::root_cause(&e),
                             });
                         }
                         Ok(Some(Ok(f))) => f,
@@ -147,7 +147,11 @@ pub async fn send(
         )),
         Ok(Err(e)) => Err(Failure::new(
             ErrorKind::Connection,
-            format!("{method} {}: {}", super::http::shown(url), causes(&e)),
+            format!(
+                "{method} {}: {}",
+                super::http::shown(url),
+                crate::client::root_cause(&e)
+            ),
         )),
         Ok(Ok(response)) => Ok(Response::Hyper {
             response,
@@ -155,14 +159,4 @@ pub async fn send(
             deadline,
         }),
     }
-}
-
-fn causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut msg = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        msg = format!("{msg}: {s}");
-        cur = s.source();
-    }
-    msg
 }

@@ -4,16 +4,20 @@
 use super::error::LoadError;
 use std::time::Duration;
 
-/// Parses a byte size: a number with an optional unit (B, KiB, MiB, GiB, KB, MB, GB, k, m, g).
-pub fn parse_size(text: &str) -> Result<u64, LoadError> {
+/// `12.5MiB` → (12.5, "MiB"); `None` when it does not start with a number.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| bad("size", text, "4KiB, 1MiB, 64MiB"))?;
+    num.parse().ok().map(|v| (v, unit))
+}
+
+/// Parses a byte size: a number with an optional unit (B, KiB, MiB, GiB, KB, MB, GB, k, m, g).
+pub fn parse_size(text: &str) -> Result<u64, LoadError> {
+    let (value, unit) =
+        number_and_unit(text).ok_or_else(|| bad("size", text, "4KiB, 1MiB, 64MiB"))?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kib" => 1024.0,
@@ -33,14 +37,8 @@ pub fn parse_size(text: &str) -> Result<u64, LoadError> {
 
 /// Parses a duration: a number with a unit (ms, s, m, h); a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, LoadError> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| bad("duration", text, "500ms, 10s, 2m"))?;
+    let (value, unit) =
+        number_and_unit(text).ok_or_else(|| bad("duration", text, "500ms, 10s, 2m"))?;
     let secs = match unit.trim() {
         "ms" => value / 1000.0,
         "" | "s" => value,

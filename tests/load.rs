@@ -786,3 +786,36 @@ fn hostile_blob_answers_are_counted_by_kind_and_the_run_ends_on_time() {
         );
     }
 }
+
+#[test]
+fn without_report_flags_a_load_run_writes_every_format_into_its_run_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::regcheck_env(
+        &[
+            "load",
+            "-q",
+            "-n",
+            "20",
+            "--blob-size",
+            "4KiB",
+            "--report-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        &[("REGCHECK_NO_REPORT", "0")],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let runs: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(runs.len(), 1, "one run directory");
+    let run = runs[0].path();
+    assert!(
+        out.stdout.contains(&run.display().to_string()),
+        "{}",
+        out.stdout
+    );
+    for f in ["report.json", "junit.xml", "report.md", "report.html"] {
+        assert!(run.join(f).is_file(), "{f} missing in {}", run.display());
+    }
+    let r = read_report(&run.join("report.json"));
+    assert_eq!(r["kind"], "load");
+    assert_eq!(u(&r["load"]["total"]["requests"]), 20);
+}

@@ -63,9 +63,16 @@ pub struct LoadArgs {
     /// (repeatable).
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Write a report: FORMAT=PATH (repeatable; json, junit, md, html).
+    /// Write a report: FORMAT=PATH (repeatable; json, junit, md, html). Without it, every
+    /// format is written to <report-dir>/<run id>/.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,
+    /// Where a run without --report writes its reports (in a subdirectory named by the run id).
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Write no report directory: only the terminal summary and what --report asks for.
+    #[arg(long, env = "REGCHECK_NO_REPORT", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_report: bool,
     /// Write an HdrHistogram interval log (one histogram per workload per second).
     #[arg(long, value_name = "PATH")]
     pub hdr_log: Option<PathBuf>,
@@ -173,7 +180,16 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         }
     };
     print!("{}", load::summary::render(&report.load));
-    for spec in &args.reports {
+    let specs = if !args.reports.is_empty() {
+        args.reports.clone()
+    } else if args.no_report {
+        Vec::new()
+    } else {
+        let dir = args.report_dir.join(&report.run_id);
+        println!("reports: {}/ (json, junit, md, html)", dir.display());
+        report::default_specs(&dir)
+    };
+    for spec in &specs {
         report::write_load(spec, &report, &secrets)
             .with_context(|| format!("cannot write {}", spec.path.display()))?;
     }

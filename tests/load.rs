@@ -362,8 +362,9 @@ fn concurrent_workers_share_one_token_fetch_and_every_format_is_written() {
     ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let auth = &r["load"]["auth"];
-    // Eight workers meet the pull scope's challenge at once; one token is fetched for all.
-    assert!(u(&auth["challenges_answered"]) >= 2, "{auth}");
+    // However many of the eight workers meet the pull scope's challenge (usually several, at
+    // once), one token is fetched for all of them and reused for 300 pulls.
+    assert!(u(&auth["challenges_answered"]) >= 1, "{auth}");
     assert_eq!(u(&auth["token_requests"]), 1, "{auth}");
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("| pull | 300 |"), "{md}");

@@ -197,30 +197,8 @@ async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Resul
         .and_then(|l| url.join(l).ok())
         .ok_or_else(|| LoadError::Prepare("upload started without a Location".into()))?;
     put.query_pairs_mut().append_pair("digest", digest);
-    let body = bytes.clone();
-    let headers = [
-        ("content-type", "application/octet-stream".to_string()),
-        ("content-length", body.len().to_string()),
-    ];
-    let make = move || Some(reqwest::Body::from(body.clone()));
-    let head = ctx
-        .http
-        .send(Method::PUT, put.clone(), &headers, &make)
-        .await
-        .map_err(|f| LoadError::Prepare(f.detail))?;
-    if head.status != 201 {
-        return Err(LoadError::Prepare(format!(
-            "PUT {}: {} (expected 201)",
-            super::http::shown(&put),
-            head.status
-        )));
-    }
-    ctx.tracker.record(Created {
-        kind: Kind::Blob,
-        repo: repo.to_string(),
-        digest: digest.to_string(),
-        run_unique: true,
-    });
+    put_created(ctx, put, "application/octet-stream", bytes).await?;
+    record(ctx, Kind::Blob, repo, digest);
     Ok(())
 }
 
@@ -234,12 +212,24 @@ async fn put_manifest(
     let url = ctx
         .url(&format!("/v2/{repo}/manifests/{tag}"))
         .map_err(|f| LoadError::Prepare(f.detail))?;
-    let b = body.clone();
+    put_created(ctx, url, MANIFEST_TYPE, body).await?;
+    record(ctx, Kind::Manifest, repo, digest);
+    Ok(())
+}
+
+/// `PUT url` with `bytes`; anything but 201 fails the prepare phase.
+async fn put_created(
+    ctx: &Ctx,
+    url: url::Url,
+    content_type: &str,
+    bytes: &Bytes,
+) -> Result<(), LoadError> {
+    let body = bytes.clone();
     let headers = [
-        ("content-type", MANIFEST_TYPE.to_string()),
-        ("content-length", b.len().to_string()),
+        ("content-type", content_type.to_string()),
+        ("content-length", body.len().to_string()),
     ];
-    let make = move || Some(reqwest::Body::from(b.clone()));
+    let make = move || Some(reqwest::Body::from(body.clone()));
     let head = ctx
         .http
         .send(Method::PUT, url.clone(), &headers, &make)
@@ -252,11 +242,15 @@ async fn put_manifest(
             head.status
         )));
     }
+    Ok(())
+}
+
+/// Records a pool object for cleanup.
+fn record(ctx: &Ctx, kind: Kind, repo: &str, digest: &str) {
     ctx.tracker.record(Created {
-        kind: Kind::Manifest,
+        kind,
         repo: repo.to_string(),
         digest: digest.to_string(),
         run_unique: true,
     });
-    Ok(())
 }

@@ -98,6 +98,8 @@ pub struct ExchangeContext {
     pub ranges_advertised: bool,
     /// The request carried credentials (for rules about 401 challenges).
     pub authenticated: bool,
+    /// The profile the target is judged by: which texts bind it.
+    pub target: crate::contract::Target,
 }
 
 /// One request/response pair attributed to a contract operation.

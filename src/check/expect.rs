@@ -42,6 +42,9 @@ fn fail(
         expected: Some(clip(expected.as_ref())),
         actual: Some(clip(actual.as_ref())),
         spec: None,
+        level: None,
+        severity: Default::default(),
+        quote: None,
     })
 }
 

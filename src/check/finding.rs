@@ -1,6 +1,7 @@
 //! The result of evaluating one rule or expectation: a `Verdict`, and for failures a `Finding`
 //! naming the rule, what was expected and what was seen. Findings are data, never errors.
 
+use crate::contract::norm::{Binding, Level, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Where a rule comes from.
@@ -31,6 +32,45 @@ pub struct Finding {
     /// The document and section the rule comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
+    /// The requirement's level in that text (MUST, SHOULD, convention…), when one is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// `fail` (a MUST broken) or `warn` (a SHOULD or a convention not followed).
+    #[serde(default)]
+    pub severity: Severity,
+    /// The sentence of the text, verbatim, where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+}
+
+impl Finding {
+    /// A scenario finding (no contract text behind it beyond the scenario's own expectation).
+    pub fn scenario(rule: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.into(),
+            source: FindingSource::Scenario,
+            message: message.into(),
+            expected: None,
+            actual: None,
+            spec: None,
+            level: None,
+            severity: Severity::Fail,
+            quote: None,
+        }
+    }
+
+    /// Stamps the normative basis of `binding`: citation, level, severity and quote.
+    pub fn stamp(&mut self, binding: &Binding) {
+        self.spec = Some(binding.norm.cite());
+        self.level = Some(binding.level);
+        self.severity = binding.level.severity();
+        self.quote = (!binding.norm.quote.is_empty()).then(|| binding.norm.quote.to_string());
+    }
+
+    /// Whether this finding is only a warning.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warn
+    }
 }
 
 /// The verdict of one rule on one exchange.

@@ -40,6 +40,9 @@ pub struct RunArgs {
     /// Start no new scenario after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Warnings (a SHOULD broken, a convention not followed) fail the exit code too.
+    #[arg(long)]
+    pub strict: bool,
     /// API profile: auto (probe), oci (skip ACR scenarios), acr (require ACR extensions).
     #[arg(long, default_value = "auto")]
     pub profile: Profile,
@@ -89,6 +92,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         namespace: args.namespace.clone(),
         keep: args.keep,
         fail_fast: args.fail_fast,
+        strict: args.strict,
         profile: args.profile,
         credentials: target.credentials.clone(),
         timeout: target.timeout,
@@ -105,6 +109,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         if !quiet {
             let label = match s.outcome {
                 Outcome::Pass => "pass ",
+                Outcome::Warn => "warn ",
                 Outcome::Fail => "FAIL ",
                 Outcome::Skip => "skip ",
                 Outcome::Error => "ERROR",

@@ -33,6 +33,7 @@ fn badge(o: Outcome) -> String {
         "<span class=\"badge {0}\">{0}</span>",
         match o {
             Outcome::Pass => "pass",
+            Outcome::Warn => "warn",
             Outcome::Fail => "fail",
             Outcome::Skip => "skip",
             Outcome::Error => "error",
@@ -167,11 +168,12 @@ fn scenario_details(out: &mut String, s: &ScenarioResult) {
     if let Some(r) = &s.reason {
         let _ = writeln!(out, "<p>{}</p>", esc(r));
     }
-    for st in s
-        .steps
-        .iter()
-        .filter(|st| matches!(st.outcome, Outcome::Fail | Outcome::Error | Outcome::Known))
-    {
+    for st in s.steps.iter().filter(|st| {
+        matches!(
+            st.outcome,
+            Outcome::Fail | Outcome::Warn | Outcome::Error | Outcome::Known
+        )
+    }) {
         let _ = writeln!(
             out,
             "<h4>{} step <code>{}</code> ({}, HTTP {})</h4>",
@@ -189,10 +191,22 @@ fn scenario_details(out: &mut String, s: &ScenarioResult) {
                 "<table class=\"findings\"><thead><tr><th>rule</th><th>message</th><th>expected</th><th>actual</th></tr></thead><tbody>"
             );
             for f in &st.findings {
+                let level = f.level.map(|l| format!("{l}, ")).unwrap_or_default();
+                let quote = f
+                    .quote
+                    .as_deref()
+                    .map(|q| format!("<br><q class=\"meta\">{}</q>", esc(q)))
+                    .unwrap_or_default();
                 let spec = f
                     .spec
                     .as_deref()
-                    .map(|s| format!("<br><span class=\"meta\">{}</span>", esc(s)))
+                    .map(|s| {
+                        format!(
+                            "<br><span class=\"meta\">{}{}</span>{quote}",
+                            esc(&level),
+                            esc(s)
+                        )
+                    })
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
@@ -324,6 +338,22 @@ fn conformance_sections(out: &mut String, result: &RunResult) {
         scenario_details(out, s);
     }
     let _ = writeln!(out, "</section>");
+    let warned: Vec<_> = result
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Warn)
+        .collect();
+    if !warned.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"warnings\"><h2>Warnings ({})</h2><p>A SHOULD broken or a convention not followed: reported, not failing.</p>",
+            warned.len()
+        );
+        for s in warned {
+            scenario_details(out, s);
+        }
+        let _ = writeln!(out, "</section>");
+    }
     let known: Vec<_> = result
         .scenarios
         .iter()

@@ -135,6 +135,8 @@ fn testcase(w: &mut W, s: &ScenarioResult, class: &str, name: &str) -> std::io::
     start(w, "testcase", &attrs)?;
     match s.outcome {
         Outcome::Pass => {}
+        // A warning is a passing testcase: consumers keep it green and show the text.
+        Outcome::Warn => text_element(w, "system-out", &[], &warning_text(s))?,
         Outcome::Skip => empty(
             w,
             "skipped",
@@ -177,6 +179,25 @@ fn testcase(w: &mut W, s: &ScenarioResult, class: &str, name: &str) -> std::io::
     end(w, "testcase")
 }
 
+/// The warnings of a scenario, one line each: `warning: rule (LEVEL, citation): message`.
+fn warning_text(s: &ScenarioResult) -> String {
+    s.steps
+        .iter()
+        .flat_map(|st| st.findings.iter().map(move |f| (st, f)))
+        .filter(|(_, f)| f.is_warning())
+        .map(|(st, f)| {
+            format!(
+                "warning: {} ▸ {} ({}, {}): {}\n",
+                st.name,
+                f.rule,
+                f.level.map(|l| l.keyword()).unwrap_or("SHOULD"),
+                f.spec.as_deref().unwrap_or("no text"),
+                f.message
+            )
+        })
+        .collect()
+}
+
 #[derive(Default)]
 struct Counts {
     tests: u32,
@@ -194,7 +215,7 @@ impl Counts {
             Outcome::Fail => self.failures += 1,
             Outcome::Error => self.errors += 1,
             Outcome::Skip | Outcome::Known => self.skipped += 1,
-            Outcome::Pass => {}
+            Outcome::Pass | Outcome::Warn => {}
         }
     }
 

@@ -36,6 +36,7 @@ pub fn from_load_run(r: &crate::load::LoadRunReport) -> RunResult {
         cleanup: r.cleanup.clone(),
         baseline: None,
         load: Some(r.load.clone()),
+        strict: false,
         aborted: None,
     }
 }

@@ -46,6 +46,9 @@ pub fn summary_line(result: &RunResult) -> String {
     if sm.known > 0 {
         parts.push(format!("{} known", sm.known));
     }
+    if sm.warned > 0 {
+        parts.push(format!("{} with warnings", sm.warned));
+    }
     format!(
         "**regcheck {verdict}**: {} of {} scenarios; {} checks, {} failed",
         parts.join(", "),
@@ -73,7 +76,7 @@ fn failures_table(out: &mut String, rows: &[FailureRow<'_>]) {
             "| {} | {} | {} | {} | {} | {} |",
             cell(&r.scenario.name),
             cell(r.step_name()),
-            code(r.rule()),
+            rule_cell(r),
             cell(&r.message()),
             code(expected.unwrap_or("")),
             code(actual.unwrap_or("")),
@@ -85,6 +88,14 @@ fn failures_table(out: &mut String, rows: &[FailureRow<'_>]) {
             "\n…and {} more (the HTML and JSON reports list them all).",
             rows.len() - MAX_ROWS
         );
+    }
+}
+
+/// The rule id with its level and citation, when the finding has them.
+fn rule_cell(r: &FailureRow<'_>) -> String {
+    match r.finding.and_then(|f| f.level.zip(f.spec.as_deref())) {
+        Some((level, spec)) => format!("{} ({level}, {})", code(r.rule()), cell(spec)),
+        None => code(r.rule()),
     }
 }
 
@@ -119,10 +130,15 @@ pub fn render(result: &RunResult) -> String {
         result.duration_ms / 1000.0
     );
     let rows = failure_rows(result);
+    let (warnings, rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.warning());
     let (known, failing): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.known());
     if !failing.is_empty() {
         let _ = writeln!(out, "\n#### Failures\n");
         failures_table(&mut out, &failing);
+    }
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "\n#### Warnings (SHOULD or convention: not failing)\n");
+        failures_table(&mut out, &warnings);
     }
     if !known.is_empty() {
         let _ = writeln!(out, "\n#### Known deviations (baseline)\n");

@@ -8,6 +8,7 @@ use std::fmt::Write;
 fn outcome_label(o: Outcome) -> &'static str {
     match o {
         Outcome::Pass => "PASS",
+        Outcome::Warn => "WARN",
         Outcome::Fail => "FAIL",
         Outcome::Skip => "SKIP",
         Outcome::Error => "ERROR",
@@ -62,15 +63,18 @@ pub fn render(result: &RunResult) -> String {
     }
     let _ = writeln!(out, "{table}");
 
-    for s in result
-        .scenarios
-        .iter()
-        .filter(|s| matches!(s.outcome, Outcome::Fail | Outcome::Error | Outcome::Known))
-    {
+    for s in result.scenarios.iter().filter(|s| {
+        matches!(
+            s.outcome,
+            Outcome::Fail | Outcome::Warn | Outcome::Error | Outcome::Known
+        )
+    }) {
         for st in &s.steps {
             for f in &st.findings {
                 let known = if st.outcome == Outcome::Known {
                     " (known)"
+                } else if f.is_warning() {
+                    " (warning)"
                 } else {
                     ""
                 };
@@ -84,6 +88,9 @@ pub fn render(result: &RunResult) -> String {
                 }
                 if let Some(a) = &f.actual {
                     let _ = writeln!(out, "    actual:   {a}");
+                }
+                if let (Some(level), Some(spec)) = (f.level, &f.spec) {
+                    let _ = writeln!(out, "    basis:    {level}, {spec}");
                 }
                 if let Some(t) = st.transcript.last() {
                     let _ = writeln!(out, "    request:  {}  →  {}", t.request_line, t.status);
@@ -122,10 +129,11 @@ pub fn render(result: &RunResult) -> String {
     let _ = writeln!(out, "capabilities: {}", caps.join(", "));
     let _ = writeln!(
         out,
-        "operations exercised: {covered}/{}; checks: {} passed, {} failed",
+        "operations exercised: {covered}/{}; checks: {} passed, {} failed, {} warnings",
         crate::contract::Operation::ALL.len(),
         sm.checks.passed,
-        sm.checks.failed
+        sm.checks.failed,
+        sm.checks.warned
     );
     if result.cleanup.kept {
         let _ = writeln!(out, "cleanup: skipped (--keep)");
@@ -154,11 +162,14 @@ pub fn render(result: &RunResult) -> String {
             let _ = writeln!(out, "  not checked (scenario did not run): {e}");
         }
     }
-    let known = if sm.known > 0 {
+    let mut known = if sm.known > 0 {
         format!(", {} known", sm.known)
     } else {
         String::new()
     };
+    if sm.warned > 0 {
+        let _ = write!(known, ", {} with warnings", sm.warned);
+    }
     let _ = writeln!(
         out,
         "scenarios: {} passed, {} failed, {} skipped, {} errors{known}",

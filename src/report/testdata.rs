@@ -61,6 +61,9 @@ pub fn finding(rule: &str, message: &str) -> Finding {
         expected: Some("sha256:aa".into()),
         actual: Some("sha256:bb".into()),
         spec: None,
+        level: None,
+        severity: Default::default(),
+        quote: None,
     }
 }
 
@@ -103,6 +106,7 @@ pub fn result() -> RunResult {
         cleanup: Default::default(),
         baseline: None,
         load: None,
+        strict: false,
         aborted: None,
     };
     r.recount();

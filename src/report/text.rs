@@ -37,6 +37,11 @@ impl FailureRow<'_> {
         one_line(&text)
     }
 
+    /// The finding is only a warning (SHOULD or convention).
+    pub fn warning(&self) -> bool {
+        self.finding.is_some_and(|f| f.is_warning())
+    }
+
     /// The step name, or `-`.
     pub fn step_name(&self) -> &str {
         self.step.map_or("-", |s| s.name.as_str())
@@ -55,7 +60,10 @@ impl FailureRow<'_> {
 pub fn failure_rows(result: &RunResult) -> Vec<FailureRow<'_>> {
     let mut rows = Vec::new();
     for sc in &result.scenarios {
-        if !matches!(sc.outcome, Outcome::Fail | Outcome::Known | Outcome::Error) {
+        if !matches!(
+            sc.outcome,
+            Outcome::Fail | Outcome::Warn | Outcome::Known | Outcome::Error
+        ) {
             continue;
         }
         let before = rows.len();

@@ -79,6 +79,7 @@ pub async fn run_scenario(
     )
     .await;
     let any_fail = result.steps.iter().any(|s| s.outcome == Outcome::Fail);
+    let any_warn = result.steps.iter().any(|s| s.outcome == Outcome::Warn);
     match flow {
         Flow::Error(reason) => {
             result.outcome = Outcome::Error;
@@ -89,6 +90,7 @@ pub async fn run_scenario(
             result.outcome = Outcome::Skip;
             result.reason = Some(reason);
         }
+        Flow::Continue | Flow::Stop if any_warn => result.outcome = Outcome::Warn,
         Flow::Continue | Flow::Stop => result.outcome = Outcome::Pass,
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -324,6 +326,7 @@ async fn run_request(
                 via_redirect,
                 ranges_advertised: ctx.caps.ranges_advertised,
                 authenticated: observed.authenticated,
+                target: ctx.caps.target(),
             },
         };
         for (rule, verdict) in super::checks::contract(&ex) {
@@ -350,20 +353,17 @@ async fn run_request(
         match request::render_expect(&step.expect, vars) {
             Err(e) => flow = Flow::Error(format!("cannot render expectations: {e}")),
             Ok(expect) => {
-                let mut scenario_failed = false;
                 for v in super::checks::expectations(&expect, &last) {
                     match v {
                         Verdict::Pass => passed += 1,
-                        Verdict::Fail(f) => {
-                            scenario_failed = true;
-                            findings.push(f);
-                        }
+                        Verdict::Fail(f) => findings.push(f),
                         Verdict::NotApplicable => {}
                     }
                 }
-                if scenario_failed {
-                    flow = Flow::Stop;
-                } else {
+                // One finding never hides another: after a failed expectation the captures are
+                // still tried, and the scenario goes on unless a value later steps need is
+                // missing (a failed capture stops it).
+                {
                     let final_url = hops
                         .last()
                         .map(|o| o.request.url.clone())
@@ -384,6 +384,9 @@ async fn run_request(
                                     expected: None,
                                     actual: None,
                                     spec: None,
+                                    level: None,
+                                    severity: Default::default(),
+                                    quote: None,
                                 });
                                 flow = Flow::Stop;
                             }
@@ -396,8 +399,10 @@ async fn run_request(
     if let Some(first) = hops.first() {
         record_created(ctx, op, first, &last, &vars.run_unique);
     }
-    let outcome = if !findings.is_empty() {
+    let outcome = if findings.iter().any(|f| !f.is_warning()) {
         Outcome::Fail
+    } else if !findings.is_empty() && !matches!(flow, Flow::Error(_) | Flow::Skip(_)) {
+        Outcome::Warn
     } else if matches!(flow, Flow::Error(_)) {
         Outcome::Error
     } else if matches!(flow, Flow::Skip(_)) {
@@ -418,7 +423,7 @@ async fn run_request(
         f.expected = f.expected.as_deref().map(redact);
         f.actual = f.actual.as_deref().map(redact);
     }
-    let transcript = if outcome == Outcome::Pass || outcome == Outcome::Skip {
+    let transcript = if matches!(outcome, Outcome::Pass | Outcome::Skip) {
         Vec::new()
     } else {
         hops.iter()
@@ -525,6 +530,9 @@ fn transport_failure(
             "RFC 9112 (message framing); regcheck limits (--timeout, --headers-timeout, --max-*)"
                 .into(),
         ),
+        level: Some(crate::contract::Level::Must),
+        severity: Default::default(),
+        quote: None,
     };
     let result = StepResult {
         name,

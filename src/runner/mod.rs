@@ -171,10 +171,7 @@ pub async fn run(
         target: opts.target.to_string(),
         run_id,
         namespace,
-        profile: match (opts.profile, caps.has(Capability::Acr)) {
-            (Profile::Oci, _) | (Profile::Auto, false) => "oci".into(),
-            _ => "acr".into(),
-        },
+        profile: caps.target().as_str().into(),
         started_at,
         finished_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -191,6 +188,7 @@ pub async fn run(
         cleanup,
         baseline: None,
         load: None,
+        strict: opts.strict,
         aborted: None,
     };
     result.recount();
@@ -249,6 +247,7 @@ impl RunResult {
             cleanup: CleanupReport::default(),
             baseline: None,
             load: None,
+            strict: false,
             aborted: Some(error.to_string()),
         }
     }
@@ -264,6 +263,7 @@ impl RunResult {
         for sc in &self.scenarios {
             match sc.outcome {
                 Outcome::Pass => s.passed += 1,
+                Outcome::Warn => s.warned += 1,
                 Outcome::Fail => s.failed += 1,
                 Outcome::Skip => s.skipped += 1,
                 Outcome::Error => s.errors += 1,
@@ -271,7 +271,9 @@ impl RunResult {
             }
             for st in &sc.steps {
                 s.checks.passed += st.checks_passed;
-                s.checks.failed += st.findings.len() as u32;
+                let warned = st.findings.iter().filter(|f| f.is_warning()).count() as u32;
+                s.checks.warned += warned;
+                s.checks.failed += st.findings.len() as u32 - warned;
                 for id in &st.contract_passed {
                     rules.entry(id.clone()).or_default().passed += 1;
                 }
@@ -280,7 +282,12 @@ impl RunResult {
                     .iter()
                     .filter(|f| f.source == crate::check::FindingSource::Contract)
                 {
-                    rules.entry(f.rule.clone()).or_default().failed += 1;
+                    let e = rules.entry(f.rule.clone()).or_default();
+                    if f.is_warning() {
+                        e.warned += 1;
+                    } else {
+                        e.failed += 1;
+                    }
                 }
                 if st.op.is_empty() {
                     continue;
@@ -288,23 +295,24 @@ impl RunResult {
                 let e = ops.entry(st.op.clone()).or_default();
                 e.steps += 1;
                 match st.outcome {
-                    Outcome::Pass => e.passed += 1,
+                    Outcome::Pass | Outcome::Warn => e.passed += 1,
                     Outcome::Fail | Outcome::Known => e.failed += 1,
                     _ => {}
                 }
             }
         }
-        s.checks.total = s.checks.passed + s.checks.failed;
+        s.checks.total = s.checks.passed + s.checks.failed + s.checks.warned;
         self.summary = s;
         self.operations = ops;
         self.rules = rules;
     }
 
-    /// Exit code: 0 all passed (skips allowed), 1 any failure, 2 any error.
+    /// Exit code: 0 all passed (skips and warnings allowed), 1 any failure (or, with
+    /// `--strict`, any warning), 2 any error.
     pub fn exit_code(&self) -> i32 {
         if self.summary.errors > 0 || self.aborted.is_some() {
             2
-        } else if self.summary.failed > 0 {
+        } else if self.summary.failed > 0 || (self.strict && self.summary.warned > 0) {
             1
         } else {
             0

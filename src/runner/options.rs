@@ -62,6 +62,8 @@ pub struct RunOptions {
     pub keep: bool,
     /// Stop starting scenarios after the first failure.
     pub fail_fast: bool,
+    /// Warnings fail the exit code too.
+    pub strict: bool,
     /// API profile.
     pub profile: Profile,
     /// Credentials.
@@ -85,6 +87,7 @@ impl RunOptions {
             namespace: None,
             keep: false,
             fail_fast: false,
+            strict: false,
             profile: Profile::Auto,
             credentials: RunCredentials::default(),
             timeout: Duration::from_secs(60),

@@ -31,6 +31,15 @@ impl Capabilities {
         self.present.get(&c).copied().unwrap_or(false)
     }
 
+    /// The profile the target is judged by: ACR texts bind only a target that proved to be ACR.
+    pub fn target(&self) -> crate::contract::Target {
+        if self.has(Capability::Acr) {
+            crate::contract::Target::Acr
+        } else {
+            crate::contract::Target::Oci
+        }
+    }
+
     /// The first of `required` that is missing.
     pub fn missing<'a>(&self, required: &'a [Capability]) -> Option<&'a Capability> {
         required.iter().find(|c| !self.has(**c))

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 pub enum Outcome {
     /// Every check held.
     Pass,
+    /// Every MUST held, but a SHOULD or a convention did not: reported, not failing the exit
+    /// code unless `--strict`.
+    Warn,
     /// At least one check failed.
     Fail,
     /// Not run: the target lacks a capability or answered a spec-legal variant.
@@ -32,6 +35,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
+            Outcome::Warn => "warn",
             Outcome::Fail => "fail",
             Outcome::Skip => "skip",
             Outcome::Error => "error",
@@ -112,6 +116,9 @@ pub struct Summary {
     pub scenarios: u32,
     /// Scenarios passed.
     pub passed: u32,
+    /// Scenarios that passed every MUST but broke a SHOULD or a convention.
+    #[serde(default)]
+    pub warned: u32,
     /// Scenarios failed.
     pub failed: u32,
     /// Scenarios skipped.
@@ -132,8 +139,11 @@ pub struct CheckCounts {
     pub total: u32,
     /// Held.
     pub passed: u32,
-    /// Violated.
+    /// Violated (a MUST broken, or a scenario expectation).
     pub failed: u32,
+    /// Violated at SHOULD or convention level: warnings.
+    #[serde(default)]
+    pub warned: u32,
 }
 
 /// Per-operation coverage.
@@ -154,6 +164,13 @@ pub struct RuleStats {
     pub passed: u32,
     /// Evaluations that failed.
     pub failed: u32,
+    /// Evaluations that broke it at SHOULD or convention level.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warned: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Cleanup outcome.
@@ -209,6 +226,9 @@ pub struct RunResult {
     /// add percentile tables, charts and load diffs when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<crate::load::LoadReport>,
+    /// `--strict`: warnings fail the exit code too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
     /// Why the run could not run at all (no HTTP answer to the probe, bad configuration): the
     /// report is still written, with no scenarios (exit code 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]

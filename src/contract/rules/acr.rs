@@ -6,6 +6,7 @@ use super::Rule;
 use super::support::{catalogue_body_schema, check, decode, fail, items_at, path_after, query};
 use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
+use crate::contract::norms;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -13,13 +14,13 @@ const fn schema_rule(
     id: &'static str,
     op: &'static [O],
     explanation: &'static str,
-    spec: &'static str,
+    _swagger_operation: &'static str,
 ) -> Rule {
     Rule {
         id,
         ops: op,
         explanation,
-        spec,
+        bindings: norms::B_ACR_BODIES,
         check: catalogue_body_schema,
     }
 }
@@ -89,56 +90,56 @@ pub(super) const RULES: &[Rule] = &[
         id: "GetTags.orderby",
         ops: &[O::GetTags],
         explanation: "With orderby=timedesc|timeasc, tags are sorted by lastUpdateTime accordingly",
-        spec: "ACR 2021-07-01 TagOrderBy (timedesc = LastUpdatedOn descending)",
+        bindings: norms::B_ACR_BODIES,
         check: orderby,
     },
     Rule {
         id: "GetManifests.orderby",
         ops: &[O::GetManifests],
         explanation: "With orderby=timedesc|timeasc, manifests are sorted by lastUpdateTime accordingly",
-        spec: "ACR 2021-07-01 ManifestOrderBy",
+        bindings: norms::B_ACR_BODIES,
         check: orderby,
     },
     Rule {
         id: "GetTags.digest-filter",
         ops: &[O::GetTags],
         explanation: "With ?digest=D, every returned tag points at D",
-        spec: "ACR 2021-07-01 ContainerRegistry_GetTags (`digest`: filter by digest)",
+        bindings: norms::B_ACR_BODIES,
         check: digest_filter,
     },
     Rule {
         id: "GetTagProperties.name-matches",
         ops: &[O::GetTagProperties],
         explanation: "The 200 body describes the tag in the URL",
-        spec: "ACR 2021-07-01 ContainerRegistry_GetTagProperties",
+        bindings: norms::B_ACR_BODIES,
         check: tag_name_matches,
     },
     Rule {
         id: "GetManifestProperties.digest-matches",
         ops: &[O::GetManifestProperties],
         explanation: "The 200 body describes the manifest digest in the URL",
-        spec: "ACR 2021-07-01 ContainerRegistry_GetManifestProperties",
+        bindings: norms::B_ACR_BODIES,
         check: manifest_digest_matches,
     },
     Rule {
         id: "UpdateProperties.reflects-request",
         ops: &[O::UpdateProperties],
         explanation: "The 200 changeableAttributes hold the values the PATCH sent",
-        spec: "ACR 2021-07-01 ContainerRegistry_UpdateProperties (RepositoryChangeableAttributes)",
+        bindings: norms::B_ACR_BODIES,
         check: reflects_request,
     },
     Rule {
         id: "UpdateTagAttributes.reflects-request",
         ops: &[O::UpdateTagAttributes],
         explanation: "The 200 tag.changeableAttributes hold the values the PATCH sent",
-        spec: "ACR 2021-07-01 ContainerRegistry_UpdateTagAttributes (TagChangeableAttributes)",
+        bindings: norms::B_ACR_BODIES,
         check: reflects_request,
     },
     Rule {
         id: "UpdateManifestProperties.reflects-request",
         ops: &[O::UpdateManifestProperties],
         explanation: "The 200 manifest.changeableAttributes hold the values the PATCH sent",
-        spec: "ACR 2021-07-01 ContainerRegistry_UpdateManifestProperties (ManifestChangeableAttributes)",
+        bindings: norms::B_ACR_BODIES,
         check: reflects_request,
     },
 ];

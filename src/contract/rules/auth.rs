@@ -4,58 +4,56 @@ use super::Rule;
 use super::support::{catalogue_body_schema, check, fail, media_type_base, shown};
 use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
-
-const TOKEN_SPEC: &str =
-    "ACR 2021-07-01 Authentication_* (RefreshToken / AccessToken); acr-contract.md §6.4";
+use crate::contract::norms;
 
 pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "all.auth-challenge",
         ops: &[],
         explanation: "A 401 carries WWW-Authenticate: Basic realm=… or Bearer realm=…,service=…",
-        spec: "RFC 9110 §11.6.1; Docker token auth spec (token.md); acr-contract.md §6.1",
+        bindings: norms::B_AUTH_CHALLENGE,
         check: auth_challenge,
     },
     Rule {
         id: "ExchangeAadAccessTokenForAcrRefreshToken.schema",
         ops: &[O::ExchangeAadAccessTokenForAcrRefreshToken],
         explanation: "200 body is {\"refresh_token\": non-empty string}",
-        spec: TOKEN_SPEC,
+        bindings: norms::B_ACR_TOKENS,
         check: catalogue_body_schema,
     },
     Rule {
         id: "ExchangeAadAccessTokenForAcrRefreshToken.content-type-json",
         ops: &[O::ExchangeAadAccessTokenForAcrRefreshToken],
         explanation: "200 is served as application/json",
-        spec: TOKEN_SPEC,
+        bindings: norms::B_ACR_TOKENS,
         check: token_json_content_type,
     },
     Rule {
         id: "ExchangeAcrRefreshTokenForAcrAccessToken.schema",
         ops: &[O::ExchangeAcrRefreshTokenForAcrAccessToken],
         explanation: "200 body is {\"access_token\": non-empty string}",
-        spec: TOKEN_SPEC,
+        bindings: norms::B_ACR_TOKENS,
         check: catalogue_body_schema,
     },
     Rule {
         id: "ExchangeAcrRefreshTokenForAcrAccessToken.content-type-json",
         ops: &[O::ExchangeAcrRefreshTokenForAcrAccessToken],
         explanation: "200 is served as application/json",
-        spec: TOKEN_SPEC,
+        bindings: norms::B_ACR_TOKENS,
         check: token_json_content_type,
     },
     Rule {
         id: "GetAcrAccessTokenFromLogin.schema",
         ops: &[O::GetAcrAccessTokenFromLogin],
         explanation: "200 body is {\"access_token\": non-empty string}",
-        spec: TOKEN_SPEC,
+        bindings: norms::B_ACR_TOKENS,
         check: catalogue_body_schema,
     },
     Rule {
         id: "GetAcrAccessTokenFromLogin.content-type-json",
         ops: &[O::GetAcrAccessTokenFromLogin],
         explanation: "200 is served as application/json",
-        spec: TOKEN_SPEC,
+        bindings: norms::B_ACR_TOKENS,
         check: token_json_content_type,
     },
 ];

@@ -3,130 +3,124 @@
 
 use super::Rule;
 use super::support::{
-    ContentRange, all_of, check, fail, is_head, is_url, parse_content_range, parse_range_request,
-    parse_u64, requested_blob_digest, shown,
+    ContentRange, all_of, check, docker_headers_required, fail, is_head, is_url,
+    parse_content_range, parse_range_request, parse_u64, requested_blob_digest, shown,
 };
 use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
-
-const GET_BLOB: &str =
-    "ACR 2021-07-01 ContainerRegistryBlob_GetBlob; OCI distribution-spec §Pulling blobs";
-const HEAD_BLOB: &str = "ACR 2021-07-01 ContainerRegistryBlob_CheckBlobExists; OCI distribution-spec §Checking if content exists";
-const GET_CHUNK: &str =
-    "ACR 2021-07-01 ContainerRegistryBlob_GetChunk; RFC 9110 §14.4 (206), §15.5.17 (416)";
-const HEAD_CHUNK: &str = "ACR 2021-07-01 ContainerRegistryBlob_CheckChunkExists; RFC 9110 §14";
+use crate::contract::norms;
 
 pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "GetBlob.digest-matches-body",
         ops: &[O::GetBlob],
         explanation: "A 200 body hashes to the digest in the request path",
-        spec: GET_BLOB,
+        bindings: norms::B_BLOB_BODY,
         check: digest_matches_body,
     },
     Rule {
         id: "GetBlob.digest-header-matches",
         ops: &[O::GetBlob],
         explanation: "Docker-Content-Digest equals the requested digest; required on a 200 from the registry itself, optional on redirects and storage answers",
-        spec: GET_BLOB,
+        bindings: norms::B_BLOB_DIGEST_HEADER,
         check: digest_header_matches,
     },
     Rule {
         id: "GetBlob.redirect-location",
         ops: &[O::GetBlob],
         explanation: "A redirect (307) carries a Location URL",
-        spec: GET_BLOB,
+        bindings: norms::B_REDIRECT,
         check: redirect_location,
     },
     Rule {
         id: "CheckBlobExists.headers",
         ops: &[O::CheckBlobExists],
         explanation: "A 200 carries Content-Length and Docker-Content-Digest equal to the requested digest",
-        spec: HEAD_BLOB,
+        bindings: norms::B_EXISTS,
         check: head_headers,
     },
     Rule {
         id: "CheckBlobExists.no-body",
         ops: &[O::CheckBlobExists],
         explanation: "A HEAD answer has no body",
-        spec: "RFC 9110 §9.3.2 HEAD",
+        bindings: norms::B_HEAD_NO_BODY,
         check: no_body,
     },
     Rule {
         id: "CheckBlobExists.redirect-location",
         ops: &[O::CheckBlobExists],
         explanation: "A redirect (307) carries a Location URL",
-        spec: HEAD_BLOB,
+        bindings: norms::B_REDIRECT,
         check: redirect_location,
     },
     Rule {
         id: "DeleteBlob.digest-header-matches",
         ops: &[O::DeleteBlob],
         explanation: "Docker-Content-Digest, when sent on 202, equals the deleted digest",
-        spec: "ACR 2021-07-01 ContainerRegistryBlob_DeleteBlob",
+        bindings: norms::B_ACR_HEADERS,
         check: digest_header_matches,
     },
     Rule {
         id: "GetChunk.range-honoured",
         ops: &[O::GetChunk],
         explanation: "With ranges advertised, a Range request is answered 206 (or 416/redirect/error), not 200",
-        spec: GET_CHUNK,
+        bindings: norms::B_RANGE_SUPPORT,
         check: range_honoured,
     },
     Rule {
         id: "GetChunk.content-range-matches",
         ops: &[O::GetChunk],
         explanation: "A 206 Content-Range is the requested range resolved against the blob size, and the body has exactly that many bytes",
-        spec: GET_CHUNK,
+        bindings: norms::B_206,
         check: content_range_matches,
     },
     Rule {
         id: "GetChunk.unsatisfiable",
         ops: &[O::GetChunk],
         explanation: "A 416 Content-Range, when sent (SHOULD), is `bytes */<size>`",
-        spec: GET_CHUNK,
+        bindings: norms::B_416,
         check: unsatisfiable,
     },
     Rule {
         id: "GetChunk.digest-header-matches",
         ops: &[O::GetChunk],
         explanation: "Docker-Content-Digest equals the requested digest; required on a full 200 from the registry",
-        spec: GET_CHUNK,
+        bindings: norms::B_BLOB_DIGEST_HEADER,
         check: digest_header_matches,
     },
     Rule {
         id: "GetChunk.redirect-location",
         ops: &[O::GetChunk],
         explanation: "A redirect (307) carries a Location URL",
-        spec: GET_CHUNK,
+        bindings: norms::B_REDIRECT,
         check: redirect_location,
     },
     Rule {
         id: "CheckChunkExists.content-range-matches",
         ops: &[O::CheckChunkExists],
         explanation: "A Content-Range, when sent, is the requested range resolved against the size, and Content-Length is its length",
-        spec: HEAD_CHUNK,
+        bindings: norms::B_HEAD_RANGE,
         check: content_range_matches,
     },
     Rule {
         id: "CheckChunkExists.unsatisfiable",
         ops: &[O::CheckChunkExists],
         explanation: "A 416 Content-Range, when sent (SHOULD), is `bytes */<size>`",
-        spec: HEAD_CHUNK,
+        bindings: norms::B_416,
         check: unsatisfiable,
     },
     Rule {
         id: "CheckChunkExists.no-body",
         ops: &[O::CheckChunkExists],
         explanation: "A HEAD answer has no body",
-        spec: "RFC 9110 §9.3.2 HEAD",
+        bindings: norms::B_HEAD_NO_BODY,
         check: no_body,
     },
     Rule {
         id: "CheckChunkExists.redirect-location",
         ops: &[O::CheckChunkExists],
         explanation: "A redirect (307) carries a Location URL",
-        spec: HEAD_CHUNK,
+        bindings: norms::B_REDIRECT,
         check: redirect_location,
     },
 ];
@@ -159,8 +153,10 @@ fn digest_header_matches(ex: &Exchange) -> Verdict {
         return Verdict::NotApplicable;
     };
     let got = ex.response.header("Docker-Content-Digest");
-    let required =
-        matches!(ex.op, O::GetBlob | O::GetChunk) && status == 200 && !ex.context.via_redirect;
+    let required = matches!(ex.op, O::GetBlob | O::GetChunk)
+        && status == 200
+        && !ex.context.via_redirect
+        && docker_headers_required(ex);
     match got {
         None if required => fail(
             "200 from the registry lacks Docker-Content-Digest",
@@ -197,13 +193,16 @@ fn head_headers(ex: &Exchange) -> Verdict {
         return Verdict::NotApplicable;
     }
     let cl = ex.response.header("Content-Length");
-    let length = check(cl.and_then(parse_u64).is_some(), || {
-        fail(
-            "HEAD 200 lacks a numeric Content-Length (the blob size)",
-            "Content-Length: <size>",
-            shown(cl),
-        )
-    });
+    let length = check(
+        cl.and_then(parse_u64).is_some() || (cl.is_none() && !docker_headers_required(ex)),
+        || {
+            fail(
+                "HEAD 200 lacks a numeric Content-Length (the blob size)",
+                "Content-Length: <size>",
+                shown(cl),
+            )
+        },
+    );
     let digest = match (
         requested_blob_digest(ex),
         ex.response.header("Docker-Content-Digest"),
@@ -215,7 +214,7 @@ fn head_headers(ex: &Exchange) -> Verdict {
                 got,
             )
         }),
-        (Some(want), None) if !ex.context.via_redirect => fail(
+        (Some(want), None) if !ex.context.via_redirect && docker_headers_required(ex) => fail(
             "HEAD 200 from the registry lacks Docker-Content-Digest",
             format!("Docker-Content-Digest: {want}"),
             "<absent>",

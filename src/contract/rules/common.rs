@@ -7,6 +7,7 @@ use super::support::{all_of, check, clip, fail, format_ok, is_head, parse_link, 
 use crate::check::{Exchange, Verdict};
 use crate::contract::Surface;
 use crate::contract::catalogue::{self, Condition, Origin};
+use crate::contract::norms;
 use crate::contract::schema::{self, SchemaError};
 
 pub(super) const RULES: &[Rule] = &[
@@ -14,63 +15,63 @@ pub(super) const RULES: &[Rule] = &[
         id: "all.status-documented",
         ops: &[],
         explanation: "A non-error status is one the operation documents or a legal variant (307 redirect, 202 mount fallback, 200 without range support, 304)",
-        spec: "ACR 2021-07-01 responses of each operation (default → AcrErrors); OCI distribution-spec; RFC 9110 §14-15",
+        bindings: norms::B_STATUS,
         check: status_documented,
     },
     Rule {
         id: "all.api-version-header",
         ops: &[],
         explanation: "Registry responses carry Docker-Distribution-Api-Version: registry/2.0 when /v2/ announced it (not token endpoints, not redirect targets)",
-        spec: "Docker Registry HTTP API v2 §API Version Check; acr-contract.md §7.1",
+        bindings: norms::B_API_VERSION,
         check: api_version_header,
     },
     Rule {
         id: "all.error-body",
         ops: &[],
         explanation: "A 4xx/5xx answer (except HEAD, and 416 range answers) has a JSON body {\"errors\":[{code,message,detail?}]} with a JSON Content-Type",
-        spec: "ACR 2021-07-01 AcrErrors (default response of every operation); OCI distribution-spec §Error Codes",
+        bindings: norms::B_ERROR_BODY,
         check: error_body,
     },
     Rule {
         id: "all.error-code-documented",
         ops: &[],
         explanation: "Error codes are OCI/Distribution/ACR codes (BLOB_UNKNOWN … TOOMANYREQUESTS, TAG_UNKNOWN, UNKNOWN, …)",
-        spec: "OCI distribution-spec §Error Codes; distribution docs/api/v2/errors.go; acr-contract.md §7.6",
+        bindings: norms::B_ERROR_CODE,
         check: error_code_documented,
     },
     Rule {
         id: "all.content-length-matches-body",
         ops: &[],
         explanation: "Content-Length, when sent, is an integer equal to the body length (not checked on HEAD and 304)",
-        spec: "RFC 9110 §8.6 Content-Length",
+        bindings: norms::B_BODY_LENGTH,
         check: content_length_matches_body,
     },
     Rule {
         id: "all.body-complete",
         ops: &[],
         explanation: "The response body is delivered in full: the connection does not end before the length the response announced",
-        spec: "RFC 9112 §6.3 (message body length)",
+        bindings: norms::B_BODY_LENGTH,
         check: body_complete,
     },
     Rule {
         id: "all.link-header-format",
         ops: &[],
         explanation: "A Link header is `<url>; rel=\"next\"` with a relative or absolute URL carrying `last` or `n`",
-        spec: "RFC 8288; OCI distribution-spec §Listing Tags; acr-contract.md §7.5",
+        bindings: norms::B_LINK,
         check: link_header_format,
     },
     Rule {
         id: "all.required-headers",
         ops: &[],
         explanation: "Content-Length/Content-Type (and GetBlob 206 Content-Range) the catalogue requires for this status are present; other required headers have dedicated rules",
-        spec: "ACR 2021-07-01 response headers of each operation",
+        bindings: norms::B_CATALOGUE_HEADERS,
         check: required_headers,
     },
     Rule {
         id: "all.header-format",
         ops: &[],
         explanation: "Headers the catalogue documents for this status are well-formed when present (digests, URLs, ranges, integers, media types)",
-        spec: "ACR 2021-07-01 response headers of each operation",
+        bindings: norms::B_CATALOGUE_HEADERS,
         check: header_format,
     },
 ];
@@ -88,6 +89,27 @@ fn body_complete(ex: &Exchange) -> Verdict {
         ),
     }
 }
+
+/// The codes OCI 1.1.1 lists ("The `code` field MUST be one of the following"), plus the two
+/// schema1 codes its legacy section says a client MAY encounter.
+pub const OCI_ERROR_CODES: &[&str] = &[
+    "BLOB_UNKNOWN",
+    "BLOB_UPLOAD_INVALID",
+    "BLOB_UPLOAD_UNKNOWN",
+    "DIGEST_INVALID",
+    "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID",
+    "MANIFEST_UNKNOWN",
+    "NAME_INVALID",
+    "NAME_UNKNOWN",
+    "SIZE_INVALID",
+    "UNAUTHORIZED",
+    "DENIED",
+    "UNSUPPORTED",
+    "TOOMANYREQUESTS",
+    "MANIFEST_UNVERIFIED",
+    "TAG_INVALID",
+];
 
 /// Codes documented by OCI (14 + MANIFEST_UNVERIFIED/TAG_INVALID), CNCF Distribution and ACR.
 pub const KNOWN_ERROR_CODES: &[&str] = &[
@@ -210,6 +232,16 @@ fn error_body(ex: &Exchange) -> Verdict {
     let Some(bytes) = ex.response.body.bytes.as_ref() else {
         return Verdict::NotApplicable;
     };
+    // OCI 1.1.1: "A 4XX response code from the registry MAY return a body in any format. If the
+    // response body is in JSON format, it MUST have the following format". Nothing about 5xx,
+    // nor about the Content-Type; only the ACR documents require a JSON errors body everywhere.
+    if !super::support::docker_headers_required(ex)
+        && (status >= 500
+            || ex.op.surface() != Surface::Oci
+            || serde_json::from_slice::<serde_json::Value>(bytes).is_err())
+    {
+        return Verdict::NotApplicable;
+    }
     let ct = ex.response.header("Content-Type");
     let expected =
         "Content-Type: application/json and {\"errors\":[{\"code\",\"message\",\"detail\"?}]}";
@@ -248,6 +280,9 @@ fn error_body(ex: &Exchange) -> Verdict {
             ),
         );
     }
+    if !super::support::docker_headers_required(ex) {
+        return Verdict::Pass;
+    }
     let json_ct = ct.is_some_and(|c| {
         let base = super::support::media_type_base(c);
         base == "application/json" || base.ends_with("+json")
@@ -262,9 +297,18 @@ fn error_body(ex: &Exchange) -> Verdict {
 }
 
 fn error_code_documented(ex: &Exchange) -> Verdict {
-    if ex.response.status < 400 {
+    let oci = !super::support::docker_headers_required(ex);
+    // The OCI list binds 4xx answers of the /v2/ API; 5xx bodies are unconstrained.
+    if ex.response.status < 400
+        || (oci && (ex.response.status >= 500 || ex.op.surface() != Surface::Oci))
+    {
         return Verdict::NotApplicable;
     }
+    let known: &[&str] = if oci {
+        OCI_ERROR_CODES
+    } else {
+        KNOWN_ERROR_CODES
+    };
     let Some(value) = ex.response.json() else {
         return Verdict::NotApplicable;
     };
@@ -275,7 +319,7 @@ fn error_code_documented(ex: &Exchange) -> Verdict {
         .iter()
         .filter_map(|e| e.get("code"))
         .filter_map(|c| c.as_str())
-        .filter(|c| !KNOWN_ERROR_CODES.contains(c))
+        .filter(|c| !known.contains(c))
         .map(str::to_string)
         .collect();
     if errors
@@ -287,10 +331,15 @@ fn error_code_documented(ex: &Exchange) -> Verdict {
     check(unknown.is_empty(), || {
         fail(
             format!(
-                "error code(s) not documented by OCI, Distribution or ACR: {}",
+                "error code(s) not in the list the {} documents: {}",
+                if oci {
+                    "OCI distribution-spec"
+                } else {
+                    "ACR contract"
+                },
                 unknown.join(", ")
             ),
-            KNOWN_ERROR_CODES.join(", "),
+            known.join(", "),
             unknown.join(", "),
         )
     })

@@ -7,30 +7,30 @@ use super::Rule;
 use super::support::{fail, shown};
 use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
+use crate::contract::norms;
 
 const EXPLANATION: &str = "The body carries no Content-Encoding the request did not accept in Accept-Encoding (content-addressed bytes arrive as stored)";
-const SPEC: &str = "RFC 9110 §8.4 Content-Encoding, §12.5.3 Accept-Encoding; OCI distribution-spec (digests are of the bytes served)";
 
 pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "GetBlob.content-encoding-requested",
         ops: &[O::GetBlob],
         explanation: EXPLANATION,
-        spec: SPEC,
+        bindings: norms::B_ENCODING,
         check: content_encoding_requested,
     },
     Rule {
         id: "GetChunk.content-encoding-requested",
         ops: &[O::GetChunk],
         explanation: EXPLANATION,
-        spec: SPEC,
+        bindings: norms::B_ENCODING,
         check: content_encoding_requested,
     },
     Rule {
         id: "GetManifest.content-encoding-requested",
         ops: &[O::GetManifest],
         explanation: EXPLANATION,
-        spec: SPEC,
+        bindings: norms::B_ENCODING,
         check: content_encoding_requested,
     },
 ];

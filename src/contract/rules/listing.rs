@@ -5,101 +5,98 @@ use super::Rule;
 use super::support::{catalogue_body_schema, check, fail, items_at, parse_u64, query};
 use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
-
-const TAGS: &str = "OCI distribution-spec §Listing Tags (end-8a/8b)";
-const CATALOG: &str = "Docker Registry HTTP API v2 §Catalog (pagination)";
-const ACR_LIST: &str = "ACR 2021-07-01 GetRepositories/GetTags/GetManifests (`n`, `last`: \"values lexically after last\")";
+use crate::contract::norms;
 
 pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "GetTagList.schema",
         ops: &[O::GetTagList],
         explanation: "200 body is {\"name\": string, \"tags\": [string] | null}",
-        spec: TAGS,
+        bindings: norms::B_TAGS,
         check: catalogue_body_schema,
     },
     Rule {
         id: "GetTagList.sorted",
         ops: &[O::GetTagList],
         explanation: "Tags are in lexical order (case-insensitive, or plain ASCII as historical registries do) — required with or without `n`",
-        spec: TAGS,
+        bindings: norms::B_TAGS,
         check: tags_sorted,
     },
     Rule {
         id: "GetTagList.n-respected",
         ops: &[O::GetTagList],
         explanation: "With ?n=N, at most N tags are returned",
-        spec: TAGS,
+        bindings: norms::B_TAGS_N,
         check: n_respected,
     },
     Rule {
         id: "GetTagList.last-respected",
         ops: &[O::GetTagList],
         explanation: "With ?last=X, only tags lexically after X are returned",
-        spec: TAGS,
+        bindings: norms::B_TAGS_LAST,
         check: last_respected,
     },
     Rule {
         id: "GetCatalog.schema",
         ops: &[O::GetCatalog],
         explanation: "200 body is {\"repositories\": [string]}",
-        spec: CATALOG,
+        bindings: norms::B_CATALOG,
         check: catalogue_body_schema,
     },
     Rule {
         id: "GetCatalog.n-respected",
         ops: &[O::GetCatalog],
         explanation: "With ?n=N, at most N repositories are returned",
-        spec: CATALOG,
+        bindings: norms::B_CATALOG_PAGING,
         check: n_respected,
     },
     Rule {
         id: "GetCatalog.last-respected",
         ops: &[O::GetCatalog],
         explanation: "With ?last=X, only repositories lexically after X are returned",
-        spec: CATALOG,
+        bindings: norms::B_CATALOG_PAGING,
         check: last_respected,
     },
     Rule {
         id: "GetRepositories.n-respected",
         ops: &[O::GetRepositories],
         explanation: "With ?n=N, at most N repositories are returned",
-        spec: ACR_LIST,
+        bindings: norms::B_ACR_LISTS,
         check: n_respected,
     },
     Rule {
         id: "GetRepositories.last-respected",
         ops: &[O::GetRepositories],
         explanation: "With ?last=X, only repositories lexically after X are returned",
-        spec: ACR_LIST,
+        bindings: norms::B_ACR_LISTS,
         check: last_respected,
     },
     Rule {
         id: "GetTags.n-respected",
         ops: &[O::GetTags],
         explanation: "With ?n=N, at most N tags are returned",
-        spec: ACR_LIST,
+        bindings: norms::B_ACR_LISTS,
         check: n_respected,
     },
     Rule {
         id: "GetTags.last-respected",
         ops: &[O::GetTags],
         explanation: "With ?last=X and no time ordering, only tags lexically after X are returned",
-        spec: ACR_LIST,
+        bindings: norms::B_ACR_LISTS,
         check: last_respected,
     },
     Rule {
         id: "GetManifests.n-respected",
         ops: &[O::GetManifests],
         explanation: "With ?n=N, at most N manifests are returned",
-        spec: ACR_LIST,
+        bindings: norms::B_ACR_LISTS,
         check: n_respected,
     },
     Rule {
         id: "GetManifests.last-respected",
         ops: &[O::GetManifests],
         explanation: "With ?last=X and no time ordering, only manifests whose digest is lexically after X are returned",
-        spec: ACR_LIST,
+        bindings: norms::B_ACR_LISTS,
         check: last_respected,
     },
 ];

@@ -4,59 +4,55 @@
 
 use super::Rule;
 use super::support::{
-    all_of, body_matches_schema, check, fail, is_digest, is_url, media_type_base, path_after,
-    sha256_digest, shown,
+    all_of, body_matches_schema, check, docker_headers_required, fail, is_digest, is_url,
+    media_type_base, path_after, sha256_digest, shown,
 };
 use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
+use crate::contract::norms;
 use crate::contract::schema::schema_for_manifest_media_type;
-
-const PUT: &str =
-    "ACR 2021-07-01 ContainerRegistry_CreateManifest; OCI distribution-spec §Pushing Manifests";
-const GET: &str =
-    "ACR 2021-07-01 ContainerRegistry_GetManifest; OCI distribution-spec §Pulling manifests";
 
 pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "CreateManifest.location-present",
         ops: &[O::CreateManifest],
         explanation: "201 carries the manifest's Location",
-        spec: PUT,
+        bindings: norms::B_MANIFEST_PUSH,
         check: location_present,
     },
     Rule {
         id: "CreateManifest.digest-header",
         ops: &[O::CreateManifest],
         explanation: "201 carries Docker-Content-Digest: well-formed, equal to a digest reference and to the sha256 of the bytes sent",
-        spec: PUT,
+        bindings: norms::B_PUSH_DIGEST,
         check: create_digest_header,
     },
     Rule {
         id: "GetManifest.digest-matches-body",
         ops: &[O::GetManifest],
         explanation: "The 200 body hashes to Docker-Content-Digest and, when fetched by digest, to that digest",
-        spec: GET,
+        bindings: norms::B_MANIFEST_PULL,
         check: get_digest_matches_body,
     },
     Rule {
         id: "GetManifest.content-type-matches-media-type",
         ops: &[O::GetManifest],
         explanation: "Content-Type equals the body's mediaType when the manifest declares one",
-        spec: GET,
+        bindings: norms::B_MANIFEST_CONTENT_TYPE,
         check: content_type_matches_media_type,
     },
     Rule {
         id: "GetManifest.schema",
         ops: &[O::GetManifest],
         explanation: "The 200 body is a valid manifest for its Content-Type (OCI manifest/index, Docker v2/list, else ManifestWrapper)",
-        spec: GET,
+        bindings: norms::B_MANIFEST_PULL,
         check: manifest_schema,
     },
     Rule {
         id: "GetManifest.accept-honoured",
         ops: &[O::GetManifest],
         explanation: "The 200 Content-Type is one of the media types the request accepted",
-        spec: "OCI distribution-spec §Pulling manifests (Accept); RFC 9110 §12.5.1",
+        bindings: norms::B_ACCEPT,
         check: accept_honoured,
     },
 ];
@@ -84,6 +80,9 @@ fn create_digest_header(ex: &Exchange) -> Verdict {
         return Verdict::NotApplicable;
     }
     let Some(got) = ex.response.header("Docker-Content-Digest").map(str::trim) else {
+        if !docker_headers_required(ex) {
+            return Verdict::NotApplicable;
+        }
         return fail(
             "201 lacks Docker-Content-Digest",
             "Docker-Content-Digest: sha256:<digest of the manifest sent>",

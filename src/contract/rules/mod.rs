@@ -25,6 +25,7 @@ mod testkit;
 
 use crate::check::{Exchange, FindingSource, Verdict};
 use crate::contract::Operation;
+use crate::contract::norm::{self, Binding, Target};
 use std::sync::OnceLock;
 
 /// One contract rule.
@@ -36,8 +37,8 @@ pub struct Rule {
     pub ops: &'static [Operation],
     /// One line saying what the rule checks.
     pub explanation: &'static str,
-    /// Where the requirement comes from.
-    pub spec: &'static str,
+    /// The texts that require it, per target profile, with their level.
+    pub bindings: &'static [Binding],
     /// The check. Findings it returns are completed (id, source, spec) by [`Rule::run`].
     pub check: fn(&Exchange) -> Verdict,
 }
@@ -48,13 +49,22 @@ impl Rule {
         self.ops.is_empty() || self.ops.contains(&op)
     }
 
-    /// Runs the check and stamps a failure with this rule's id, source and spec reference.
+    /// The binding that decides for `target`, if any text binds the rule there.
+    pub fn binding(&self, target: Target) -> Option<&'static Binding> {
+        norm::binding_for(self.bindings, target)
+    }
+
+    /// Runs the check for the exchange's target profile and stamps a failure with this rule's
+    /// id, source, level and quoted text. A rule no text binds for the profile is not evaluated.
     pub fn run(&self, ex: &Exchange) -> Verdict {
+        let Some(binding) = self.binding(ex.context.target) else {
+            return Verdict::NotApplicable;
+        };
         match (self.check)(ex) {
             Verdict::Fail(mut f) => {
                 f.rule = self.id.to_string();
                 f.source = FindingSource::Contract;
-                f.spec = Some(self.spec.to_string());
+                f.stamp(binding);
                 Verdict::Fail(f)
             }
             other => other,
@@ -108,8 +118,9 @@ pub fn evaluate(ex: &Exchange) -> Vec<RuleResult> {
 
 #[cfg(test)]
 mod tests {
-    use super::testkit::{Case, ex};
+    use super::testkit::{self, Case, ex};
     use super::*;
+    use crate::contract::Operation as O;
     use std::collections::BTreeSet;
 
     fn all_cases() -> Vec<Case> {
@@ -151,14 +162,130 @@ mod tests {
                 assert_eq!(r.ops, &[op], "{}: rule applies to its own op only", r.id);
             }
             assert!(!r.explanation.is_empty() && !r.explanation.contains('\n'));
-            assert!(!r.spec.is_empty());
+            assert!(!r.bindings.is_empty(), "{}: no text binds it", r.id);
+            for b in r.bindings {
+                let keyword = match b.level {
+                    norm::Level::Must | norm::Level::MustNot => Some("MUST"),
+                    norm::Level::Should | norm::Level::ShouldNot => Some("SHOULD"),
+                    _ => None,
+                };
+                if let Some(k) = keyword
+                    && !b.norm.quote.is_empty()
+                {
+                    assert!(
+                        b.norm.quote.contains(k),
+                        "{}: a {k} binding quotes a sentence without {k}: {}",
+                        r.id,
+                        b.norm.id
+                    );
+                }
+            }
         }
+    }
+
+    /// The verdicts of `normative-basis.md` §3: what a plain OCI target may legitimately do.
+    #[test]
+    fn oci_targets_are_judged_by_oci_texts_only() {
+        use norm::Severity;
+        let oci = |b: testkit::ExBuilder| b.ctx(|c| c.target = Target::Oci).build();
+        let acr = |b: testkit::ExBuilder| b.ctx(|c| c.target = Target::Acr).build();
+        let verdicts = |e: &Exchange| -> Vec<(&'static str, Severity)> {
+            evaluate(e)
+                .into_iter()
+                .filter_map(|r| match r.verdict {
+                    Verdict::Fail(f) => Some((r.rule.id, f.severity)),
+                    _ => None,
+                })
+                .collect()
+        };
+        // A 202 upload session without Docker-Upload-UUID: ACR documents it, OCI never names it.
+        let start = || {
+            ex(O::StartUpload, "POST", "/v2/r/blobs/uploads/")
+                .status(202)
+                .header("Location", "/v2/r/blobs/uploads/u")
+                .header("Range", "0-0")
+        };
+        assert!(
+            verdicts(&oci(start())).is_empty(),
+            "{:?}",
+            verdicts(&oci(start()))
+        );
+        assert!(
+            verdicts(&acr(start())).contains(&("StartUpload.upload-uuid-present", Severity::Fail))
+        );
+        // A 404 with a plain-text body: a 4xx MAY have any body under OCI.
+        let plain = || {
+            ex(O::GetManifest, "GET", "/v2/r/manifests/latest")
+                .status(404)
+                .header("Content-Type", "text/plain")
+                .body("not found")
+        };
+        assert!(
+            verdicts(&oci(plain())).is_empty(),
+            "{:?}",
+            verdicts(&oci(plain()))
+        );
+        assert!(verdicts(&acr(plain())).contains(&("all.error-body", Severity::Fail)));
+        // UNKNOWN on a 4xx is outside OCI's MUST list; on a 5xx nothing constrains the body.
+        let coded = |status| {
+            ex(O::GetManifest, "GET", "/v2/r/manifests/latest")
+                .status(status)
+                .header("Content-Type", "application/json")
+                .body(r#"{"errors":[{"code":"UNKNOWN","message":"x"}]}"#)
+        };
+        assert!(
+            verdicts(&oci(coded(404))).contains(&("all.error-code-documented", Severity::Fail))
+        );
+        assert!(verdicts(&oci(coded(500))).is_empty());
+        // No Docker-Distribution-API-Version although /v2/ announced it: a convention, a warning.
+        let unversioned = ex(O::GetManifest, "GET", "/v2/r/manifests/latest")
+            .status(404)
+            .header("Content-Type", "application/json")
+            .body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"x"}]}"#)
+            .ctx(|c| {
+                c.expects_api_version_header = true;
+                c.target = Target::Oci;
+            })
+            .build();
+        assert_eq!(
+            verdicts(&unversioned),
+            [("all.api-version-header", Severity::Warn)]
+        );
+        // A blob GET without Docker-Content-Digest: OPTIONAL under OCI, a wrong one still fails.
+        let d = support::sha256_digest(b"x");
+        let blob = |digest: Option<&str>| {
+            let b = ex(O::GetBlob, "GET", &format!("/v2/r/blobs/{d}"))
+                .status(200)
+                .body("x");
+            match digest {
+                Some(v) => b.header("Docker-Content-Digest", v),
+                None => b,
+            }
+        };
+        assert!(
+            !verdicts(&oci(blob(None)))
+                .iter()
+                .any(|(_, s)| *s == Severity::Fail),
+            "{:?}",
+            verdicts(&oci(blob(None)))
+        );
+        assert!(
+            verdicts(&acr(blob(None))).contains(&("GetBlob.digest-header-matches", Severity::Fail))
+        );
+        let other = support::sha256_digest(b"y");
+        assert!(
+            verdicts(&oci(blob(Some(&other))))
+                .contains(&("GetBlob.digest-header-matches", Severity::Fail))
+        );
     }
 
     #[test]
     fn every_rule_fails_its_violating_case_and_passes_its_conforming_case() {
         let mut problems = Vec::new();
-        for c in all_cases() {
+        // ACR binds everything OCI does and more: the cases are judged as for an ACR target.
+        for mut c in all_cases() {
+            c.fail.context.target = Target::Acr;
+            c.pass.context.target = Target::Acr;
             let Some(r) = rule(c.id) else {
                 problems.push(format!("{}: no such rule", c.id));
                 continue;
@@ -167,7 +294,8 @@ mod tests {
                 Verdict::Fail(f) => {
                     let stamped = f.rule == c.id
                         && f.source == FindingSource::Contract
-                        && f.spec.as_deref() == Some(r.spec)
+                        && f.spec == r.binding(Target::Acr).map(|b| b.norm.cite())
+                        && f.level.is_some()
                         && !f.message.is_empty()
                         && f.expected.is_some()
                         && f.actual.is_some();
@@ -245,7 +373,8 @@ mod tests {
                         };
                         b = b.header(h.name, &v);
                     }
-                    b.build()
+                    // The catalogue's required headers are the ACR documents' requirement.
+                    b.ctx(|c| c.target = Target::Acr).build()
                 };
                 let fails = |e: &Exchange| -> Vec<(String, String)> {
                     evaluate(e)

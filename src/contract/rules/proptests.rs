@@ -124,6 +124,11 @@ fn exchange() -> impl Strategy<Value = Exchange> {
                         via_redirect: !flags,
                         ranges_advertised: flags,
                         authenticated: !flags,
+                        target: if flags {
+                            crate::contract::Target::Acr
+                        } else {
+                            crate::contract::Target::Oci
+                        },
                     },
                 }
             },

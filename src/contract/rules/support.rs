@@ -33,6 +33,9 @@ pub fn fail(
         expected: Some(clip(&expected.into())),
         actual: Some(clip(&actual.into())),
         spec: None,
+        level: None,
+        severity: Default::default(),
+        quote: None,
     })
 }
 
@@ -107,6 +110,14 @@ pub fn query(ex: &Exchange, name: &str) -> Option<String> {
 }
 
 /// Whether the request method is HEAD.
+/// Whether the Docker-specific headers (`Docker-Content-Digest`, …) must be present: only the
+/// ACR documents require them; OCI 1.1.1 makes them OPTIONAL ("These headers are OPTIONAL and
+/// clients SHOULD NOT depend on them"), so under OCI only a header that is sent is judged.
+pub fn docker_headers_required(ex: &Exchange) -> bool {
+    ex.context.target == crate::contract::Target::Acr
+}
+
+/// Whether the request is a HEAD.
 pub fn is_head(ex: &Exchange) -> bool {
     ex.request.method.eq_ignore_ascii_case("HEAD")
 }

@@ -1,7 +1,7 @@
 //! `regcheck list`: bundled scenarios, contract operations, contract rules or registry faults.
 
 use super::scenarios::load_scenarios;
-use crate::contract::Operation;
+use crate::contract::{Operation, Target};
 use crate::registry::Fault;
 use anyhow::Result;
 use clap::Args;
@@ -54,6 +54,27 @@ pub fn list(args: ListArgs) -> Result<i32> {
                 ops.join(",")
             };
             writeln!(out, "{:<48} [{ops}] {}", r.id, r.explanation)?;
+            // What binds it, per profile: the level decides fail (MUST) or warning.
+            for target in [Target::Oci, Target::Acr] {
+                match r.binding(target) {
+                    Some(b) => {
+                        let quote = if b.norm.quote.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": \"{}\"", b.norm.quote)
+                        };
+                        writeln!(
+                            out,
+                            "    {}: {} ({}), {}{quote}",
+                            target.as_str(),
+                            b.level,
+                            b.level.severity().as_str(),
+                            b.norm.cite()
+                        )?;
+                    }
+                    None => writeln!(out, "    {}: not bound (not evaluated)", target.as_str())?,
+                }
+            }
         }
         return Ok(0);
     }

@@ -353,10 +353,14 @@ async fn run_request(
         match request::render_expect(&step.expect, vars) {
             Err(e) => flow = Flow::Error(format!("cannot render expectations: {e}")),
             Ok(expect) => {
+                let mut expectation_failed = false;
                 for v in super::checks::expectations(&expect, &last) {
                     match v {
                         Verdict::Pass => passed += 1,
-                        Verdict::Fail(f) => findings.push(f),
+                        Verdict::Fail(f) => {
+                            expectation_failed = true;
+                            findings.push(f);
+                        }
                         Verdict::NotApplicable => {}
                     }
                 }
@@ -377,17 +381,21 @@ async fn run_request(
                                 vars.set(var, TValue::Str(value));
                             }
                             Err(msg) => {
-                                findings.push(Finding {
-                                    rule: format!("scenario.capture.{var}"),
-                                    source: FindingSource::Scenario,
-                                    message: msg,
-                                    expected: None,
-                                    actual: None,
-                                    spec: None,
-                                    level: None,
-                                    severity: Default::default(),
-                                    quote: None,
-                                });
+                                // After a failed expectation a missing value is its
+                                // consequence, not a finding of its own.
+                                if !expectation_failed {
+                                    findings.push(Finding {
+                                        rule: format!("scenario.capture.{var}"),
+                                        source: FindingSource::Scenario,
+                                        message: msg,
+                                        expected: None,
+                                        actual: None,
+                                        spec: None,
+                                        level: None,
+                                        severity: Default::default(),
+                                        quote: None,
+                                    });
+                                }
                                 flow = Flow::Stop;
                             }
                         }

@@ -40,6 +40,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         &[
             "CheckChunkExists.content-range-matches",
             "GetChunk.content-range-matches",
+            "all.header-format",
             "scenario.header.Content-Range",
         ],
     ),
@@ -127,12 +128,14 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         "attributes-not-stored",
         "none",
         &[
+            "scenario.body-digest",
             "scenario.json./changeableAttributes/deleteEnabled",
             "scenario.json./changeableAttributes/listEnabled",
             "scenario.json./manifest/changeableAttributes/deleteEnabled",
             "scenario.json./manifest/changeableAttributes/writeEnabled",
             "scenario.json./tag/changeableAttributes/deleteEnabled",
             "scenario.json./tag/changeableAttributes/writeEnabled",
+            "scenario.json./tag/digest",
             "scenario.json./tags",
             "scenario.json./tags/0/name",
             "scenario.status",
@@ -146,6 +149,7 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
             "all.error-body",
             "scenario.json./access_token",
             "scenario.json./errors/0/code",
+            "scenario.json./refresh_token",
         ],
     ),
     ("no-auth-challenge", "token", &["all.auth-challenge"]),
@@ -187,13 +191,20 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
         "none",
         &["scenario.json./errors/0/code", "scenario.status"],
     ),
-    ("write-enabled-not-enforced", "none", &["scenario.status"]),
+    (
+        "write-enabled-not-enforced",
+        "none",
+        &["scenario.json./tag/digest", "scenario.status"],
+    ),
     (
         "tags-unsorted",
         "none",
         &[
             "GetCatalog.last-respected",
+            "GetRepositories.last-respected",
+            "GetTagList.last-respected",
             "GetTagList.sorted",
+            "scenario.header.Link",
             "scenario.json./repositories",
             "scenario.json./tags",
         ],
@@ -211,7 +222,11 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     (
         "oauth2-any-service",
         "token",
-        &["scenario.json./refresh_token", "scenario.status"],
+        &[
+            "scenario.json./access_token",
+            "scenario.json./refresh_token",
+            "scenario.status",
+        ],
     ),
     (
         "challenge-scope-missing",

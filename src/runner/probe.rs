@@ -46,6 +46,45 @@ impl Capabilities {
     }
 }
 
+/// ACR extensions are claimed only on evidence: `/acr/v1/_catalog` answers 200 with a JSON
+/// Content-Type and a body that is a repositories document (an array, not `null`), and a
+/// negative control — a path under `/acr/v1/` that no ACR routes — does not answer the same
+/// way (a registry that routes every `*/_catalog` path to its catalog is not ACR).
+async fn probe_acr(client: &Client) -> Result<bool, RunnerError> {
+    let get = |path: &'static str| async move {
+        client
+            .execute(
+                &req(client, Method::GET, path, OutgoingBody::Empty),
+                Credentials::Auto,
+            )
+            .await
+            .map_err(|source| RunnerError::Unreachable {
+                target: client.options().target.to_string(),
+                source,
+            })
+    };
+    let catalog = get("/acr/v1/_catalog?n=1").await?.response;
+    let json_ct = catalog.header("Content-Type").is_some_and(|c| {
+        let base = c
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        base == "application/json" || base.ends_with("+json")
+    });
+    let listing = catalog
+        .json()
+        .is_some_and(|v| v.get("repositories").is_some_and(|r| r.is_array()));
+    if catalog.status != 200 || !json_ct || !listing {
+        return Ok(false);
+    }
+    let control = get("/acr/v1/regcheck-no-such-repository-x9/_catalog?n=1")
+        .await?
+        .response;
+    Ok(control.status != 200 || control.body.bytes != catalog.body.bytes)
+}
+
 fn req(client: &Client, method: Method, path: &str, body: OutgoingBody) -> OutgoingRequest {
     let url = client
         .options()
@@ -137,23 +176,7 @@ pub async fn probe(
     let acr = match profile {
         Profile::Oci => false,
         Profile::Acr => true,
-        Profile::Auto => {
-            client
-                .execute(
-                    &req(
-                        client,
-                        Method::GET,
-                        "/acr/v1/_catalog?n=1",
-                        OutgoingBody::Empty,
-                    ),
-                    Credentials::Auto,
-                )
-                .await
-                .map_err(unreachable)?
-                .response
-                .status
-                == 200
-        }
+        Profile::Auto => probe_acr(client).await?,
     };
     caps.present.insert(Capability::Acr, acr);
 

@@ -69,8 +69,16 @@ pub fn render(result: &RunResult) -> String {
             Outcome::Fail | Outcome::Warn | Outcome::Error | Outcome::Known
         )
     }) {
+        // A warning repeats on every answer that shows it: once per scenario and rule here
+        // (every report file lists them all).
+        let mut warned: std::collections::BTreeSet<&str> = Default::default();
+        let mut repeated = 0usize;
         for st in &s.steps {
             for f in &st.findings {
+                if f.is_warning() && !warned.insert(f.rule.as_str()) {
+                    repeated += 1;
+                    continue;
+                }
                 let known = if st.outcome == Outcome::Known {
                     " (known)"
                 } else if f.is_warning() {
@@ -101,6 +109,13 @@ pub fn render(result: &RunResult) -> String {
             {
                 let _ = writeln!(out, "\n{} ▸ {} [error] {r}", s.name, st.name);
             }
+        }
+        if repeated > 0 {
+            let _ = writeln!(
+                out,
+                "\n{} ▸ {repeated} more warning(s) of the same rule(s) (listed in the reports)",
+                s.name
+            );
         }
         if s.outcome == Outcome::Error
             && s.steps.iter().all(|st| st.outcome != Outcome::Error)

@@ -7,6 +7,8 @@ mod cli;
 mod embedded;
 // the bundled suite against CNCF Distribution: exactly the pinned known deviations fail
 mod distribution;
+// the bundled suite against ferro-oci-server: no scenario fails, conventions are warnings
+mod ferro;
 // golden errors of tests/data/invalid and the bundled scenarios validate cleanly
 mod scenario_files;
 // real clients (skopeo, azure-containerregistry SDK, oras-py) round-trip content through the embedded registry

@@ -85,6 +85,46 @@ impl Drop for Distribution {
     }
 }
 
+/// `ferro-oci-server` (crates.io), a registry nobody here wrote, on a free loopback port with
+/// its own storage directory.
+pub struct Ferro {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// Base URL.
+    pub url: String,
+}
+
+impl Ferro {
+    /// Starts it; panics with an install hint when the binary is missing.
+    pub fn start() -> Ferro {
+        let bin = which("ferro-oci-server")
+            .expect("ferro-oci-server is not installed: cargo install ferro-oci-server --locked");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let child = Command::new(bin)
+            .env("FERRO_OCI_LISTEN", format!("127.0.0.1:{port}"))
+            .env("FERRO_OCI_STORAGE_DIR", dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ferro-oci-server");
+        let f = Ferro {
+            child,
+            _dir: dir,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        wait_ready(&format!("127.0.0.1:{port}"));
+        f
+    }
+}
+
+impl Drop for Ferro {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Waits until a TCP connection to `addr` succeeds (20 s at most).
 pub fn wait_ready(addr: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);

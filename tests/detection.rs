@@ -204,7 +204,6 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
             "GetRepositories.last-respected",
             "GetTagList.last-respected",
             "GetTagList.sorted",
-            "scenario.header.Link",
             "scenario.json./repositories",
             "scenario.json./tags",
         ],

@@ -10,6 +10,8 @@
 # 5. example-load.*       `regcheck load` (embedded, 3 s of pull/push), then `report render`
 #                         to md, html (percentile curves, timeline) and junit
 # 6. example-distribution.*  CNCF Distribution (Debian docker-registry), when it is installed
+# 7. example-ferro.*      ferro-oci-server (crates.io), when it is installed: no failure, the
+#                         conventions it does not follow as warnings
 # REGCHECK_BIN overrides the binary (default: a debug build of this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,5 +60,19 @@ if command -v docker-registry >/dev/null; then
     --report md=$r/example-distribution.md --report html=$r/example-distribution.html >$r/example-distribution.txt
 else
   echo "== CNCF Distribution: docker-registry not installed, example-distribution.* kept as is"
+fi
+if command -v ferro-oci-server >/dev/null; then
+  echo "== ferro-oci-server"
+  fdir=$(mktemp -d)
+  fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  FERRO_OCI_LISTEN=127.0.0.1:$fport FERRO_OCI_STORAGE_DIR=$fdir ferro-oci-server >/dev/null 2>&1 &
+  fpid=$!
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$fport) 2>/dev/null && break; sleep 0.1; done
+  expect 0 "$bin" run -q --target http://127.0.0.1:$fport \
+    --report json=$r/example-ferro.json --report md=$r/example-ferro.md \
+    --report html=$r/example-ferro.html >$r/example-ferro.txt
+  kill $fpid 2>/dev/null; rm -rf "$fdir"
+else
+  echo "== ferro-oci-server: not installed (cargo install ferro-oci-server --locked), example-ferro.* kept as is"
 fi
 echo "examples regenerated in $r/"

@@ -10,7 +10,7 @@
 //! matchers (`length`, `contains`, `not_contains`, `sorted`) a JSON `null` counts as an empty
 //! array, as ACR sends `tags: null` for an empty list.
 
-use crate::check::{Finding, FindingSource, ObservedResponse, Verdict};
+use crate::check::{Finding, ObservedResponse, Verdict};
 use crate::contract::schema::{SchemaError, validate_schema};
 use crate::scenario::model::{Expect, HeaderMatch, JsonMatch, SortOrder, SortSpec};
 use serde_json::Value;
@@ -36,15 +36,9 @@ fn fail(
     actual: impl AsRef<str>,
 ) -> Verdict {
     Verdict::Fail(Finding {
-        rule,
-        source: FindingSource::Scenario,
-        message,
         expected: Some(clip(expected.as_ref())),
         actual: Some(clip(actual.as_ref())),
-        spec: None,
-        level: None,
-        severity: Default::default(),
-        quote: None,
+        ..Finding::scenario(rule, message)
     })
 }
 
@@ -512,7 +506,7 @@ mod tests {
                 Verdict::Pass => "pass".to_string(),
                 Verdict::NotApplicable => "n/a".to_string(),
                 Verdict::Fail(f) => {
-                    assert_eq!(f.source, FindingSource::Scenario);
+                    assert_eq!(f.source, crate::check::FindingSource::Scenario);
                     assert!(f.expected.is_some() && f.actual.is_some(), "{f:?}");
                     format!("{}: {}", f.rule, f.message)
                 }

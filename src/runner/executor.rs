@@ -367,37 +367,28 @@ async fn run_request(
                 // One finding never hides another: after a failed expectation the captures are
                 // still tried, and the scenario goes on unless a value later steps need is
                 // missing (a failed capture stops it).
-                {
-                    let final_url = hops
-                        .last()
-                        .map(|o| o.request.url.clone())
-                        .unwrap_or_default();
-                    for (var, cap) in &step.capture {
-                        match capture(cap, &last, &final_url) {
-                            Ok(value) => {
-                                if cap.secret {
-                                    vars.secrets.push(value.clone());
-                                }
-                                vars.set(var, TValue::Str(value));
+                let final_url = hops
+                    .last()
+                    .map(|o| o.request.url.clone())
+                    .unwrap_or_default();
+                for (var, cap) in &step.capture {
+                    match capture(cap, &last, &final_url) {
+                        Ok(value) => {
+                            if cap.secret {
+                                vars.secrets.push(value.clone());
                             }
-                            Err(msg) => {
-                                // After a failed expectation a missing value is its
-                                // consequence, not a finding of its own.
-                                if !expectation_failed {
-                                    findings.push(Finding {
-                                        rule: format!("scenario.capture.{var}"),
-                                        source: FindingSource::Scenario,
-                                        message: msg,
-                                        expected: None,
-                                        actual: None,
-                                        spec: None,
-                                        level: None,
-                                        severity: Default::default(),
-                                        quote: None,
-                                    });
-                                }
-                                flow = Flow::Stop;
+                            vars.set(var, TValue::Str(value));
+                        }
+                        Err(msg) => {
+                            // After a failed expectation a missing value is its
+                            // consequence, not a finding of its own.
+                            if !expectation_failed {
+                                findings.push(Finding::scenario(
+                                    format!("scenario.capture.{var}"),
+                                    msg,
+                                ));
                             }
+                            flow = Flow::Stop;
                         }
                     }
                 }

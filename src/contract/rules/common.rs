@@ -235,7 +235,7 @@ fn error_body(ex: &Exchange) -> Verdict {
     // OCI 1.1.1: "A 4XX response code from the registry MAY return a body in any format. If the
     // response body is in JSON format, it MUST have the following format". Nothing about 5xx,
     // nor about the Content-Type; only the ACR documents require a JSON errors body everywhere.
-    if !super::support::docker_headers_required(ex)
+    if !super::support::acr_target(ex)
         && (status >= 500
             || ex.op.surface() != Surface::Oci
             || serde_json::from_slice::<serde_json::Value>(bytes).is_err())
@@ -280,7 +280,7 @@ fn error_body(ex: &Exchange) -> Verdict {
             ),
         );
     }
-    if !super::support::docker_headers_required(ex) {
+    if !super::support::acr_target(ex) {
         return Verdict::Pass;
     }
     let json_ct = ct.is_some_and(|c| {
@@ -297,7 +297,7 @@ fn error_body(ex: &Exchange) -> Verdict {
 }
 
 fn error_code_documented(ex: &Exchange) -> Verdict {
-    let oci = !super::support::docker_headers_required(ex);
+    let oci = !super::support::acr_target(ex);
     // The OCI list binds 4xx answers of the /v2/ API; 5xx bodies are unconstrained.
     if ex.response.status < 400
         || (oci && (ex.response.status >= 500 || ex.op.surface() != Surface::Oci))

@@ -114,6 +114,11 @@ pub fn query(ex: &Exchange, name: &str) -> Option<String> {
 /// ACR documents require them; OCI 1.1.1 makes them OPTIONAL ("These headers are OPTIONAL and
 /// clients SHOULD NOT depend on them"), so under OCI only a header that is sent is judged.
 pub fn docker_headers_required(ex: &Exchange) -> bool {
+    acr_target(ex)
+}
+
+/// Whether the target is judged by the ACR documents too (profile `acr`).
+pub fn acr_target(ex: &Exchange) -> bool {
     ex.context.target == crate::contract::Target::Acr
 }
 

@@ -16,6 +16,8 @@ mod interop;
 mod registry;
 // every injected registry fault is caught by exactly the rules written for it
 mod detection;
+// the spec-minimal embedded registry: the suite does not fail it; faults are still caught
+mod minimal;
 // JSON reports validate against reports/schema/report.v1.json
 mod reports;
 // every report format read by real consumers (junitparser, headless Chromium), default outputs

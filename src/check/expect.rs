@@ -9,8 +9,13 @@
 //! with `^…$`); JSON `equals` compares numbers by value (`1` equals `1.0`); for the array
 //! matchers (`length`, `contains`, `not_contains`, `sorted`) a JSON `null` counts as an empty
 //! array, as ACR sends `tags: null` for an empty list.
+//!
+//! Where the cited text allows variants: a header matcher with `optional: true` passes an
+//! absent header; a JSON matcher with `if_json: true` passes a body that is not JSON; a matcher
+//! with a `level` below MUST turns its failures into warnings at that level.
 
 use crate::check::{Finding, ObservedResponse, Verdict};
+use crate::contract::Level;
 use crate::contract::schema::{SchemaError, validate_schema};
 use crate::scenario::model::{Expect, HeaderMatch, JsonMatch, SortOrder, SortSpec};
 use serde_json::Value;
@@ -72,12 +77,19 @@ pub fn evaluate(expect: &Expect, resp: &ObservedResponse) -> Vec<Verdict> {
         }));
     }
     for (name, m) in &expect.headers {
+        let from = out.len();
         header_verdicts(name, m, resp, &mut out);
+        at_level(m.level, &mut out[from..]);
     }
     if !expect.json.is_empty() {
         let body = body_json(resp);
         for m in &expect.json {
+            if m.if_json && body.is_err() {
+                continue;
+            }
+            let from = out.len();
             json_verdicts(m, &body, &mut out);
+            at_level(m.level, &mut out[from..]);
         }
     }
     if let Some(want) = &expect.body_digest {
@@ -115,9 +127,24 @@ pub fn evaluate(expect: &Expect, resp: &ObservedResponse) -> Vec<Verdict> {
     out
 }
 
+/// Gives the failures of one matcher the level of its text (a SHOULD or a convention makes
+/// them warnings).
+fn at_level(level: Option<Level>, verdicts: &mut [Verdict]) {
+    let Some(level) = level else { return };
+    for v in verdicts {
+        if let Verdict::Fail(f) = v {
+            f.level = Some(level);
+            f.severity = level.severity();
+        }
+    }
+}
+
 fn header_verdicts(name: &str, m: &HeaderMatch, resp: &ObservedResponse, out: &mut Vec<Verdict>) {
     let rule = || format!("scenario.header.{name}");
     let value = resp.header(name);
+    if m.optional && value.is_none() {
+        return;
+    }
     if let Some(present) = m.present {
         out.push(match (present, value) {
             (true, None) => fail(
@@ -696,6 +723,53 @@ mod tests {
             &mixed,
         );
         assert!(o[0].contains("cannot be compared"), "{o:?}");
+    }
+
+    #[test]
+    fn optional_header_passes_absent_and_holds_a_present_value() {
+        let e = expect("headers: { Docker-Content-Digest: { equals: sha256:a, optional: true } }");
+        assert!(outcome(&e, &resp(201, &[], b"")).is_empty());
+        assert_eq!(
+            outcome(
+                &e,
+                &resp(201, &[("Docker-Content-Digest", "sha256:a")], b"")
+            ),
+            ["pass"]
+        );
+        let o = outcome(
+            &e,
+            &resp(201, &[("Docker-Content-Digest", "sha256:b")], b""),
+        );
+        assert!(o[0].contains("has another value"), "{o:?}");
+    }
+
+    #[test]
+    fn if_json_matchers_pass_a_body_in_another_format() {
+        let e = expect("json: [{ pointer: /errors/0/code, equals: BLOB_UNKNOWN, if_json: true }]");
+        assert!(outcome(&e, &resp(404, &[], b"blob unknown\n")).is_empty());
+        let o = outcome(
+            &e,
+            &resp(404, &[], br#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#),
+        );
+        assert!(o[0].contains("scenario.json./errors/0/code"), "{o:?}");
+    }
+
+    #[test]
+    fn a_matcher_below_must_warns_at_its_level() {
+        let e = expect(
+            "headers: { Docker-Distribution-Api-Version: { equals: registry/2.0, level: convention } }",
+        );
+        let v = evaluate(&e, &resp(200, &[], b"{}"));
+        let Verdict::Fail(f) = &v[0] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(f.severity, crate::contract::Severity::Warn);
+        assert_eq!(f.level, Some(Level::Convention));
+        let must = expect("headers: { Location: { present: true } }");
+        let Verdict::Fail(f) = &evaluate(&must, &resp(201, &[], b""))[0] else {
+            panic!()
+        };
+        assert_eq!(f.severity, crate::contract::Severity::Fail);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `regcheck serve`: the embedded reference registry, standalone until Ctrl-C or SIGTERM, over http or
 //! TLS (`--tls`).
 
-use crate::registry::{self, AuthMode, Fault, RegistryConfig, TlsSetup};
+use crate::registry::{self, AuthMode, Fault, RegistryConfig, Surface, TlsSetup};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::io::Write;
@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// Answer blob GETs with 307 to a signed URL on a second loopback listener.
     #[arg(long)]
     pub redirect_blobs: bool,
+    /// Offer only what OCI distribution-spec 1.1.1 requires: no Docker-* headers, JSON errors,
+    /// ranges, deletes, catalog, ACR or token endpoints (auth none or basic only).
+    #[arg(long)]
+    pub minimal: bool,
     /// Inject a named contract violation (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<Fault>,
@@ -66,6 +70,11 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         redirect_blobs: args.redirect_blobs,
         faults: args.faults,
         fault_on: args.fault_on,
+        surface: if args.minimal {
+            Surface::Minimal
+        } else {
+            Surface::Full
+        },
         tls: match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsSetup::Files { cert, key }),
             _ if args.tls => Some(TlsSetup::Generate),
@@ -78,6 +87,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
     let c = &reg.config().credentials;
     println!("regcheck registry listening on {}", reg.url());
     println!("auth: {}", reg.config().auth);
+    println!("surface: {}", reg.config().surface);
     if let Some(ca) = reg.ca_cert_path() {
         println!(
             "tls: CA certificate {} (pass it to --ca-cert)",

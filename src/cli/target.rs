@@ -11,7 +11,7 @@
 
 use crate::client::credentials::{self, RunCredentials};
 use crate::client::{Secret, TransportOptions, host_port};
-use crate::registry::{self, AuthMode, Fault, RegistryConfig, RunningRegistry, TlsSetup};
+use crate::registry::{self, AuthMode, Fault, RegistryConfig, RunningRegistry, Surface, TlsSetup};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::Read;
@@ -56,10 +56,16 @@ pub struct TargetArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-    /// Auth mode of the embedded registry (when no --target): none, basic or token. Token
-    /// (ACR's own mode) exercises every scenario, token exchange and scope checks included.
-    #[arg(long, default_value = "token")]
-    pub embedded_auth: AuthMode,
+    /// Auth mode of the embedded registry (when no --target): none, basic or token. The
+    /// default, token (ACR's own mode), exercises every scenario, token exchange and scope
+    /// checks included; with --embedded-minimal the default is basic.
+    #[arg(long)]
+    pub embedded_auth: Option<AuthMode>,
+    /// The embedded registry offers only what OCI distribution-spec 1.1.1 requires: no
+    /// Docker-* headers, JSON errors, ranges, deletes, catalog, ACR or token endpoints (the
+    /// negative control of the verdicts; `regcheck serve --minimal` serves the same).
+    #[arg(long)]
+    pub embedded_minimal: bool,
     /// Start the embedded registry with an injected fault (repeatable; `regcheck list --faults`).
     #[arg(long = "embedded-fault", value_name = "NAME")]
     pub embedded_faults: Vec<Fault>,
@@ -204,8 +210,15 @@ impl TargetArgs {
         timeout: Duration,
         mut transport: TransportOptions,
     ) -> Result<Target> {
+        let (surface, default_auth) = if self.embedded_minimal {
+            (Surface::Minimal, AuthMode::Basic)
+        } else {
+            (Surface::Full, AuthMode::Token)
+        };
+        let auth = self.embedded_auth.unwrap_or(default_auth);
         let config = RegistryConfig {
-            auth: self.embedded_auth,
+            auth,
+            surface,
             faults: self.embedded_faults.clone(),
             fault_on: self.embedded_fault_on.clone(),
             redirect_blobs: self.embedded_redirect_blobs,
@@ -219,7 +232,8 @@ impl TargetArgs {
         let credentials = RunCredentials {
             username: Some(c.username),
             password: Some(Secret::new(c.password)),
-            aad_token: Some(Secret::new(c.aad_token)),
+            // The minimal registry has no token endpoints to exchange an AAD token at.
+            aad_token: (surface == Surface::Full).then(|| Secret::new(c.aad_token)),
             refresh_token: None,
         };
         if let Some(ca) = reg.ca_cert_path() {
@@ -227,7 +241,7 @@ impl TargetArgs {
         }
         let url = url::Url::parse(&reg.url()).context("embedded registry URL")?;
         if announce {
-            eprintln!("embedded registry at {url} (auth {})", self.embedded_auth);
+            eprintln!("embedded registry at {url} (auth {auth}, {surface} surface)");
         }
         Ok(Target {
             url,

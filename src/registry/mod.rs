@@ -38,12 +38,14 @@ mod range;
 mod routes;
 mod server;
 mod store;
+mod surface;
 mod timefmt;
 mod tls;
 
 pub use faults::{Fault, ParseFaultError};
 pub use hostile::{ParseTriggerError, Trigger as FaultTrigger};
 pub use server::{RunningRegistry, start};
+pub use surface::Surface;
 pub use tls::{GENERATED_NAMES, TlsSetup, generate as generate_certificates};
 
 use std::fmt;
@@ -144,6 +146,8 @@ pub struct RegistryConfig {
     pub fault_on: Option<FaultTrigger>,
     /// Serve https (registry and storage listener) instead of plain http.
     pub tls: Option<TlsSetup>,
+    /// The full ACR-like surface, or only what OCI 1.1.1 requires ([`Surface`]).
+    pub surface: Surface,
 }
 
 impl Default for RegistryConfig {
@@ -157,6 +161,7 @@ impl Default for RegistryConfig {
             faults: Vec::new(),
             fault_on: None,
             tls: None,
+            surface: Surface::Full,
         }
     }
 }
@@ -199,6 +204,9 @@ pub enum RegistryError {
     /// TLS could not be set up (certificate generation, unreadable or mismatched PEM files).
     #[error("TLS: {0}")]
     Tls(String),
+    /// The options cannot be combined.
+    #[error("{0}")]
+    Conflict(String),
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(#[source] std::io::Error),

@@ -7,7 +7,7 @@ use super::routes::uploads::Sessions;
 use super::routes::{App, dispatch, storage};
 use super::store::Store;
 use super::tls::{ServerTls, TlsListener};
-use super::{RegistryConfig, RegistryError};
+use super::{AuthMode, RegistryConfig, RegistryError, Surface};
 use axum::Router;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -82,6 +82,7 @@ fn spawn_maybe_tls(
 
 /// Binds and starts the registry described by `config`.
 pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryError> {
+    check_surface(&config)?;
     let (listener, addr) = bind(config.addr).await?;
     let storage = if config.redirect_blobs {
         Some(bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?)
@@ -139,6 +140,24 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
         ca_file: tls.as_ref().and_then(|t| t.ca_file.clone()),
         tls_dir: tls.and_then(|t| t.dir),
     })
+}
+
+/// The minimal surface offers neither token auth nor blob redirects (both beyond OCI).
+fn check_surface(config: &RegistryConfig) -> Result<(), RegistryError> {
+    if config.surface != Surface::Minimal {
+        return Ok(());
+    }
+    if config.auth == AuthMode::Token {
+        return Err(RegistryError::Conflict(
+            "the minimal registry has no token endpoints: use auth none or basic".into(),
+        ));
+    }
+    if config.redirect_blobs {
+        return Err(RegistryError::Conflict(
+            "the minimal registry serves blobs itself: drop the blob redirect option".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl RunningRegistry {

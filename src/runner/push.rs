@@ -79,8 +79,11 @@ pub fn expand(push: &PushSpec) -> Vec<Step> {
         let mut expect_headers = IndexMap::new();
         expect_headers.insert(
             "Docker-Content-Digest".to_string(),
+            // OPTIONAL in OCI ("Docker-specific headers … are OPTIONAL"); when sent, it MUST
+            // be the client's digest.
             HeaderMatch {
                 equals: Some(digest),
+                optional: true,
                 ..Default::default()
             },
         );

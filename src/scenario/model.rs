@@ -2,7 +2,7 @@
 //! `deny_unknown_fields`. Nothing here knows about HTTP; the runner interprets these types.
 //! The format is documented for users in `scenarios/README.md`.
 
-use crate::contract::Operation;
+use crate::contract::{Level, Operation};
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -311,6 +311,14 @@ pub struct HeaderMatch {
     /// `true`: the header must be present; `false`: it must be absent.
     #[serde(default)]
     pub present: Option<bool>,
+    /// The cited text makes the header OPTIONAL ("if present, …"): an absent header passes,
+    /// a present one must match `equals` / `regex`.
+    #[serde(default)]
+    pub optional: bool,
+    /// The level of the text behind this matcher when it is not a MUST: a mismatch is then a
+    /// warning carrying that level (`should`, `should-not`, `may`, `convention`).
+    #[serde(default)]
+    pub level: Option<Level>,
 }
 
 /// A JSON body matcher addressing one value by RFC 6901 pointer; at least one test is set.
@@ -340,6 +348,14 @@ pub struct JsonMatch {
     /// The value is an array sorted as given.
     #[serde(default)]
     pub sorted: Option<SortSpec>,
+    /// Only a JSON body is held to this matcher; any other body passes (OCI: "A `4XX` response
+    /// code from the registry MAY return a body in any format. If the response body is in
+    /// JSON format, it MUST have the following format").
+    #[serde(default)]
+    pub if_json: bool,
+    /// As for headers: a mismatch is a warning at this level instead of a failure.
+    #[serde(default)]
+    pub level: Option<Level>,
 }
 
 /// Expected order of an array.

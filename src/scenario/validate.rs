@@ -758,6 +758,20 @@ impl Validator<'_> {
                     Some("give `equals`, `regex` or `present`".to_string()),
                 );
             }
+            if m.optional && m.equals.is_none() && m.regex.is_none() {
+                self.key_err(
+                    &join(&hp, &["optional"]),
+                    format!("`optional` header `{name}` needs `equals` or `regex` to test"),
+                    Some("an optional header is held to its value only when present".to_string()),
+                );
+            }
+            if m.optional && m.present.is_some() {
+                self.key_err(
+                    &join(&hp, &["optional"]),
+                    format!("header `{name}` cannot be both `optional` and `present`"),
+                    None,
+                );
+            }
             if m.present == Some(false) && (m.equals.is_some() || m.regex.is_some()) {
                 self.key_err(
                     &join(&hp, &["present"]),

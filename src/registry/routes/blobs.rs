@@ -62,7 +62,11 @@ pub(crate) async fn get(ctx: &Ctx, name: &str, raw: &str) -> Result<Response<Bod
             ],
         ));
     }
-    let range = ctx.header(header::RANGE).map(str::to_owned);
+    let ranges = !ctx.app.minimal() || super::super::surface::ranges_offered(&ctx.app.faults);
+    let range = ctx
+        .header(header::RANGE)
+        .filter(|_| ranges)
+        .map(str::to_owned);
     let head = ctx.method == axum::http::Method::HEAD;
     serve_blob(
         &ctx.app,

@@ -16,6 +16,7 @@ use super::digest::valid_repo_name;
 use super::errors::ApiError;
 use super::faults::{Fault, FaultSet};
 use super::store::{Attributes, Store};
+use super::surface::{self, Admission, Surface};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
@@ -41,9 +42,18 @@ impl App {
         self.faults.has(fault)
     }
 
+    /// Whether only the OCI-required surface is offered.
+    pub fn minimal(&self) -> bool {
+        self.config.surface == Surface::Minimal
+    }
+
     pub fn render_error(&self, e: ApiError) -> Response<Body> {
+        // The minimal surface answers errors in plain text (OCI: a 4xx MAY have any body),
+        // unless a fault needs a JSON code to break.
+        let text = self.has(Fault::ErrorBodyNotJson)
+            || (self.minimal() && !self.has(Fault::UnknownErrorCode));
         e.render(
-            self.has(Fault::ErrorBodyNotJson),
+            text,
             self.has(Fault::UnknownErrorCode),
             self.has(Fault::NoAuthChallenge),
         )
@@ -261,6 +271,9 @@ pub(crate) fn required_scopes(
 pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
     let raw_path = req.uri().path().to_owned();
     if raw_path.starts_with("/oauth2/") {
+        if app.minimal() {
+            return app.render_error(ApiError::router_miss());
+        }
         return oauth2::handle(app, req).await;
     }
     let is_root = raw_path == "/v2/" || raw_path == "/v2";
@@ -285,7 +298,9 @@ pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Respo
     } else {
         !app.has(Fault::MissingApiVersionHeader)
     };
-    if keep {
+    if app.minimal() {
+        surface::trim_response(&app.faults, resp.headers_mut());
+    } else if keep {
         resp.headers_mut().insert(
             "docker-distribution-api-version",
             HeaderValue::from_static("registry/2.0"),
@@ -317,14 +332,16 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
         .map_err(|_| ApiError::router_miss())?;
     let route = parse_route(&decoded).ok_or_else(ApiError::router_miss)?;
     let method = parts.method.clone();
-    let query = parse_query(parts.uri.query());
-    let required = required_scopes(&method, &route, &query).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "UNSUPPORTED",
-            format!("method {method} is not supported on this path"),
-        )
-    })?;
+    let mut query = parse_query(parts.uri.query());
+    if app.minimal() {
+        match surface::admit(&app.faults, &method, &route) {
+            Admission::Handle => surface::trim_query(&route, &mut query),
+            Admission::RouterMiss => return Err(ApiError::router_miss()),
+            Admission::NotAllowed => return Err(method_not_allowed(&method)),
+        }
+    }
+    let required =
+        required_scopes(&method, &route, &query).ok_or_else(|| method_not_allowed(&method))?;
     let host = request_host(&parts.headers, &app.default_host);
     let grant = app.auth_check(&host).authorize(&parts.headers, &required)?;
     let ctx = Ctx {
@@ -374,6 +391,15 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
             _ => acr::patch_manifest(&ctx, &name, &digest, body).await,
         },
     }
+}
+
+/// `405 UNSUPPORTED` for a method this path does not offer.
+fn method_not_allowed(method: &Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "UNSUPPORTED",
+        format!("method {method} is not supported on this path"),
+    )
 }
 
 /// A response of `content_type` with explicit `Content-Length`.

@@ -151,7 +151,11 @@ pub(crate) const EXPECTED: &[(&str, &str, &[&str])] = &[
             "scenario.json./refresh_token",
         ],
     ),
-    ("no-auth-challenge", "token", &["all.auth-challenge"]),
+    (
+        "no-auth-challenge",
+        "token",
+        &["all.auth-challenge", "scenario.header.WWW-Authenticate"],
+    ),
     (
         "token-scope-not-enforced",
         "token",

@@ -47,11 +47,15 @@ fn assert_all_pass(mode: &str) -> serde_json::Value {
 fn suite_passes_without_auth() {
     let report = assert_all_pass("none");
     // Nothing is skipped for lack of a capability: the embedded registry has them all except
-    // token-auth (no challenge in this mode).
+    // auth and token-auth (no challenge in this mode).
     for s in report["scenarios"].as_array().expect("scenarios") {
         if s["outcome"] == "skip" {
             let reason = s["reason"].as_str().unwrap_or_default();
-            assert!(reason.contains("token-auth"), "{}: {reason}", s["name"]);
+            assert!(
+                reason.contains("capability `token-auth`") || reason.contains("capability `auth`"),
+                "{}: {reason}",
+                s["name"]
+            );
         }
     }
 }

@@ -43,6 +43,11 @@ pub struct RunArgs {
     /// Warnings (a SHOULD broken, a convention not followed) fail the exit code too.
     #[arg(long)]
     pub strict: bool,
+    /// Capabilities the target must offer (comma-separated: range, blob-delete,
+    /// manifest-delete, tag-delete, catalog, acr, oauth2, auth, token-auth, …): a scenario
+    /// skipped for lacking one fails instead, with what the probe saw.
+    #[arg(long, value_name = "CAP,...", value_delimiter = ',')]
+    pub require: Vec<crate::scenario::Capability>,
     /// API profile: auto (probe), oci (skip ACR scenarios), acr (require ACR extensions).
     #[arg(long, default_value = "auto")]
     pub profile: Profile,
@@ -93,6 +98,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         keep: args.keep,
         fail_fast: args.fail_fast,
         strict: args.strict,
+        require: args.require.clone(),
         profile: args.profile,
         credentials: target.credentials.clone(),
         timeout: target.timeout,

@@ -98,9 +98,37 @@ fn summary(out: &mut String, result: &RunResult) {
     let caps: Vec<String> = result
         .capabilities
         .iter()
-        .map(|(k, v)| format!("<code>{}</code> {}", esc(k), if *v { "yes" } else { "no" }))
+        .map(|(k, v)| {
+            let why = result
+                .capability_evidence
+                .get(k)
+                .map(|e| format!(" title=\"{}\"", esc(e)))
+                .unwrap_or_default();
+            format!(
+                "<code{why}>{}</code> {}",
+                esc(k),
+                if *v { "yes" } else { "no" }
+            )
+        })
         .collect();
     let _ = writeln!(out, "<p>Capabilities: {}</p>", caps.join(", "));
+    if !result.capability_evidence.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Capability evidence</summary><table><tr><th>capability</th><th>present</th><th>what the probe saw</th></tr>"
+        );
+        for (k, e) in &result.capability_evidence {
+            let present = result.capabilities.get(k).copied().unwrap_or(false);
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(k),
+                if present { "yes" } else { "no" },
+                esc(e)
+            );
+        }
+        let _ = writeln!(out, "</table></details>");
+    }
     if result.cleanup.kept {
         let _ = writeln!(out, "<p>Cleanup: skipped (--keep).</p>");
     } else {

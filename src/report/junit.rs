@@ -279,20 +279,35 @@ fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
         "testsuites",
         &total.attrs("regcheck", result.duration_ms, &timestamp),
     )?;
-    let properties = [
+    let mut properties: Vec<(String, String)> = [
         ("target", result.target.as_str()),
         ("tool", result.tool.as_str()),
         ("run_id", result.run_id.as_str()),
         ("profile", result.profile.as_str()),
         ("namespace", result.namespace.as_str()),
-    ];
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    // capability.<name> = "yes: <evidence>" / "no: <evidence>".
+    for (k, present) in &result.capabilities {
+        let evidence = result
+            .capability_evidence
+            .get(k)
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        properties.push((
+            format!("capability.{k}"),
+            format!("{}{evidence}", if *present { "yes" } else { "no" }),
+        ));
+    }
     let mut seen: HashMap<(String, String), u32> = HashMap::new();
     for (file, scenarios) in &files {
         let mut counts = Counts::default();
         scenarios.iter().for_each(|s| counts.add(s));
         owned_start(w, "testsuite", &counts.attrs(file, counts.ms, &timestamp))?;
         start(w, "properties", &[])?;
-        for (k, v) in properties {
+        for (k, v) in &properties {
             empty(w, "property", &[("name", k), ("value", v)])?;
         }
         end(w, "properties")?;

@@ -29,6 +29,7 @@ pub fn from_load_run(r: &crate::load::LoadRunReport) -> RunResult {
         finished_at: Some(r.ended_at.clone()),
         duration_ms: r.load.measured_secs * 1000.0,
         capabilities: Default::default(),
+        capability_evidence: Default::default(),
         summary: Summary::default(),
         operations: Default::default(),
         rules: Default::default(),

@@ -155,6 +155,21 @@ pub fn render(result: &RunResult) -> String {
             let _ = writeln!(out, "- not checked (its scenario did not run): {}", code(e));
         }
     }
+    if !result.capability_evidence.is_empty() {
+        let _ = writeln!(out, "\n<details><summary>Capabilities</summary>\n");
+        let _ = writeln!(out, "| capability | present: what the probe saw |");
+        let _ = writeln!(out, "|---|---|");
+        for (k, e) in &result.capability_evidence {
+            let present = result.capabilities.get(k).copied().unwrap_or(false);
+            let _ = writeln!(
+                out,
+                "| `{k}` | {}: {} |",
+                if present { "yes" } else { "no" },
+                e.replace('|', "\\|")
+            );
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
     let skipped: Vec<_> = result
         .scenarios
         .iter()

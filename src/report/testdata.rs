@@ -79,9 +79,24 @@ pub fn result() -> RunResult {
         started_at: "2026-11-26T00:00:00Z".into(),
         finished_at: Some("2026-11-26T00:00:01Z".into()),
         duration_ms: 30.0,
-        capabilities: [("delete".to_string(), true), ("acr".to_string(), false)]
-            .into_iter()
-            .collect(),
+        capabilities: [
+            ("manifest-delete".to_string(), true),
+            ("acr".to_string(), false),
+        ]
+        .into_iter()
+        .collect(),
+        capability_evidence: [
+            (
+                "manifest-delete".to_string(),
+                "DELETE of the manifest answered 202; HEAD then answered 404".to_string(),
+            ),
+            (
+                "acr".to_string(),
+                "GET /acr/v1/_catalog answered 404".to_string(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
         summary: Summary::default(),
         operations: Default::default(),
         rules: Default::default(),

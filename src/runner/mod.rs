@@ -76,12 +76,15 @@ pub async fn run(
     }
     let caps = probe::probe(&client, &namespace, opts.profile, &run_id).await?;
     let tracker = cleanup::Tracker::default();
-    if let Some((repo, digest)) = &caps.probe_repository {
+    if let Some(repo) = &caps.probe_repository {
         tracker.record_repository(repo);
-        if !digest.is_empty() {
-            // The probe blob's content carries the run id.
+        // The probe's objects carry the run id in their bytes.
+        for (kind, digest) in &caps.probe_objects {
             tracker.record(cleanup::Created {
-                kind: cleanup::Kind::Blob,
+                kind: match kind {
+                    probe::ProbeObject::Manifest => cleanup::Kind::Manifest,
+                    probe::ProbeObject::Blob => cleanup::Kind::Blob,
+                },
                 repo: repo.clone(),
                 digest: digest.clone(),
                 run_unique: true,
@@ -130,11 +133,15 @@ pub async fn run(
                         "not started: --fail-fast after a failure".into(),
                     )
                 } else if let Some(missing) = caps.missing(&loaded.scenario.requires) {
-                    skipped(
-                        loaded,
-                        &builtins.repo,
-                        format!("target lacks capability `{missing}`"),
-                    )
+                    let why = format!(
+                        "target lacks capability `{missing}` ({})",
+                        caps.evidence_of(*missing)
+                    );
+                    if opts.require.contains(missing) {
+                        lacking_required(loaded, &builtins.repo, *missing, caps, why)
+                    } else {
+                        skipped(loaded, &builtins.repo, why)
+                    }
                 } else {
                     executor::run_scenario(ctx, loaded, builtins).await
                 };
@@ -181,6 +188,11 @@ pub async fn run(
             .iter()
             .map(|c| (c.name().to_string(), caps.has(*c)))
             .collect(),
+        capability_evidence: caps
+            .evidence
+            .iter()
+            .map(|(c, e)| (c.name().to_string(), e.clone()))
+            .collect(),
         summary: Summary::default(),
         operations: BTreeMap::new(),
         rules: BTreeMap::new(),
@@ -205,6 +217,42 @@ fn skipped(loaded: &LoadedScenario, repo: &str, reason: String) -> ScenarioResul
         reason: Some(reason),
         duration_ms: 0.0,
         steps: Vec::new(),
+    }
+}
+
+/// A scenario that needs a capability the user required (`--require`) and the target lacks:
+/// a failure whose one finding names the capability and the probe's evidence.
+fn lacking_required(
+    loaded: &LoadedScenario,
+    repo: &str,
+    missing: Capability,
+    caps: &probe::Capabilities,
+    why: String,
+) -> ScenarioResult {
+    let evidence = caps.evidence_of(missing);
+    let finding = crate::check::Finding {
+        expected: Some(format!("the target offers `{missing}` (--require)")),
+        actual: Some(evidence.to_string()),
+        ..crate::check::Finding::scenario(
+            format!("capability.{missing}"),
+            format!("required capability `{missing}` is missing: {evidence}"),
+        )
+    };
+    ScenarioResult {
+        outcome: Outcome::Fail,
+        steps: vec![StepResult {
+            name: "capability probe".into(),
+            op: "probe".into(),
+            outcome: Outcome::Fail,
+            status: 0,
+            duration_ms: 0.0,
+            checks_passed: 0,
+            contract_passed: Vec::new(),
+            findings: vec![finding],
+            reason: None,
+            transcript: Vec::new(),
+        }],
+        ..skipped(loaded, repo, why)
     }
 }
 
@@ -240,6 +288,7 @@ impl RunResult {
             finished_at: Some(now),
             duration_ms: 0.0,
             capabilities: BTreeMap::new(),
+            capability_evidence: BTreeMap::new(),
             summary: Summary::default(),
             operations: BTreeMap::new(),
             rules: BTreeMap::new(),

@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Warnings fail the exit code too.
     pub strict: bool,
+    /// Capabilities the target must have: a scenario skipped for lacking one of them fails
+    /// instead, with the probe's evidence.
+    pub require: Vec<crate::scenario::Capability>,
     /// API profile.
     pub profile: Profile,
     /// Credentials.
@@ -88,6 +91,7 @@ impl RunOptions {
             keep: false,
             fail_fast: false,
             strict: false,
+            require: Vec::new(),
             profile: Profile::Auto,
             credentials: RunCredentials::default(),
             timeout: Duration::from_secs(60),

@@ -208,6 +208,9 @@ pub struct RunResult {
     pub duration_ms: f64,
     /// Capabilities found by the probe (name → present).
     pub capabilities: BTreeMap<String, bool>,
+    /// What the probe saw that decided each capability (name → one line).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capability_evidence: BTreeMap<String, String>,
     /// Totals.
     pub summary: Summary,
     /// Steps per operation.

@@ -42,8 +42,14 @@ pub struct Scenario {
 pub enum Capability {
     /// ACR extensions under `/acr/v1/` are served.
     Acr,
-    /// Deleting blobs and manifests is allowed (not 405).
-    Delete,
+    /// `DELETE /v2/<name>/blobs/<digest>` answers 2xx.
+    BlobDelete,
+    /// `DELETE /v2/<name>/manifests/<digest>` answers 2xx. The YAML name `delete` (before the
+    /// three deletes were probed apart) means this one.
+    #[serde(alias = "delete")]
+    ManifestDelete,
+    /// `DELETE /v2/<name>/manifests/<tag>` answers 2xx (removes the tag only).
+    TagDelete,
     /// Blob GETs honour `Range` (`Accept-Ranges: bytes` advertised).
     Range,
     /// `/v2/_catalog` is served.
@@ -51,6 +57,8 @@ pub enum Capability {
     /// ACR token endpoints `/oauth2/exchange` and `/oauth2/token` are served.
     #[serde(rename = "oauth2")]
     OAuth2,
+    /// An anonymous `GET /v2/` is answered 401 (the target asks for authentication).
+    Auth,
     /// The target challenges with `WWW-Authenticate: Bearer`.
     TokenAuth,
     /// An AAD access token was given (`--aad-token`), so `/oauth2/exchange` can be exercised.
@@ -63,10 +71,13 @@ impl Capability {
     /// Every capability.
     pub const ALL: &'static [Capability] = &[
         Capability::Acr,
-        Capability::Delete,
+        Capability::BlobDelete,
+        Capability::ManifestDelete,
+        Capability::TagDelete,
         Capability::Range,
         Capability::Catalog,
         Capability::OAuth2,
+        Capability::Auth,
         Capability::TokenAuth,
         Capability::AadToken,
         Capability::Credentials,
@@ -76,7 +87,10 @@ impl Capability {
     pub fn name(self) -> &'static str {
         match self {
             Capability::Acr => "acr",
-            Capability::Delete => "delete",
+            Capability::BlobDelete => "blob-delete",
+            Capability::ManifestDelete => "manifest-delete",
+            Capability::TagDelete => "tag-delete",
+            Capability::Auth => "auth",
             Capability::Range => "range",
             Capability::Catalog => "catalog",
             Capability::OAuth2 => "oauth2",
@@ -84,6 +98,25 @@ impl Capability {
             Capability::AadToken => "aad-token",
             Capability::Credentials => "credentials",
         }
+    }
+}
+
+impl std::str::FromStr for Capability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let want = s.trim();
+        if want == "delete" {
+            return Ok(Capability::ManifestDelete);
+        }
+        Capability::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == want)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+                format!("unknown capability `{want}` (known: {})", names.join(", "))
+            })
     }
 }
 

@@ -2,6 +2,9 @@
 # Regenerates every example in reports/ from real runs (never hand-edit them):
 #   bash reports/regenerate.sh
 # 1. example-embedded.*   the embedded registry (token auth), clean: every scenario passes
+# 1b. example-minimal.*  the spec-minimal embedded registry (--embedded-minimal): nothing fails,
+#                         the conventional API-version header is a warning, the rest skipped
+#                         with the probe's evidence
 # 2. example-fault.*      the embedded registry with the injected fault `corrupt-blob-body`:
 #                         every format (json, junit.xml, md, html, terminal txt)
 # 3. example-known.*      the same fault with --baseline reports/example-known.yaml: listed
@@ -26,6 +29,9 @@ expect() { local want=$1; shift; local code=0; "$@" || code=$?; [ "$code" = "$wa
 
 echo "== embedded, clean"
 expect 0 "$bin" run -q --report json=$r/example-embedded.json >$r/example-embedded.txt
+
+echo "== embedded, spec-minimal"
+expect 0 "$bin" run -q --embedded-minimal --report json=$r/example-minimal.json --report md=$r/example-minimal.md >$r/example-minimal.txt
 
 echo "== embedded, fault corrupt-blob-body: every format"
 expect 1 "$bin" run -q --embedded-fault corrupt-blob-body \

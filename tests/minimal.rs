@@ -269,3 +269,67 @@ async fn the_minimal_registry_refuses_token_auth_and_redirects_clearly() {
     assert_eq!(body["errors"][0]["code"], "NOT_FOUND");
     reg.shutdown().await;
 }
+
+#[test]
+fn require_turns_a_missing_capability_into_a_failure_with_its_evidence() {
+    let (out, report) = run_minimal(&["--require", "range,catalog"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    // Every capability comes with what the probe saw.
+    let caps = report["capabilities"].as_object().expect("capabilities");
+    for k in caps.keys() {
+        let e = report["capability_evidence"][k].as_str().unwrap_or("");
+        assert!(!e.is_empty(), "capability {k} has no evidence");
+    }
+    assert_eq!(caps["range"], false);
+    let range = report["scenarios"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "blob-range-get"))
+        .expect("blob-range-get");
+    assert_eq!(range["outcome"], "fail", "{range}");
+    let f = &range["steps"][0]["findings"][0];
+    assert_eq!(f["rule"], "capability.range", "{f}");
+    assert!(
+        f["actual"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Range: bytes=0-0"),
+        "the finding quotes the probe: {f}"
+    );
+    // A capability nobody asked for still only skips.
+    let acr = report["scenarios"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "acr-tags-orderby"))
+        .expect("acr-tags-orderby");
+    assert_eq!(acr["outcome"], "skip", "{acr}");
+    let bad = regcheck(&["run", "-q", "--embedded-minimal", "--require", "teleport"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("unknown capability"), "{}", bad.stderr);
+}
+
+#[test]
+fn deletes_are_probed_apart() {
+    // The minimal registry refuses every delete; with delete-ignored it answers manifest and
+    // tag deletes (202) but still refuses blob deletes: manifest-delete then runs (and catches
+    // the fault) although blob deletes are refused.
+    let (_, report) = run_minimal(&["--embedded-fault", "delete-ignored"]);
+    let caps = &report["capabilities"];
+    assert_eq!(caps["blob-delete"], false, "{caps}");
+    assert_eq!(caps["manifest-delete"], true, "{caps}");
+    let md = report["scenarios"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "manifest-delete"))
+        .expect("manifest-delete");
+    assert_eq!(md["outcome"], "fail", "{md}");
+    let blob = report["scenarios"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "blob-delete"))
+        .expect("blob-delete");
+    assert_eq!(blob["outcome"], "skip", "{blob}");
+    assert!(
+        blob["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("blob deletes"),
+        "{blob}"
+    );
+}

@@ -4,7 +4,7 @@
 //! must still be caught on it by the rules written for them.
 
 use crate::common::{read_report, regcheck};
-use crate::detection::{EXPECTED, MAY_ALSO_FAIL, failed_rule_ids_with};
+use crate::detection::{EXPECTED, failed_rule_ids_with, judged};
 use regcheck::registry::{self, AuthMode, Fault, RegistryConfig, Surface};
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeSet;
@@ -117,16 +117,7 @@ fn faults_are_still_caught_on_the_minimal_registry() {
         let (got, report) = failed_rule_ids_with(fault, auth, &["--embedded-minimal"]);
         let got: BTreeSet<String> = got.difference(&baseline).cloned().collect();
         assert_eq!(report["summary"]["errors"], 0, "fault {fault}: run errors");
-        let want: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
-        let may: BTreeSet<String> = MAY_ALSO_FAIL
-            .iter()
-            .filter(|(f, _)| f == fault)
-            .flat_map(|(_, ids)| ids.iter().map(|s| s.to_string()))
-            .collect();
-        let unexpected: Vec<&String> = got
-            .iter()
-            .filter(|id| !want.contains(*id) && !may.contains(*id))
-            .collect();
+        let (want, unexpected) = judged(fault, expected, &got);
         if want.is_disjoint(&got) || !unexpected.is_empty() {
             mismatches.push(format!(
                 "{fault}: caught by {:?} (want some of {want:?}), unexpected {unexpected:?}",

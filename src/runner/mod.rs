@@ -81,10 +81,7 @@ pub async fn run(
         // The probe's objects carry the run id in their bytes.
         for (kind, digest) in &caps.probe_objects {
             tracker.record(cleanup::Created {
-                kind: match kind {
-                    probe::ProbeObject::Manifest => cleanup::Kind::Manifest,
-                    probe::ProbeObject::Blob => cleanup::Kind::Blob,
-                },
+                kind: *kind,
                 repo: repo.clone(),
                 digest: digest.clone(),
                 run_unique: true,

@@ -5,6 +5,7 @@
 //! its own pushed into `<namespace>/regcheck-probe` — range reads and the three deletes (tag,
 //! manifest, blob), each tried on its own.
 
+use super::cleanup::Kind;
 use super::error::RunnerError;
 use super::options::Profile;
 use crate::blob::sha256_digest;
@@ -27,17 +28,8 @@ pub struct Capabilities {
     pub ranges_advertised: bool,
     /// The probe's repository, if it pushed anything (cleaned up at the end).
     pub probe_repository: Option<String>,
-    /// What the probe pushed and could not delete: (manifest?, digest) in its repository.
-    pub probe_objects: Vec<(ProbeObject, String)>,
-}
-
-/// A kind of object the probe leaves for the run's cleanup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeObject {
-    /// The probe image's manifest.
-    Manifest,
-    /// One of its blobs (config or layer).
-    Blob,
+    /// What the probe pushed and could not delete: (kind, digest) in its repository.
+    pub probe_objects: Vec<(Kind, String)>,
 }
 
 impl Capabilities {
@@ -131,8 +123,17 @@ async fn send(client: &Client, method: Method, path: &str) -> Result<Observed, R
 }
 
 async fn execute(client: &Client, r: &OutgoingRequest) -> Result<Observed, RunnerError> {
+    execute_as(client, r, Credentials::Auto).await
+}
+
+/// [`execute`] with the given credential policy (`Never`: see what an anonymous client gets).
+async fn execute_as(
+    client: &Client,
+    r: &OutgoingRequest,
+    creds: Credentials,
+) -> Result<Observed, RunnerError> {
     client
-        .execute(r, Credentials::Auto)
+        .execute(r, creds)
         .await
         .map_err(|source| RunnerError::Unreachable {
             target: client.options().target.to_string(),
@@ -224,16 +225,12 @@ pub async fn probe(
 /// `/v2/` without credentials (the challenge), then with them; `auth` and `token-auth`.
 async fn probe_v2(client: &Client, caps: &mut Capabilities) -> Result<(), RunnerError> {
     let target = client.options().target.to_string();
-    let anonymous = client
-        .execute(
-            &req(client, Method::GET, "/v2/", OutgoingBody::Empty),
-            Credentials::Never,
-        )
-        .await
-        .map_err(|source| RunnerError::Unreachable {
-            target: target.clone(),
-            source,
-        })?;
+    let anonymous = execute_as(
+        client,
+        &req(client, Method::GET, "/v2/", OutgoingBody::Empty),
+        Credentials::Never,
+    )
+    .await?;
     let challenge = anonymous
         .response
         .header("www-authenticate")
@@ -310,13 +307,8 @@ async fn probe_oauth2(client: &Client) -> Result<(bool, String), RunnerError> {
         "Content-Type".into(),
         "application/x-www-form-urlencoded".into(),
     ));
-    let s = client
-        .execute(&r, Credentials::Never)
-        .await
-        .map_err(|source| RunnerError::Unreachable {
-            target: client.options().target.to_string(),
-            source,
-        })?
+    let s = execute_as(client, &r, Credentials::Never)
+        .await?
         .response
         .status;
     Ok((
@@ -517,17 +509,15 @@ async fn probe_deletes(
     caps.set(Capability::ManifestDelete, ok, why);
     if !ok {
         caps.probe_objects
-            .push((ProbeObject::Manifest, image.manifest.clone()));
+            .push((Kind::Manifest, image.manifest.clone()));
     }
     let blob = format!("/v2/{repo}/blobs/{}", image.layer);
     let (ok, why) = try_delete(client, &blob, "the blob").await?;
     caps.set(Capability::BlobDelete, ok, why);
     if !ok {
-        caps.probe_objects
-            .push((ProbeObject::Blob, image.layer.clone()));
+        caps.probe_objects.push((Kind::Blob, image.layer.clone()));
     }
-    caps.probe_objects
-        .push((ProbeObject::Blob, image.config.clone()));
+    caps.probe_objects.push((Kind::Blob, image.config.clone()));
     Ok(())
 }
 

@@ -254,3 +254,83 @@ fn a_bad_baseline_is_a_usage_error() {
         out.stderr
     );
 }
+
+/// `run --embedded-minimal` (one warning: no API-version header) with `--strict`, optionally
+/// with a baseline: `(exit code, report)`.
+fn minimal_strict(dir: &Path, name: &str, baseline: Option<&Path>) -> (i32, Value) {
+    let path = dir.join(format!("{name}.json"));
+    let spec = format!("json={}", path.display());
+    let mut args = vec![
+        "run",
+        "-q",
+        "--embedded-minimal",
+        "--strict",
+        "--report",
+        &spec,
+    ];
+    let b;
+    if let Some(p) = baseline {
+        b = p.display().to_string();
+        args.extend(["--baseline", &b]);
+    }
+    let out = regcheck(&args);
+    assert!(out.code <= 1, "{}", out.stderr);
+    let report = read_report(&path);
+    assert_valid(&report, name);
+    (out.code, report)
+}
+
+#[test]
+fn baselines_and_diffs_understand_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, first) = minimal_strict(dir.path(), "first", None);
+    assert_eq!(code, 1, "--strict fails on the warning");
+    assert_eq!(first["summary"]["failed"], 0);
+    assert!(first["summary"]["warned"].as_u64() > Some(0));
+
+    // The previous report as a baseline lists the warning: --strict passes, the warning is
+    // still reported (outcome warn, finding marked known), and its entry is not "fixed".
+    let (code, second) = minimal_strict(dir.path(), "second", Some(&dir.path().join("first.json")));
+    assert_eq!(code, 0, "every warning is listed");
+    assert_eq!(second["summary"]["warned"], first["summary"]["warned"]);
+    assert_eq!(second["baseline"]["fixed"], json!([]));
+    let known_warnings = second["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .flat_map(|s| s["steps"].as_array().cloned().unwrap_or_default())
+        .flat_map(|st| st["findings"].as_array().cloned().unwrap_or_default())
+        .filter(|f| f["severity"] == "warn")
+        .map(|f| f["known"] == true)
+        .collect::<Vec<_>>();
+    assert!(!known_warnings.is_empty() && known_warnings.iter().all(|k| *k));
+
+    // Full embedded (no warning) → minimal: a new warning, a regression only with --strict.
+    let full = dir.path().join("full.json");
+    let out = regcheck(&["run", "-q", "--report", &format!("json={}", full.display())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (f, m) = (full.display().to_string(), dir.path().join("first.json"));
+    let m = m.display().to_string();
+    let out = regcheck(&["report", "diff", &f, &m, "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let d: Value = serde_json::from_str(&out.stdout).expect("diff json");
+    let warnings: Vec<&Value> = d["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["kind"] == "new-warning")
+        .collect();
+    assert!(!warnings.is_empty(), "{d:#}");
+    assert!(
+        warnings
+            .iter()
+            .all(|c| c["severity"] == "warn" && c["regression"] == false)
+    );
+    assert_eq!(
+        d["regressions"], 0,
+        "skips and warnings are not regressions: {d:#}"
+    );
+    let out = regcheck(&["report", "diff", &f, &m, "--fail-on-regression", "--strict"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("new-warning"), "{}", out.stdout);
+}

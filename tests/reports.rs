@@ -35,12 +35,21 @@ pub fn assert_valid(report: &serde_json::Value, what: &str) {
     assert_eq!(s["skipped"].as_u64(), Some(count("skip")), "{what}");
     assert_eq!(s["errors"].as_u64(), Some(count("error")), "{what}");
     assert_eq!(s["known"].as_u64().unwrap_or(0), count("known"), "{what}");
-    let findings: u64 = scenarios
-        .iter()
-        .flat_map(|sc| sc["steps"].as_array().into_iter().flatten())
-        .map(|st| st["findings"].as_array().map_or(0, |f| f.len() as u64))
-        .sum();
-    assert_eq!(s["checks"]["failed"].as_u64(), Some(findings), "{what}");
+    assert_eq!(s["warned"].as_u64().unwrap_or(0), count("warn"), "{what}");
+    let all_findings = || {
+        scenarios
+            .iter()
+            .flat_map(|sc| sc["steps"].as_array().into_iter().flatten())
+            .flat_map(|st| st["findings"].as_array().into_iter().flatten())
+    };
+    let warnings = all_findings().filter(|f| f["severity"] == "warn").count() as u64;
+    let failures = all_findings().count() as u64 - warnings;
+    assert_eq!(s["checks"]["failed"].as_u64(), Some(failures), "{what}");
+    assert_eq!(
+        s["checks"]["warned"].as_u64().unwrap_or(0),
+        warnings,
+        "{what}"
+    );
     // `rules` tallies the contract findings.
     let contract_findings = scenarios
         .iter()
@@ -52,7 +61,7 @@ pub fn assert_valid(report: &serde_json::Value, what: &str) {
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(_, v)| v["failed"].as_u64().unwrap_or(0))
+        .map(|(_, v)| v["failed"].as_u64().unwrap_or(0) + v["warned"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(tallied, contract_findings, "{what}");
 }

@@ -41,6 +41,10 @@ pub struct Finding {
     /// The sentence of the text, verbatim, where it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// Listed in the run's `--baseline` of known deviations: reported, never failing the exit
+    /// code (a known warning does not fail it under `--strict` either).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known: bool,
 }
 
 impl Finding {
@@ -56,6 +60,7 @@ impl Finding {
             level: None,
             severity: Severity::Fail,
             quote: None,
+            known: false,
         }
     }
 

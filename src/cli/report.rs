@@ -64,6 +64,9 @@ pub struct DiffArgs {
     /// Exit 1 when NEW regressed (a scenario or check fails that did not in BASE).
     #[arg(long)]
     pub fail_on_regression: bool,
+    /// New warnings (a SHOULD or a convention no longer followed) are regressions too.
+    #[arg(long)]
+    pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: DiffFormat,
@@ -96,7 +99,7 @@ fn render(args: RenderArgs) -> Result<i32> {
 fn run_diff(args: DiffArgs) -> Result<i32> {
     let base = json::read(&args.base)?;
     let new = json::read(&args.new)?;
-    let d = diff::diff(&base, &new, args.tolerance);
+    let d = diff::diff(&base, &new, args.tolerance, args.strict);
     let text = match args.format {
         DiffFormat::Table => diff::render_table(&d),
         DiffFormat::Md => diff::render_markdown(&d),

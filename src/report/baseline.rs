@@ -12,9 +12,10 @@
 //!   - { scenario: blob-chunked-upload, rule: scenario.status, reason: "accepts out-of-order chunks" }
 //! ```
 //!
-//! `apply` turns a failed step whose every finding is listed into outcome `known`, and a
-//! failed scenario whose failed steps are all known into `known` (not counted in `failed`, so
-//! not failing the exit code). Entries that matched nothing although their scenario (or, for a
+//! An entry matches failures and warnings alike. `apply` marks every listed finding `known`,
+//! turns a failed step whose every failure is listed into outcome `known`, and a failed
+//! scenario whose failed steps are all known into `known` (not counted in `failed`, so not
+//! failing the exit code); a listed warning stays a warning but no longer fails `--strict`. Entries that matched nothing although their scenario (or, for a
 //! bare rule, a step of the rule's operation) ran are reported as fixed; entries whose
 //! scenario did not run are reported as unchecked.
 
@@ -173,40 +174,50 @@ impl Baseline {
         })
     }
 
-    /// Marks the listed failures of `result` as `known`, recounts, and records in
-    /// `result.baseline` which entries matched, which are fixed and which were not checked.
+    /// Marks the listed findings of `result` as `known` (failures and warnings alike), a failed
+    /// step whose every failure is listed and a failed scenario whose failed steps are all known
+    /// as `known`, recounts, and records in `result.baseline` which entries matched, which are
+    /// fixed and which were not checked.
     pub fn apply(&self, result: &mut RunResult) {
         let mut matched = vec![false; self.entries.len()];
         for sc in &mut result.scenarios {
-            if sc.outcome != Outcome::Fail {
-                continue;
-            }
-            for st in sc.steps.iter_mut().filter(|st| st.outcome == Outcome::Fail) {
-                let mut all_listed = !st.findings.is_empty();
-                for f in &st.findings {
-                    let mut listed = false;
+            for st in sc
+                .steps
+                .iter_mut()
+                .filter(|st| st.outcome != Outcome::Error)
+            {
+                for f in &mut st.findings {
                     for (i, e) in self.entries.iter().enumerate() {
                         if e.matches(&sc.name, &f.rule) {
                             matched[i] = true;
-                            listed = true;
+                            f.known = true;
                         }
                     }
-                    all_listed &= listed;
                 }
-                if all_listed {
+                let mut failures = st.findings.iter().filter(|f| !f.is_warning()).peekable();
+                if st.outcome == Outcome::Fail
+                    && failures.peek().is_some()
+                    && failures.all(|f| f.known)
+                {
                     st.outcome = Outcome::Known;
                 }
             }
-            if !sc
-                .steps
-                .iter()
-                .any(|st| matches!(st.outcome, Outcome::Fail | Outcome::Error))
+            if sc.outcome == Outcome::Fail
+                && !sc
+                    .steps
+                    .iter()
+                    .any(|st| matches!(st.outcome, Outcome::Fail | Outcome::Error))
                 && sc.steps.iter().any(|st| st.outcome == Outcome::Known)
             {
                 sc.outcome = Outcome::Known;
             }
         }
-        let ran = |o: Outcome| matches!(o, Outcome::Pass | Outcome::Fail | Outcome::Known);
+        let ran = |o: Outcome| {
+            matches!(
+                o,
+                Outcome::Pass | Outcome::Warn | Outcome::Fail | Outcome::Known
+            )
+        };
         let mut report = BaselineReport {
             file: self.file.clone(),
             ..Default::default()
@@ -362,5 +373,74 @@ mod tests {
         b.apply(&mut r);
         assert_eq!(r.summary.failed, 0);
         assert_eq!(r.summary.errors, 1, "errors are never known");
+    }
+
+    #[test]
+    fn listed_warnings_are_known_and_stop_failing_strict() {
+        use crate::report::testdata::warning;
+        let mut r = run();
+        r.scenarios.retain(|s| s.name != "down");
+        r.scenarios.push(scenario(
+            "warned",
+            Outcome::Warn,
+            vec![warning(
+                "scenario.header.Docker-Distribution-API-Version",
+                "absent",
+            )],
+        ));
+        // A failed step with a listed failure and an unlisted warning is known.
+        r.scenarios.push(scenario(
+            "mixed",
+            Outcome::Fail,
+            vec![
+                finding("GetBlob.content-length-matches", "3 vs 4"),
+                warning("scenario.json.errors", "plain text"),
+            ],
+        ));
+        r.strict = true;
+        r.recount();
+        baseline("- bad ▸ GetBlob.digest-matches-body\n- two ▸ GetBlob.digest-matches-body\n- two ▸ scenario.status\n- mixed ▸ GetBlob.content-length-matches\n").apply(&mut r);
+        assert_eq!((r.summary.failed, r.summary.warned), (0, 1));
+        let mixed = r.scenarios.iter().find(|s| s.name == "mixed").unwrap();
+        assert_eq!(mixed.outcome, Outcome::Known);
+        assert_eq!(r.unlisted_warnings(), 2, "both warnings are unlisted");
+        assert_eq!(r.exit_code(), 1, "--strict fails on unlisted warnings");
+        let b = baseline(
+            "- warned ▸ scenario.header.Docker-Distribution-API-Version\n- scenario.json.errors\n- bad ▸ GetBlob.digest-matches-body\n- two ▸ GetBlob.digest-matches-body\n- two ▸ scenario.status\n- mixed ▸ GetBlob.content-length-matches\n",
+        );
+        b.apply(&mut r);
+        assert_eq!(r.unlisted_warnings(), 0);
+        assert_eq!(r.exit_code(), 0, "every warning is listed");
+        let warned = r.scenarios.iter().find(|s| s.name == "warned").unwrap();
+        assert_eq!(
+            warned.outcome,
+            Outcome::Warn,
+            "a listed warning stays a warning"
+        );
+        let report = r.baseline.as_ref().unwrap();
+        assert!(report.fixed.is_empty(), "{report:?}");
+        // A JSON report lists its warnings too, so they are not reported as fixed next time.
+        let again =
+            Baseline::parse(&crate::report::json::render(&r), Path::new("prev.json")).unwrap();
+        assert!(
+            again
+                .entries
+                .iter()
+                .any(|e| e.rule == "scenario.json.errors")
+        );
+        // Once the warning is gone from a scenario that ran, its entry is fixed.
+        let mut later = run();
+        later
+            .scenarios
+            .push(scenario("warned", Outcome::Pass, vec![]));
+        later.recount();
+        b.apply(&mut later);
+        assert!(
+            later
+                .baseline
+                .unwrap()
+                .fixed
+                .contains(&"warned ▸ scenario.header.Docker-Distribution-API-Version".to_string())
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! Regression diff between two JSON reports (`regcheck report diff BASE.json NEW.json`).
 //!
-//! Conformance changes: scenarios whose outcome changed (newly failing, fixed, other changes),
-//! scenarios only in one report (new, removed), failed checks (`scenario ▸ rule`) that appeared
-//! or disappeared, and contract rules evaluated in only one of the runs. A **regression** is a
-//! scenario that passed or was skipped in BASE and fails or errors in NEW, a new scenario that
-//! fails or errors, or a failed check of NEW that BASE did not have; failures NEW marks `known`
-//! (listed in its `--baseline`) are reported but are not regressions.
+//! Conformance changes: scenarios whose outcome changed (newly failing, newly warning, fixed,
+//! other changes), scenarios only in one report (new, removed), failed checks and warnings
+//! (`scenario ▸ rule`) that appeared or disappeared, and contract rules evaluated in only one
+//! of the runs. A **regression** is a scenario that passed or was skipped in BASE and fails or
+//! errors in NEW, a new scenario that fails or errors, or a failed check of NEW that BASE did
+//! not have; findings NEW marks `known` (listed in its `--baseline`) are reported but are not
+//! regressions. A new warning (a SHOULD or a convention no longer followed) is reported and is
+//! a regression only with `--strict`.
 //!
 //! Load changes (both reports carry `load`): per workload and in total, p50/p99/max latency,
 //! ops/s, MB/s and error rate, absolute and relative; a change for the worse beyond the
@@ -14,6 +16,7 @@
 
 use super::load::{LoadChange, rel_text, value_text};
 use super::text::escape_html as esc;
+use crate::contract::norm::Severity;
 use crate::runner::{Outcome, RunResult};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
@@ -52,7 +55,9 @@ impl std::str::FromStr for Tolerance {
 pub enum ScenarioChangeKind {
     /// Passed or skipped in BASE, fails or errors in NEW.
     NewlyFailing,
-    /// Failed or errored in BASE, passes in NEW.
+    /// Passed or skipped in BASE, warns in NEW (a regression only with `--strict`).
+    NewlyWarning,
+    /// Failed, errored or known in BASE, passes (or only warns) in NEW.
     Fixed,
     /// Only in NEW.
     New,
@@ -77,17 +82,20 @@ pub struct ScenarioChange {
     pub regression: bool,
 }
 
-/// One failed check (`scenario ▸ rule`) present in only one run.
+/// One failed check or warning (`scenario ▸ rule`) present in only one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckChange {
     /// Scenario name.
     pub scenario: String,
     /// Rule id.
     pub rule: String,
-    /// `newly-failing` (only NEW fails it), `fixed` (only BASE failed it, the scenario ran in
-    /// NEW) or `not-checked` (only BASE failed it, the scenario did not run in NEW).
+    /// `fail` (a broken MUST) or `warn` (a SHOULD or a convention), in the run that has it.
+    pub severity: Severity,
+    /// `newly-failing` / `new-warning` (only NEW has it), `fixed` / `warning-gone` (only BASE
+    /// had it, the scenario ran in NEW) or `not-checked` (only BASE had it, the scenario did
+    /// not run in NEW).
     pub kind: &'static str,
-    /// The NEW failure is listed in its baseline (outcome `known`).
+    /// The NEW finding is listed in its baseline (`known`).
     pub known: bool,
     /// Counts as a regression.
     pub regression: bool,
@@ -131,9 +139,11 @@ pub struct Diff {
     pub new: RunInfo,
     /// Noise threshold used for measured values.
     pub tolerance: Tolerance,
+    /// New warnings count as regressions (`--strict`).
+    pub strict: bool,
     /// Scenarios whose outcome or presence changed.
     pub scenarios: Vec<ScenarioChange>,
-    /// Failed checks present in only one run.
+    /// Failed checks and warnings present in only one run.
     pub checks: Vec<CheckChange>,
     /// Contract rules evaluated in NEW but not in BASE.
     pub rules_new: Vec<String>,
@@ -157,26 +167,38 @@ fn failing(o: Outcome) -> bool {
     matches!(o, Outcome::Fail | Outcome::Error)
 }
 
-/// `(scenario, rule) → (known, message)` for every failed check of a run.
-fn failed_checks(r: &RunResult) -> BTreeMap<(String, String), (bool, String)> {
-    let mut out = BTreeMap::new();
+/// What one run found for one `scenario ▸ rule`.
+struct Found {
+    severity: Severity,
+    known: bool,
+    message: String,
+}
+
+/// `(scenario, rule) → Found` for every failed check and warning of a run (a rule that both
+/// failed and warned in a scenario counts as failed; it is known only if every finding is).
+fn findings_of(r: &RunResult) -> BTreeMap<(String, String), Found> {
+    let mut out: BTreeMap<(String, String), Found> = BTreeMap::new();
     for s in &r.scenarios {
-        for st in &s.steps {
-            for f in &st.findings {
-                out.entry((s.name.clone(), f.rule.clone()))
-                    .and_modify(|e: &mut (bool, String)| e.0 &= st.outcome == Outcome::Known)
-                    .or_insert((
-                        st.outcome == Outcome::Known,
-                        super::text::one_line(&f.message),
-                    ));
-            }
+        for f in s.steps.iter().flat_map(|st| &st.findings) {
+            out.entry((s.name.clone(), f.rule.clone()))
+                .and_modify(|e| {
+                    e.known &= f.known;
+                    if !f.is_warning() {
+                        e.severity = Severity::Fail;
+                    }
+                })
+                .or_insert(Found {
+                    severity: f.severity,
+                    known: f.known,
+                    message: super::text::one_line(&f.message),
+                });
         }
     }
     out
 }
 
-/// Compares two runs.
-pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
+/// Compares two runs; with `strict`, new warnings are regressions too.
+pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance, strict: bool) -> Diff {
     let outcomes = |r: &RunResult| -> BTreeMap<String, Outcome> {
         r.scenarios
             .iter()
@@ -195,9 +217,14 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
                 regression: false,
             }),
             Some(&no) if no != bo => {
+                let was_clean = matches!(bo, Outcome::Pass | Outcome::Skip);
                 let kind = if failing(no) && !failing(bo) && bo != Outcome::Known {
                     ScenarioChangeKind::NewlyFailing
-                } else if no == Outcome::Pass && (failing(bo) || bo == Outcome::Known) {
+                } else if no == Outcome::Warn && was_clean {
+                    ScenarioChangeKind::NewlyWarning
+                } else if matches!(no, Outcome::Pass | Outcome::Warn)
+                    && (failing(bo) || bo == Outcome::Known)
+                {
                     ScenarioChangeKind::Fixed
                 } else {
                     ScenarioChangeKind::Changed
@@ -207,7 +234,8 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
                     kind,
                     base: Some(bo),
                     new: Some(no),
-                    regression: kind == ScenarioChangeKind::NewlyFailing,
+                    regression: kind == ScenarioChangeKind::NewlyFailing
+                        || (strict && kind == ScenarioChangeKind::NewlyWarning),
                 });
             }
             Some(_) => {}
@@ -219,39 +247,60 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
             kind: ScenarioChangeKind::New,
             base: None,
             new: Some(no),
-            regression: failing(no),
+            regression: failing(no) || (strict && no == Outcome::Warn),
         });
     }
     scenarios.sort_by(|x, y| (x.kind, &x.scenario).cmp(&(y.kind, &y.scenario)));
 
-    let (fb, fn_) = (failed_checks(base), failed_checks(new));
+    let (fb, fn_) = (findings_of(base), findings_of(new));
     let mut checks = Vec::new();
-    for ((scenario, rule), (known, message)) in &fn_ {
-        if !fb.contains_key(&(scenario.clone(), rule.clone())) {
-            checks.push(CheckChange {
-                scenario: scenario.clone(),
-                rule: rule.clone(),
-                kind: "newly-failing",
-                known: *known,
-                regression: !known,
-                message: message.clone(),
-            });
+    for ((scenario, rule), found) in &fn_ {
+        // Present in BASE with the same severity: no change (a warning that became a failure
+        // is a new failure).
+        if fb
+            .get(&(scenario.clone(), rule.clone()))
+            .is_some_and(|b| b.severity == found.severity || found.severity == Severity::Warn)
+        {
+            continue;
         }
+        let warn = found.severity == Severity::Warn;
+        checks.push(CheckChange {
+            scenario: scenario.clone(),
+            rule: rule.clone(),
+            severity: found.severity,
+            kind: if warn { "new-warning" } else { "newly-failing" },
+            known: found.known,
+            regression: !found.known && (!warn || strict),
+            message: found.message.clone(),
+        });
     }
-    for ((scenario, rule), (_, message)) in &fb {
-        if !fn_.contains_key(&(scenario.clone(), rule.clone())) {
-            let ran = n
-                .get(scenario)
-                .is_some_and(|o| matches!(o, Outcome::Pass | Outcome::Fail | Outcome::Known));
-            checks.push(CheckChange {
-                scenario: scenario.clone(),
-                rule: rule.clone(),
-                kind: if ran { "fixed" } else { "not-checked" },
-                known: false,
-                regression: false,
-                message: message.clone(),
-            });
+    for ((scenario, rule), found) in &fb {
+        if fn_
+            .get(&(scenario.clone(), rule.clone()))
+            .is_some_and(|n| n.severity == found.severity || found.severity == Severity::Warn)
+        {
+            continue;
         }
+        let ran = n.get(scenario).is_some_and(|o| {
+            matches!(
+                o,
+                Outcome::Pass | Outcome::Warn | Outcome::Fail | Outcome::Known
+            )
+        });
+        let warn = found.severity == Severity::Warn;
+        checks.push(CheckChange {
+            scenario: scenario.clone(),
+            rule: rule.clone(),
+            severity: found.severity,
+            kind: match (ran, warn) {
+                (false, _) => "not-checked",
+                (true, false) => "fixed",
+                (true, true) => "warning-gone",
+            },
+            known: false,
+            regression: false,
+            message: found.message.clone(),
+        });
     }
     let rules = |r: &RunResult| -> BTreeSet<String> { r.rules.keys().cloned().collect() };
     let (rb, rn) = (rules(base), rules(new));
@@ -266,6 +315,7 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance) -> Diff {
         base: base.into(),
         new: new.into(),
         tolerance,
+        strict,
         scenarios,
         checks,
         rules_new: rn.difference(&rb).cloned().collect(),
@@ -282,6 +332,7 @@ fn outcome_str(o: Option<Outcome>) -> &'static str {
 fn kind_str(k: ScenarioChangeKind) -> &'static str {
     match k {
         ScenarioChangeKind::NewlyFailing => "newly failing",
+        ScenarioChangeKind::NewlyWarning => "newly warning",
         ScenarioChangeKind::Fixed => "fixed",
         ScenarioChangeKind::New => "new",
         ScenarioChangeKind::Removed => "removed",
@@ -300,8 +351,9 @@ fn verdict(d: &Diff) -> String {
 fn headline(d: &Diff) -> String {
     let s = |i: &RunInfo| {
         format!(
-            "{} passed, {} failed, {} skipped, {} errors, {} known",
+            "{} passed, {} warned, {} failed, {} skipped, {} errors, {} known",
             i.summary.passed,
+            i.summary.warned,
             i.summary.failed,
             i.summary.skipped,
             i.summary.errors,
@@ -360,7 +412,7 @@ pub fn render_table(d: &Diff) -> String {
                 super::terminal::shorten(&c.message, 100),
             ]);
         }
-        let _ = writeln!(out, "\nfailed checks:\n{t}");
+        let _ = writeln!(out, "\nfailed checks and warnings:\n{t}");
     }
     for (label, list) in [
         ("contract rules evaluated only in new", &d.rules_new),
@@ -438,7 +490,7 @@ pub fn render_markdown(d: &Diff) -> String {
     if !d.checks.is_empty() {
         let _ = writeln!(
             out,
-            "\n#### Failed checks\n\n| scenario | rule | change | message |\n|---|---|---|---|"
+            "\n#### Failed checks and warnings\n\n| scenario | rule | change | message |\n|---|---|---|---|"
         );
         for c in &d.checks {
             let mark = if c.regression {
@@ -512,7 +564,7 @@ pub fn render_html(d: &Diff) -> String {
     }
     let _ = writeln!(
         out,
-        "</table></section>\n<section id=\"check-changes\"><h2>Failed checks</h2><table><tr><th>scenario</th><th>rule</th><th>change</th><th>message</th></tr>"
+        "</table></section>\n<section id=\"check-changes\"><h2>Failed checks and warnings</h2><table><tr><th>scenario</th><th>rule</th><th>change</th><th>message</th></tr>"
     );
     for c in &d.checks {
         let class = if c.regression {
@@ -589,7 +641,7 @@ mod tests {
     #[test]
     fn a_newly_failing_check_is_a_regression() {
         let (base, new) = pair();
-        let d = diff(&base, &new, Tolerance::default());
+        let d = diff(&base, &new, Tolerance::default(), false);
         let kinds: Vec<(&str, ScenarioChangeKind, bool)> = d
             .scenarios
             .iter()
@@ -631,12 +683,12 @@ mod tests {
     #[test]
     fn the_same_run_has_no_changes_and_fixes_are_no_regression() {
         let (base, new) = pair();
-        let same = diff(&base, &base, Tolerance::default());
+        let same = diff(&base, &base, Tolerance::default(), false);
         assert!(same.scenarios.is_empty() && same.checks.is_empty());
         assert!(!same.has_regression());
         assert!(render_table(&same).contains("no conformance changes"));
         // Reversed: NEW fixed `ok` and broke `bad` again (bad was failing in the new BASE...).
-        let back = diff(&new, &base, Tolerance::default());
+        let back = diff(&new, &base, Tolerance::default(), false);
         let bad = back.scenarios.iter().find(|c| c.scenario == "bad").unwrap();
         assert_eq!(bad.kind, ScenarioChangeKind::NewlyFailing);
         let ok = back.scenarios.iter().find(|c| c.scenario == "ok").unwrap();
@@ -653,7 +705,7 @@ mod tests {
             vec![finding("GetBlob.content-length-matches", "3 vs 4")],
         );
         new.recount();
-        let d = diff(&base, &new, Tolerance::default());
+        let d = diff(&base, &new, Tolerance::default(), false);
         assert!(!d.has_regression(), "{d:#?}");
         assert!(d.checks[0].known);
         assert_eq!(d.scenarios[0].kind, ScenarioChangeKind::Changed);
@@ -669,12 +721,15 @@ mod tests {
         if let Some(l) = new.load.as_mut() {
             l.operations[0].latency.p99_us *= 3;
         }
-        let d = diff(&base, &new, Tolerance::default());
+        let d = diff(&base, &new, Tolerance::default(), false);
         assert_eq!(d.regressions, 1, "{:#?}", d.load);
         assert!(render_table(&d).contains("p99_ms"));
         assert!(render_markdown(&d).contains("+200.0% ❌"));
         assert!(render_html(&d).contains("id=\"load-changes\""));
-        assert_eq!(diff(&base, &base, Tolerance::default()).regressions, 0);
+        assert_eq!(
+            diff(&base, &base, Tolerance::default(), false).regressions,
+            0
+        );
     }
 
     #[test]
@@ -683,5 +738,71 @@ mod tests {
         assert_eq!("0.25".parse::<Tolerance>().unwrap(), Tolerance(0.25));
         assert!("ten".parse::<Tolerance>().is_err());
         assert!("-5%".parse::<Tolerance>().is_err());
+    }
+
+    #[test]
+    fn warnings_are_changes_and_regress_only_when_strict() {
+        use crate::report::testdata::warning;
+        let base = result();
+        let mut new = result();
+        // ok: pass → warn; bad: fail → warn (fixed, now only a convention).
+        new.scenarios[0] = scenario(
+            "ok",
+            Outcome::Warn,
+            vec![warning("scenario.header.Docker-Upload-UUID", "absent")],
+        );
+        new.scenarios[1] = scenario(
+            "bad",
+            Outcome::Warn,
+            vec![warning("GetBlob.digest-matches-body", "now a convention")],
+        );
+        new.recount();
+        let d = diff(&base, &new, Tolerance::default(), false);
+        assert!(!d.has_regression(), "{d:#?}");
+        let kinds: Vec<(&str, ScenarioChangeKind)> = d
+            .scenarios
+            .iter()
+            .map(|c| (c.scenario.as_str(), c.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("ok", ScenarioChangeKind::NewlyWarning),
+                ("bad", ScenarioChangeKind::Fixed)
+            ]
+        );
+        let checks: Vec<(&str, &str, Severity)> = d
+            .checks
+            .iter()
+            .map(|c| (c.rule.as_str(), c.kind, c.severity))
+            .collect();
+        assert_eq!(
+            checks,
+            [
+                (
+                    "scenario.header.Docker-Upload-UUID",
+                    "new-warning",
+                    Severity::Warn
+                ),
+                ("GetBlob.digest-matches-body", "fixed", Severity::Fail),
+            ]
+        );
+        assert!(render_markdown(&d).contains("| ok | newly warning | pass | warn |"));
+        let strict = diff(&base, &new, Tolerance::default(), true);
+        assert_eq!(strict.regressions, 2, "the scenario and its new warning");
+        // Back: the warning disappears, and a warning turned failure is newly failing.
+        let back = diff(&new, &base, Tolerance::default(), true);
+        let gone = back
+            .checks
+            .iter()
+            .find(|c| c.rule == "scenario.header.Docker-Upload-UUID")
+            .unwrap();
+        assert_eq!((gone.kind, gone.regression), ("warning-gone", false));
+        let worse = back
+            .checks
+            .iter()
+            .find(|c| c.rule == "GetBlob.digest-matches-body")
+            .unwrap();
+        assert_eq!((worse.kind, worse.regression), ("newly-failing", true));
     }
 }

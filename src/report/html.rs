@@ -238,8 +238,13 @@ fn scenario_details(out: &mut String, s: &ScenarioResult) {
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "<tr><td><code>{}</code></td><td>{}{spec}</td><td class=\"expected\"><code>{}</code></td><td class=\"actual\"><code>{}</code></td></tr>",
+                    "<tr><td><code>{}</code>{}</td><td>{}{spec}</td><td class=\"expected\"><code>{}</code></td><td class=\"actual\"><code>{}</code></td></tr>",
                     esc(&f.rule),
+                    if f.known {
+                        " <span class=\"known\">known</span>"
+                    } else {
+                        ""
+                    },
                     esc(&f.message),
                     esc(f.expected.as_deref().unwrap_or("")),
                     esc(f.actual.as_deref().unwrap_or(""))

@@ -93,9 +93,14 @@ fn failures_table(out: &mut String, rows: &[FailureRow<'_>]) {
 
 /// The rule id with its level and citation, when the finding has them.
 fn rule_cell(r: &FailureRow<'_>) -> String {
+    let known = if r.warning() && r.known() {
+        " — known (baseline)"
+    } else {
+        ""
+    };
     match r.finding.and_then(|f| f.level.zip(f.spec.as_deref())) {
-        Some((level, spec)) => format!("{} ({level}, {})", code(r.rule()), cell(spec)),
-        None => code(r.rule()),
+        Some((level, spec)) => format!("{} ({level}, {}){known}", code(r.rule()), cell(spec)),
+        None => format!("{}{known}", code(r.rule())),
     }
 }
 

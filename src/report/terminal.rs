@@ -79,7 +79,9 @@ pub fn render(result: &RunResult) -> String {
                     repeated += 1;
                     continue;
                 }
-                let known = if st.outcome == Outcome::Known {
+                let known = if f.is_warning() && f.known {
+                    " (known warning)"
+                } else if f.known || st.outcome == Outcome::Known {
                     " (known)"
                 } else if f.is_warning() {
                     " (warning)"

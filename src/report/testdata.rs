@@ -43,6 +43,11 @@ pub fn scenario(name: &str, outcome: Outcome, findings: Vec<Finding>) -> Scenari
         steps: if outcome == Outcome::Skip {
             Vec::new()
         } else {
+            let known = outcome == Outcome::Known;
+            let findings = findings
+                .into_iter()
+                .map(|f| Finding { known, ..f })
+                .collect();
             vec![step(outcome, findings)]
         },
     }
@@ -64,6 +69,16 @@ pub fn finding(rule: &str, message: &str) -> Finding {
         level: None,
         severity: Default::default(),
         quote: None,
+        known: false,
+    }
+}
+
+/// A warning of `rule` (a convention not followed).
+pub fn warning(rule: &str, message: &str) -> Finding {
+    Finding {
+        level: Some(crate::contract::Level::Convention),
+        severity: crate::contract::norm::Severity::Warn,
+        ..finding(rule, message)
     }
 }
 

@@ -47,11 +47,13 @@ impl FailureRow<'_> {
         self.step.map_or("-", |s| s.name.as_str())
     }
 
-    /// The failure is listed in the baseline (outcome `known`).
+    /// The finding is listed in the baseline (`known`, or a step of outcome `known`).
     pub fn known(&self) -> bool {
-        self.step
-            .map_or(self.scenario.outcome, |s| s.outcome)
-            .eq(&Outcome::Known)
+        self.finding.is_some_and(|f| f.known)
+            || self
+                .step
+                .map_or(self.scenario.outcome, |s| s.outcome)
+                .eq(&Outcome::Known)
     }
 }
 

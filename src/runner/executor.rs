@@ -532,6 +532,7 @@ fn transport_failure(
         level: Some(crate::contract::Level::Must),
         severity: Default::default(),
         quote: None,
+        known: false,
     };
     let result = StepResult {
         name,

@@ -298,6 +298,16 @@ impl RunResult {
         }
     }
 
+    /// Warnings of the run that the `--baseline` does not list.
+    pub fn unlisted_warnings(&self) -> usize {
+        self.scenarios
+            .iter()
+            .flat_map(|s| &s.steps)
+            .flat_map(|st| &st.findings)
+            .filter(|f| f.is_warning() && !f.known)
+            .count()
+    }
+
     /// Recomputes `summary` and `operations` from the scenarios.
     pub fn recount(&mut self) {
         let mut s = Summary {
@@ -354,11 +364,11 @@ impl RunResult {
     }
 
     /// Exit code: 0 all passed (skips and warnings allowed), 1 any failure (or, with
-    /// `--strict`, any warning), 2 any error.
+    /// `--strict`, any warning the baseline does not list), 2 any error.
     pub fn exit_code(&self) -> i32 {
         if self.summary.errors > 0 || self.aborted.is_some() {
             2
-        } else if self.summary.failed > 0 || (self.strict && self.summary.warned > 0) {
+        } else if self.summary.failed > 0 || (self.strict && self.unlisted_warnings() > 0) {
             1
         } else {
             0

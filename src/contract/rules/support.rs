@@ -36,6 +36,7 @@ pub fn fail(
         level: None,
         severity: Default::default(),
         quote: None,
+        known: false,
     })
 }
 

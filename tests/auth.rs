@@ -535,6 +535,7 @@ fn all_files(dir: &std::path::Path) -> String {
 fn known_secrets_never_reach_output_logs_or_reports() {
     const PASSWORD: &str = "pw-Sekr1t-4242";
     const AAD: &str = "aad-Sekr1t-9898";
+    const AAD_REFRESH: &str = "aadr-Sekr1t-5656";
     let bearer = regex::Regex::new(r"Bearer [A-Za-z0-9_-]{8,}").expect("regex");
     for auth in ["basic", "token"] {
         // A fault makes steps fail, so transcripts (Authorization headers, token bodies)
@@ -547,6 +548,7 @@ fn known_secrets_never_reach_output_logs_or_reports() {
             .env("REGCHECK_SERVE_USERNAME", "leak-user")
             .env("REGCHECK_SERVE_PASSWORD", PASSWORD)
             .env("REGCHECK_SERVE_AAD_TOKEN", AAD)
+            .env("REGCHECK_SERVE_AAD_REFRESH_TOKEN", AAD_REFRESH)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -571,6 +573,7 @@ fn known_secrets_never_reach_output_logs_or_reports() {
             &[
                 ("REGCHECK_PASSWORD", PASSWORD),
                 ("REGCHECK_AAD_TOKEN", AAD),
+                ("REGCHECK_AAD_REFRESH_TOKEN", AAD_REFRESH),
                 ("REGCHECK_LOG", "trace"),
                 ("RUST_LOG", "trace"),
             ],
@@ -591,7 +594,7 @@ fn known_secrets_never_reach_output_logs_or_reports() {
             ("stderr", &out.stderr),
             ("reports", &reports),
         ] {
-            for secret in [PASSWORD, AAD, basic.as_str()] {
+            for secret in [PASSWORD, AAD, AAD_REFRESH, basic.as_str()] {
                 assert!(!text.contains(secret), "auth {auth}: {name} leaks {secret}");
             }
             assert!(
@@ -604,4 +607,49 @@ fn known_secrets_never_reach_output_logs_or_reports() {
             );
         }
     }
+}
+
+#[test]
+fn the_aad_refresh_grants_run_only_with_an_aad_refresh_token() {
+    let reg = serve("token", "u", "pw-1", "aad-1");
+    let filter = ["--filter", "^auth-exchange-aad-refresh$"];
+    let report = |dir: &std::path::Path, env: &[(&str, &str)]| {
+        let json = dir.join("r.json");
+        let spec = format!("json={}", json.display());
+        let mut args = vec!["run", "-q", "--target", &reg.url, "--username", "u"];
+        args.extend(filter);
+        args.extend(["--report", &spec]);
+        let out = regcheck_env(&args, env);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("json");
+        (out.code, v["scenarios"][0].clone(), v)
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = [
+        ("REGCHECK_PASSWORD", "pw-1"),
+        ("REGCHECK_AAD_TOKEN", "aad-1"),
+    ];
+    let (code, s, v) = report(dir.path(), &base);
+    assert_eq!((code, s["outcome"].as_str()), (0, Some("skip")), "{s}");
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("aad-refresh-token"),
+        "{s}"
+    );
+    assert_eq!(
+        v["capability_evidence"]["aad-refresh-token"],
+        "no AAD refresh token given (--aad-refresh-token)"
+    );
+    // `regcheck serve` accepts its default AAD refresh token.
+    let mut with = base.to_vec();
+    with.push(("REGCHECK_AAD_REFRESH_TOKEN", "regcheck-aad-refresh-token"));
+    let (code, s, _) = report(dir.path(), &with);
+    assert_eq!((code, s["outcome"].as_str()), (0, Some("pass")), "{s}");
+    // A wrong one is refused (401), which the scenario reports.
+    with.pop();
+    with.push(("REGCHECK_AAD_REFRESH_TOKEN", "not-the-token"));
+    let (code, s, _) = report(dir.path(), &with);
+    assert_eq!((code, s["outcome"].as_str()), (1, Some("fail")), "{s}");
 }

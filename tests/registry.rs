@@ -1610,6 +1610,64 @@ async fn token_endpoints_refuse_other_services() {
 }
 
 #[tokio::test]
+async fn exchange_refresh_grants_take_the_aad_refresh_token() {
+    let r = token_reg(Vec::new()).await;
+    let service = r.reg.addr().to_string();
+    let creds = r.reg.config().credentials.clone();
+    let acr_refresh = exchange_refresh(&r).await;
+    type Form<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Form, StatusCode); 5] = [
+        (
+            "refresh_token with the AAD refresh token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &creds.aad_refresh_token),
+            ],
+            StatusCode::OK,
+        ),
+        (
+            "refresh_token with an ACR refresh token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &acr_refresh),
+            ],
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "access_token_refresh_token with both",
+            &[
+                ("grant_type", "access_token_refresh_token"),
+                ("access_token", &creds.aad_token),
+                ("refresh_token", &creds.aad_refresh_token),
+            ],
+            StatusCode::OK,
+        ),
+        (
+            "access_token_refresh_token without the refresh token",
+            &[
+                ("grant_type", "access_token_refresh_token"),
+                ("access_token", &creds.aad_token),
+            ],
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "access_token with the AAD refresh token only",
+            &[
+                ("grant_type", "access_token"),
+                ("access_token", &creds.aad_refresh_token),
+            ],
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (what, fields, want) in cases {
+        let mut form = vec![("service", service.as_str())];
+        form.extend_from_slice(fields);
+        let resp = r.post_form("/oauth2/exchange", &form).await;
+        assert_eq!(resp.status(), want, "{what}");
+    }
+}
+
+#[tokio::test]
 async fn fault_oauth2_bad_grant_accepted() {
     let r = token_reg(vec![Fault::OAuth2BadGrantAccepted]).await;
     let service = r.reg.addr().to_string();

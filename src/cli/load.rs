@@ -153,15 +153,7 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         transport: target.transport.clone(),
         limits: args.limits.to_limits(),
     };
-    let secrets: Vec<String> = [
-        &target.credentials.password,
-        &target.credentials.aad_token,
-        &target.credentials.refresh_token,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|s| s.expose().to_string())
-    .collect();
+    let secrets = target.credentials.secrets();
     let stop = CancellationToken::new();
     let on_ctrl_c = stop.clone();
     tokio::spawn(async move {

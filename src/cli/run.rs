@@ -132,11 +132,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
             runner::RunResult::aborted(&opts, &e.to_string())
         }
     };
-    let secrets: Vec<String> = [&target.credentials.password, &target.credentials.aad_token]
-        .into_iter()
-        .flatten()
-        .map(|s| s.expose().to_string())
-        .collect();
+    let secrets = target.credentials.secrets();
     target.shutdown().await;
     if let Some(b) = &baseline {
         b.apply(&mut result);

@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// AAD access token accepted by `/oauth2/exchange`.
     #[arg(long, env = "REGCHECK_SERVE_AAD_TOKEN", hide_env_values = true)]
     pub aad_token: Option<String>,
+    /// AAD refresh token accepted by `/oauth2/exchange` (grant_type refresh_token and
+    /// access_token_refresh_token).
+    #[arg(long, env = "REGCHECK_SERVE_AAD_REFRESH_TOKEN", hide_env_values = true)]
+    pub aad_refresh_token: Option<String>,
     /// Serve https: with a throwaway CA and a certificate for 127.0.0.1/localhost generated at
     /// start (the CA file's path is printed; clients pass it to --ca-cert), or with
     /// --tls-cert/--tls-key.
@@ -61,6 +65,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         username: args.username.unwrap_or(defaults.username),
         password: args.password.unwrap_or(defaults.password),
         aad_token: args.aad_token.unwrap_or(defaults.aad_token),
+        aad_refresh_token: args.aad_refresh_token.unwrap_or(defaults.aad_refresh_token),
     };
     let config = RegistryConfig {
         credentials,
@@ -100,6 +105,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         println!("username: {}", c.username);
         println!("password: {}", c.password);
         println!("aad token: {}", c.aad_token);
+        println!("aad refresh token: {}", c.aad_refresh_token);
     }
     for f in &reg.config().faults {
         println!("fault: {} ({})", f.name(), f.description());

@@ -3,8 +3,9 @@
 //! (`TargetArgs` is flattened into both), so both resolve credentials and targets the same way.
 //!
 //! Credentials are looked up in the order users expect: flags (`--username`,
-//! `--password-stdin`, `--aad-token`, `--refresh-token`), then the environment
-//! (`REGCHECK_USERNAME`/`REGCHECK_PASSWORD`/`REGCHECK_AAD_TOKEN`/`REGCHECK_REFRESH_TOKEN`, and
+//! `--password-stdin`, `--aad-token`, `--aad-refresh-token`, `--refresh-token`), then the
+//! environment (`REGCHECK_USERNAME`/`REGCHECK_PASSWORD`/`REGCHECK_AAD_TOKEN`/
+//! `REGCHECK_AAD_REFRESH_TOKEN`/`REGCHECK_REFRESH_TOKEN`, and
 //! the OCI conformance suite's `OCI_USERNAME`/`OCI_PASSWORD`), then `user:password@` in the
 //! target URL, then the docker client configuration. `--password VALUE` is refused: it would
 //! be readable by every user in the process list.
@@ -38,6 +39,11 @@ pub struct TargetArgs {
     /// AAD access token for ACR's /oauth2/exchange (prefer the environment variable).
     #[arg(long, env = "REGCHECK_AAD_TOKEN", hide_env_values = true)]
     pub aad_token: Option<String>,
+    /// AAD refresh token for ACR's /oauth2/exchange grant_type=refresh_token and
+    /// access_token_refresh_token (prefer the environment variable); the scenarios of those
+    /// grants are skipped without one.
+    #[arg(long, env = "REGCHECK_AAD_REFRESH_TOKEN", hide_env_values = true)]
+    pub aad_refresh_token: Option<String>,
     /// ACR refresh token for /oauth2/token grant_type=refresh_token (prefer the environment
     /// variable).
     #[arg(long, env = "REGCHECK_REFRESH_TOKEN", hide_env_values = true)]
@@ -165,6 +171,7 @@ impl TargetArgs {
                 .or_else(|| env("OCI_PASSWORD"))
                 .map(Secret::new),
             aad_token: self.aad_token.clone().map(Secret::new),
+            aad_refresh_token: self.aad_refresh_token.clone().map(Secret::new),
             refresh_token: self.refresh_token.clone().map(Secret::new),
         };
         let given = !credentials.is_empty();
@@ -234,6 +241,7 @@ impl TargetArgs {
             password: Some(Secret::new(c.password)),
             // The minimal registry has no token endpoints to exchange an AAD token at.
             aad_token: (surface == Surface::Full).then(|| Secret::new(c.aad_token)),
+            aad_refresh_token: (surface == Surface::Full).then(|| Secret::new(c.aad_refresh_token)),
             refresh_token: None,
         };
         if let Some(ca) = reg.ca_cert_path() {

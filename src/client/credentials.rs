@@ -21,6 +21,9 @@ pub struct RunCredentials {
     pub password: Option<Secret>,
     /// AAD access token for `/oauth2/exchange`.
     pub aad_token: Option<Secret>,
+    /// AAD refresh token for `/oauth2/exchange` `grant_type=refresh_token` and
+    /// `access_token_refresh_token` (`--aad-refresh-token`).
+    pub aad_refresh_token: Option<Secret>,
     /// An ACR refresh token (`--refresh-token`, or a docker `identitytoken`), used with
     /// `grant_type=refresh_token` at the token endpoint.
     pub refresh_token: Option<Secret>,
@@ -32,7 +35,22 @@ impl RunCredentials {
         self.username.is_none()
             && self.password.is_none()
             && self.aad_token.is_none()
+            && self.aad_refresh_token.is_none()
             && self.refresh_token.is_none()
+    }
+
+    /// Every secret value given (password and tokens), for the reports' last scrub.
+    pub fn secrets(&self) -> Vec<String> {
+        [
+            &self.password,
+            &self.aad_token,
+            &self.aad_refresh_token,
+            &self.refresh_token,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose().to_string())
+        .collect()
     }
 }
 

@@ -104,6 +104,9 @@ pub struct Credentials {
     pub password: String,
     /// The value accepted as an "AAD access token" by `POST /oauth2/exchange`.
     pub aad_token: String,
+    /// The value accepted as an "AAD refresh token" by `POST /oauth2/exchange`
+    /// (`grant_type=refresh_token` and `access_token_refresh_token`).
+    pub aad_refresh_token: String,
 }
 
 impl Default for Credentials {
@@ -112,6 +115,7 @@ impl Default for Credentials {
             username: "regcheck".to_owned(),
             password: "regcheck-password".to_owned(),
             aad_token: "regcheck-aad-token".to_owned(),
+            aad_refresh_token: "regcheck-aad-refresh-token".to_owned(),
         }
     }
 }
@@ -122,6 +126,7 @@ impl fmt::Debug for Credentials {
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .field("aad_token", &"<redacted>")
+            .field("aad_refresh_token", &"<redacted>")
             .finish()
     }
 }

@@ -121,6 +121,11 @@ pub async fn run(
                     .as_ref()
                     .map(|p| p.expose().to_string())
                     .unwrap_or_default(),
+                aad_refresh_token: creds
+                    .aad_refresh_token
+                    .as_ref()
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default(),
             };
             async move {
                 let result = if stop.load(Ordering::SeqCst) {

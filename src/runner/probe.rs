@@ -175,6 +175,15 @@ pub async fn probe(
             "no AAD access token given (--aad-token)"
         },
     );
+    caps.set(
+        Capability::AadRefreshToken,
+        creds.aad_refresh_token.is_some(),
+        if creds.aad_refresh_token.is_some() {
+            "an AAD refresh token was given (--aad-refresh-token)"
+        } else {
+            "no AAD refresh token given (--aad-refresh-token)"
+        },
+    );
     let has_creds = creds.username.is_some() && creds.password.is_some();
     caps.set(
         Capability::Credentials,

@@ -66,6 +66,8 @@ pub struct Builtins {
     pub password: String,
     /// AAD token (secret, may be empty).
     pub aad_token: String,
+    /// AAD refresh token (secret, may be empty).
+    pub aad_refresh_token: String,
 }
 
 impl Vars {
@@ -82,6 +84,7 @@ impl Vars {
             ("credentials.username", &b.username),
             ("credentials.password", &b.password),
             ("credentials.aad_token", &b.aad_token),
+            ("credentials.aad_refresh_token", &b.aad_refresh_token),
         ] {
             v.set(k, TValue::Str(val.clone()));
         }
@@ -94,7 +97,7 @@ impl Vars {
         }
         v.set("basic_auth", TValue::Str(basic));
         v.secrets.extend(
-            [&b.password, &b.aad_token]
+            [&b.password, &b.aad_token, &b.aad_refresh_token]
                 .into_iter()
                 .filter(|s| !s.is_empty())
                 .cloned(),

@@ -63,6 +63,9 @@ pub enum Capability {
     TokenAuth,
     /// An AAD access token was given (`--aad-token`), so `/oauth2/exchange` can be exercised.
     AadToken,
+    /// An AAD refresh token was given (`--aad-refresh-token`), for the exchange's
+    /// `refresh_token` and `access_token_refresh_token` grants.
+    AadRefreshToken,
     /// A username and password were given (`--username`/`--password`).
     Credentials,
 }
@@ -80,6 +83,7 @@ impl Capability {
         Capability::Auth,
         Capability::TokenAuth,
         Capability::AadToken,
+        Capability::AadRefreshToken,
         Capability::Credentials,
     ];
 
@@ -96,6 +100,7 @@ impl Capability {
             Capability::OAuth2 => "oauth2",
             Capability::TokenAuth => "token-auth",
             Capability::AadToken => "aad-token",
+            Capability::AadRefreshToken => "aad-refresh-token",
             Capability::Credentials => "credentials",
         }
     }

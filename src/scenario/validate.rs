@@ -28,6 +28,7 @@ pub const BUILTINS: &[&str] = &[
     "credentials.username",
     "credentials.password",
     "credentials.aad_token",
+    "credentials.aad_refresh_token",
     // `Basic base64(username:password)`, set by the runner for `GetAcrAccessTokenFromLogin`.
     "basic_auth",
 ];

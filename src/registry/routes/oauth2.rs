@@ -105,12 +105,15 @@ fn exchange(app: &App, form: &[(String, String)], host: &str) -> Result<Response
         return Err(ApiError::unsupported("the service form field is required"));
     };
     check_service(app, service, host)?;
+    // The swagger: access_token is "mandatory when grant_type is access_token_refresh_token or
+    // access_token"; refresh_token is the "AAD refresh token, mandatory when grant_type is
+    // access_token_refresh_token or refresh_token" (an ACR refresh token is not one).
+    let aad_access = || field(form, "access_token") == Some(creds.aad_token.as_str());
+    let aad_refresh = || field(form, "refresh_token") == Some(creds.aad_refresh_token.as_str());
     let ok = match field(form, "grant_type").unwrap_or("") {
-        "access_token" | "access_token_refresh_token" => {
-            field(form, "access_token") == Some(creds.aad_token.as_str())
-        }
-        "refresh_token" => field(form, "refresh_token")
-            .is_some_and(|t| t == creds.aad_token || app.signer.refresh_subject(t).is_some()),
+        "access_token" => aad_access(),
+        "access_token_refresh_token" => aad_access() && aad_refresh(),
+        "refresh_token" => aad_refresh(),
         _ if app.has(Fault::OAuth2BadGrantAccepted) => true,
         other => {
             return Err(ApiError::unsupported(format!(

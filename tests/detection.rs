@@ -129,6 +129,8 @@ pub(crate) const EXPECTED: &[(&str, &str, &[&str])] = &[
             "scenario.json./changeableAttributes/deleteEnabled",
             "scenario.json./changeableAttributes/listEnabled",
             "scenario.json./manifest/changeableAttributes/deleteEnabled",
+            "scenario.json./manifest/changeableAttributes/quarantineDetails",
+            "scenario.json./manifest/changeableAttributes/quarantineState",
             "scenario.json./manifest/changeableAttributes/writeEnabled",
             "scenario.json./tag/changeableAttributes/deleteEnabled",
             "scenario.json./tag/changeableAttributes/writeEnabled",

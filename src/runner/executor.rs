@@ -344,9 +344,19 @@ async fn run_request(
     let last = step_response(&hops);
     let mut flow = Flow::Continue;
 
-    if let Some(skip) = step.skip_on.iter().find(|s| s.status.contains(last.status)) {
+    let body = (!step.skip_on.is_empty()).then(|| last.json()).flatten();
+    if let Some(skip) = step
+        .skip_on
+        .iter()
+        .find(|s| s.applies(last.status, body.as_ref()))
+    {
+        let without = skip
+            .absent
+            .as_deref()
+            .map(|p| format!(" without {p}"))
+            .unwrap_or_default();
         flow = Flow::Skip(format!(
-            "{} answered {}: {}",
+            "{} answered {}{without}: {}",
             name, last.status, skip.reason
         ));
     } else {

@@ -444,8 +444,23 @@ pub struct CaptureSpec {
 pub struct SkipOn {
     /// Statuses that trigger the skip.
     pub status: StatusSet,
+    /// With one of those statuses, skip only when the JSON body lacks this pointer (a feature
+    /// the answer shows when offered, e.g. an optional attribute the registry may ignore).
+    #[serde(default)]
+    pub absent: Option<String>,
     /// Why this is legal, shown in reports (e.g. "registry does not allow deletes").
     pub reason: String,
+}
+
+impl SkipOn {
+    /// Whether `status` and `body` (parsed JSON, when it is) are this spec-legal variant.
+    pub fn applies(&self, status: u16, body: Option<&serde_json::Value>) -> bool {
+        self.status.contains(status)
+            && self
+                .absent
+                .as_deref()
+                .is_none_or(|p| body.and_then(|v| v.pointer(p)).is_none())
+    }
 }
 
 /// Loop specification; exactly one of `chunks` and `items`.
@@ -521,6 +536,26 @@ impl<'de> Deserialize<'de> for ByteSize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn skip_on_absent_skips_only_answers_without_the_pointer() {
+        let skip: SkipOn =
+            serde_yaml::from_str("{ status: 200, absent: /a/b, reason: not offered }").unwrap();
+        let with = serde_json::json!({ "a": { "b": "x" } });
+        let without = serde_json::json!({ "a": {} });
+        assert!(!skip.applies(200, Some(&with)), "offered: judged");
+        assert!(skip.applies(200, Some(&without)));
+        assert!(
+            skip.applies(200, None),
+            "not JSON: the feature is not shown"
+        );
+        assert!(
+            !skip.applies(201, Some(&without)),
+            "other statuses are judged"
+        );
+        let plain: SkipOn = serde_yaml::from_str("{ status: [400, 405], reason: r }").unwrap();
+        assert!(plain.applies(405, Some(&with)) && !plain.applies(200, None));
+    }
+
     use super::*;
 
     #[test]

@@ -486,6 +486,15 @@ impl Validator<'_> {
             }
             self.expect(&step.expect, &join(sp, &["expect"]));
             for (i, skip) in step.skip_on.iter().enumerate() {
+                if let Some(p) = &skip.absent
+                    && !(p.is_empty() || p.starts_with('/'))
+                {
+                    self.val_err(
+                        &join(&indexed(sp, "skip_on", i), &["absent"]),
+                        format!("`absent` must be a JSON pointer, got `{p}`"),
+                        Some("a JSON pointer starts with `/`, e.g. /manifest/changeableAttributes/quarantineState".to_string()),
+                    );
+                }
                 if skip.reason.trim().is_empty() {
                     self.val_err(
                         &join(&indexed(sp, "skip_on", i), &["reason"]),

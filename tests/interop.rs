@@ -343,7 +343,10 @@ fn read_oci_layout(dir: &Path, tag: &str) -> CopiedImage {
 }
 
 fn skopeo(scratch: &Path) -> Command {
-    let mut cmd = Command::new("skopeo");
+    let mut cmd = Command::new(crate::common::require_bin(
+        "skopeo",
+        "apt-get install -y skopeo",
+    ));
     // Isolated from the machine's auth files, policy and registries configuration.
     cmd.arg("--insecure-policy")
         .arg("--registries-conf")
@@ -756,25 +759,8 @@ fn skopeo_roundtrip_with_token_auth_and_blob_redirects() {
 
 /// The interpreter for the Python clients: `REGCHECK_PYTHON`, else `python3` if it can import
 /// `module`. `None` (the test then skips loudly) only when neither is available.
-fn python_with(module: &str) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("REGCHECK_PYTHON") {
-        return Some(PathBuf::from(p));
-    }
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return Some(PathBuf::from("python3"));
-    }
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: REGCHECK_PYTHON is unset and python3 cannot import {module}.\n\
-         !!!!!!!! Create a venv: python3 -m venv /tmp/venv && /tmp/venv/bin/pip install -r .ci/requirements.txt\n\
-         !!!!!!!! then run with REGCHECK_PYTHON=/tmp/venv/bin/python\n"
-    );
-    None
+fn python_with(module: &str) -> PathBuf {
+    crate::common::python(module)
 }
 
 fn script(name: &str) -> PathBuf {
@@ -827,9 +813,7 @@ fn run_script(python: &Path, name: &str, args: &[String], scratch: &Path) -> Val
 /// The SDK against the embedded registry; in token mode over TLS (the SDK refuses bearer
 /// tokens over plain http), trusting the registry's throwaway CA through `requests`.
 fn acr_sdk(auth: AuthMode, redirect_blobs: bool) {
-    let Some(python) = python_with("azure.containerregistry") else {
-        return;
-    };
+    let python = python_with("azure.containerregistry");
     let tls = auth == AuthMode::Token;
     let registry = Registry::with_config(RegistryConfig {
         auth,
@@ -917,9 +901,7 @@ fn azure_sdk_token_exchange_with_blob_redirects() {
 fn azure_sdk_run_notices_injected_faults() {
     // The SDK script is only worth something if a misbehaving registry makes it fail: each
     // fault must fail exactly the steps that depend on the broken behaviour.
-    let Some(python) = python_with("azure.containerregistry") else {
-        return;
-    };
+    let python = python_with("azure.containerregistry");
     let cases: [(Fault, &[&str]); 6] = [
         (
             Fault::AttributesNotStored,
@@ -987,8 +969,8 @@ fn azure_sdk_run_notices_injected_faults() {
 }
 
 /// Pushes and pulls a two-file artifact with oras-py; returns the script's summary.
-fn oras(registry: &Registry, extra: &[&str]) -> Option<Value> {
-    let python = python_with("oras")?;
+fn oras(registry: &Registry, extra: &[&str]) -> Value {
+    let python = python_with("oras");
     let scratch = tempfile::tempdir().expect("tempdir");
     let work = scratch.path().join("work");
     let mut args = vec![
@@ -1014,23 +996,22 @@ fn oras(registry: &Registry, extra: &[&str]) -> Option<Value> {
         json!(["notes.txt", "payload.bin"]),
         "{summary}"
     );
-    Some(summary)
+    summary
 }
 
 #[test]
 fn oras_push_pull_without_auth() {
     let registry = Registry::start(AuthMode::None, false);
-    if oras(&registry, &[]).is_some() {
-        // A chunked push of a second tag into the same repository.
-        oras(
-            &registry,
-            &["--chunked", "--target", "interop/oras:chunked"],
-        );
-        let (status, body) = registry.get("/v2/interop/oras/tags/list");
-        assert_eq!(status, 200);
-        let tags: Value = serde_json::from_slice(&body).expect("tag list JSON");
-        assert_eq!(tags["tags"], json!(["chunked", "v1"]), "{tags}");
-    }
+    oras(&registry, &[]);
+    // A chunked push of a second tag into the same repository.
+    oras(
+        &registry,
+        &["--chunked", "--target", "interop/oras:chunked"],
+    );
+    let (status, body) = registry.get("/v2/interop/oras/tags/list");
+    assert_eq!(status, 200);
+    let tags: Value = serde_json::from_slice(&body).expect("tag list JSON");
+    assert_eq!(tags["tags"], json!(["chunked", "v1"]), "{tags}");
 }
 
 #[test]

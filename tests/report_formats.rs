@@ -9,17 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-/// A tool is missing: skip loudly locally, fail in CI (where `.ci/run` installs it).
-pub fn missing(what: &str, install: &str) {
-    let msg = format!(
-        "\n!!!!!!!! SKIPPED: {what} is not available. Install it: {install}\n!!!!!!!! (.ci/run installs it; under CI this is a failure)\n"
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("{msg}");
-}
-
 /// The reports of one failing run (token auth, `corrupt-blob-body`), written once per test
 /// binary into a temp directory that lives as long as the process.
 pub struct Reports {
@@ -63,32 +52,10 @@ pub fn failing_run() -> &'static Reports {
     })
 }
 
-pub fn python_with_junitparser() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("REGCHECK_PYTHON") {
-        return Some(PathBuf::from(p));
-    }
-    let ok = Command::new("python3")
-        .args(["-c", "import junitparser"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return Some("python3".into());
-    }
-    missing(
-        "python3 with junitparser (REGCHECK_PYTHON unset)",
-        "python3 -m venv /tmp/venv && /tmp/venv/bin/pip install -r .ci/requirements.txt; REGCHECK_PYTHON=/tmp/venv/bin/python",
-    );
-    None
-}
-
 #[test]
 fn junit_reads_in_junitparser_like_the_json_report_says() {
     let run = failing_run();
-    let Some(python) = python_with_junitparser() else {
-        return;
-    };
+    let python = crate::common::python("junitparser");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/report/junit_check.py");
     let out = Command::new(&python)
         .arg(&script)
@@ -165,7 +132,7 @@ fn junit_reads_in_junitparser_like_the_json_report_says() {
 }
 
 /// Headless Chromium (Debian `chromium`), isolated: its own profile, no network services.
-pub fn chromium(args: &[&str], profile: &Path) -> Option<std::process::Output> {
+pub fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
     let bin = ["chromium", "/usr/bin/chromium", "chromium-browser"]
         .into_iter()
         .find(|b| {
@@ -177,10 +144,9 @@ pub fn chromium(args: &[&str], profile: &Path) -> Option<std::process::Output> {
                 .is_ok_and(|s| s.success())
         });
     let Some(bin) = bin else {
-        missing("chromium", "apt-get install -y chromium");
-        return None;
+        crate::common::missing_tool("chromium", "apt-get install -y chromium");
     };
-    let out = Command::new(bin)
+    Command::new(bin)
         .args([
             "--headless",
             "--no-sandbox",
@@ -198,8 +164,7 @@ pub fn chromium(args: &[&str], profile: &Path) -> Option<std::process::Output> {
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .expect("run chromium");
-    Some(out)
+        .expect("run chromium")
 }
 
 /// Console messages (errors, CSP violations, failed loads) Chromium logged for the page.
@@ -218,27 +183,25 @@ pub fn console_errors(stderr: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn dump_dom(file: &Path) -> Option<(String, Vec<String>)> {
+pub fn dump_dom(file: &Path) -> (String, Vec<String>) {
     let profile = tempfile::tempdir().expect("tempdir");
     let out = chromium(
         &["--dump-dom", &format!("file://{}", file.display())],
         profile.path(),
-    )?;
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "chromium failed: {stderr}");
-    Some((
+    (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         console_errors(&stderr),
-    ))
+    )
 }
 
 #[test]
 fn html_loads_in_headless_chromium_without_console_errors() {
     let run = failing_run();
     let html = run.path("report.html");
-    let Some((dom, errors)) = dump_dom(&html) else {
-        return;
-    };
+    let (dom, errors) = dump_dom(&html);
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     for id in [
         "summary",
@@ -281,8 +244,7 @@ fn html_loads_in_headless_chromium_without_console_errors() {
             &format!("file://{}", html.display()),
         ],
         &profile.path().join("profile"),
-    )
-    .expect("chromium was found above");
+    );
     assert!(out.status.success());
     let bytes = std::fs::read(&png).expect("screenshot written");
     assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
@@ -305,9 +267,7 @@ fn the_chromium_check_catches_console_errors_and_external_assets() {
     );
     let path = dir.path().join("broken.html");
     std::fs::write(&path, broken).expect("write");
-    let Some((_, errors)) = dump_dom(&path) else {
-        return;
-    };
+    let (_, errors) = dump_dom(&path);
     assert!(
         !errors.is_empty(),
         "an external asset and a script error went unnoticed"

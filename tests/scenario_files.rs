@@ -1,8 +1,7 @@
 //! Scenario files on disk: the golden error messages of `tests/data/invalid/` and the bundled
 //! scenarios of `scenarios/`.
 
-use regcheck::scenario::validate::validate;
-use regcheck::scenario::{ScenarioError, builtin_dir, load_and_validate, load_file};
+use regcheck::scenario::{ScenarioError, builtin_dir, load_and_validate};
 use std::path::{Path, PathBuf};
 
 const INVALID: &str = "tests/data/invalid";
@@ -19,16 +18,16 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// What `regcheck validate FILE` reports for one file: the parse error, or every validation
-/// error, one per line.
+/// What `regcheck validate FILE` reports for one file: every parse and validation error, one
+/// per line.
 fn error_text(file: &Path) -> String {
-    match load_file(file) {
-        Err(e) => e.to_string(),
-        Ok(loaded) => validate(&loaded)
+    match load_and_validate(&[file.to_path_buf()]) {
+        Err(errors) => errors
             .iter()
             .map(ScenarioError::to_string)
             .collect::<Vec<_>>()
             .join("\n"),
+        Ok(_) => String::new(),
     }
 }
 
@@ -103,5 +102,42 @@ fn bundled_scenarios_validate_cleanly() {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
+    }
+}
+
+#[test]
+fn validate_reports_every_error_of_every_file_then_the_count() {
+    let golden: usize = yaml_files(Path::new(INVALID))
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f.with_extension("err"))
+                .expect("golden")
+                .lines()
+                .filter(|l| l.starts_with(INVALID))
+                .count()
+        })
+        .sum();
+    let out = crate::common::regcheck(&["validate", INVALID]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    let located = all.lines().filter(|l| l.starts_with(INVALID)).count();
+    assert_eq!(located, golden, "{all}");
+    assert!(all.contains(&format!("{golden} error(s)")), "{all}");
+    // The file with three errors of three kinds yields three located messages.
+    let out = crate::common::regcheck(&["validate", "tests/data/invalid/three_kinds.yaml"]);
+    assert_eq!(out.code, 1);
+    let lines: Vec<&str> = out
+        .stdout
+        .lines()
+        .chain(out.stderr.lines())
+        .filter(|l| l.starts_with("tests/data/invalid/three_kinds.yaml:"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    for want in [
+        "unknown operation",
+        "status must be",
+        "unknown field `requst`",
+    ] {
+        assert!(lines.iter().any(|l| l.contains(want)), "{want}: {lines:#?}");
     }
 }

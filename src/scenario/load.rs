@@ -87,7 +87,7 @@ fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
     let mut loaded: Vec<LoadedScenario> = Vec::new();
     let mut names: HashMap<String, SourcePos> = HashMap::new();
     for file in files {
-        match load_file(&file) {
+        match load_file_all(&file) {
             Ok(scenario) => {
                 let (line, col) = YamlIndex::new(&scenario.source).value_pos(&[Seg::key("name")]);
                 let pos = SourcePos::new(&scenario.file, line, col);
@@ -103,7 +103,7 @@ fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
                     loaded.push(scenario);
                 }
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     (loaded, errors)
@@ -127,18 +127,230 @@ fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Reads and parses one scenario file (no semantic validation; see
-/// [`validate`](super::validate::validate)).
+/// [`validate`](super::validate::validate)). Only the first parse error is returned; the
+/// loaders report all of them.
 pub fn load_file(path: &Path) -> Result<LoadedScenario, ScenarioError> {
-    let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
+    load_file_all(path).map_err(|mut errors| errors.remove(0))
+}
+
+/// [`load_file`] reporting every error of the file: each parse error (the offending node is
+/// left out and the rest parsed again), then the format checks of what remains, except those
+/// inside a mapping that lost a node (they may only repeat the parse error: a step whose `op`
+/// was left out "has no `op`").
+fn load_file_all(path: &Path) -> Result<LoadedScenario, Vec<ScenarioError>> {
+    let source = std::fs::read_to_string(path).map_err(|source| {
+        vec![ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        }]
     })?;
-    let scenario = parse_str(path, &source)?;
-    Ok(LoadedScenario {
-        scenario,
-        file: path.to_path_buf(),
-        source,
-    })
+    let parsed = parse_all(path, &source);
+    if parsed.errors.is_empty()
+        && let Some(scenario) = parsed.scenario
+    {
+        return Ok(LoadedScenario {
+            scenario,
+            file: path.to_path_buf(),
+            source,
+        });
+    }
+    let mut errors = parsed.errors;
+    if let Some(scenario) = parsed.scenario {
+        let repaired = LoadedScenario {
+            scenario,
+            file: path.to_path_buf(),
+            source,
+        };
+        errors.extend(validate(&repaired).into_iter().filter(|e| {
+            e.pos().is_none_or(|p| {
+                let at = (p.line, p.col);
+                !parsed
+                    .lost_in
+                    .iter()
+                    .any(|(from, to)| *from <= at && at <= *to)
+            })
+        }));
+        errors.sort_by(|a, b| a.pos().cmp(&b.pos()));
+    }
+    Err(errors)
+}
+
+/// Most parse errors reported for one file.
+const MAX_PARSE_ERRORS: usize = 25;
+
+/// What [`parse_all`] found.
+struct Parsed {
+    /// The scenario, with the offending nodes left out when there were errors (`None` when the
+    /// YAML itself is broken or a node could not be left out).
+    scenario: Option<Scenario>,
+    /// Every parse error, in the order found.
+    errors: Vec<ScenarioError>,
+    /// First and last positions of the mappings that lost a node.
+    lost_in: Vec<((usize, usize), (usize, usize))>,
+}
+
+/// Parses scenario text and reports every type error, not only the first: after each one the
+/// offending node (an unknown key, a value of the wrong type) is left out and the document is
+/// deserialized again, up to [`MAX_PARSE_ERRORS`].
+fn parse_all(path: &Path, text: &str) -> Parsed {
+    let first = match parse_str(path, text) {
+        Ok(scenario) => {
+            return Parsed {
+                scenario: Some(scenario),
+                errors: Vec::new(),
+                lost_in: Vec::new(),
+            };
+        }
+        Err(e) => e,
+    };
+    let mut out = Parsed {
+        scenario: None,
+        errors: Vec::new(),
+        lost_in: Vec::new(),
+    };
+    let first_msg = match &first {
+        ScenarioError::Parse { msg, .. } => msg.clone(),
+        _ => String::new(),
+    };
+    out.errors.push(first);
+    // A syntax error (or several documents) ends it: there is no tree to go on with.
+    let Ok(mut value) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return out;
+    };
+    let index = YamlIndex::new(text);
+    let (mut segs, mut msg) = split_path(&first_msg);
+    let mut removed: Vec<Vec<Seg>> = Vec::new();
+    while out.errors.len() < MAX_PARSE_ERRORS {
+        let Some(target) = offending_node(&segs, &msg) else {
+            return out;
+        };
+        if removed.contains(&target) || !remove_node(&mut value, &target) {
+            return out;
+        }
+        // From the parent's key (errors about a mapping point there) to its value's end.
+        let parent = &target[..target.len() - 1];
+        if let Some((start, end)) = index.value_span(parent) {
+            out.lost_in.push((index.key_pos(parent).min(start), end));
+        }
+        removed.push(target);
+        match serde_path_to_error::deserialize::<_, Scenario>(value.clone()) {
+            Ok(scenario) => {
+                out.scenario = Some(scenario);
+                return out;
+            }
+            Err(e) => {
+                let Some(path_segs) = segments(e.path()) else {
+                    return out;
+                };
+                let inner = e.inner().to_string();
+                let shown = match display_path(&path_segs) {
+                    Some(p) => format!("{p}: {inner}"),
+                    None => inner.clone(),
+                };
+                let at = match unknown_field(&inner) {
+                    Some(key) => {
+                        let mut k = path_segs.clone();
+                        k.push(Seg::key(key));
+                        index.key_pos(&k)
+                    }
+                    None => index.value_pos(&path_segs),
+                };
+                let (m, (line, col)) = explain(&shown, Some(at), text);
+                out.errors.push(ScenarioError::Parse {
+                    pos: SourcePos::new(path, line, col),
+                    msg: m,
+                });
+                segs = path_segs;
+                msg = inner;
+            }
+        }
+    }
+    out
+}
+
+/// `steps[0].op: unknown variant ...` → (path, rest); a message without a path → ([], msg).
+fn split_path(msg: &str) -> (Vec<Seg>, String) {
+    match msg.split_once(": ") {
+        Some((p, r)) if !p.contains(char::is_whitespace) => match parse_path(p) {
+            Some(segs) => (segs, r.to_string()),
+            None => (Vec::new(), msg.to_string()),
+        },
+        _ => (Vec::new(), msg.to_string()),
+    }
+}
+
+/// The key named by serde's "unknown field `k`" message.
+fn unknown_field(msg: &str) -> Option<String> {
+    msg.strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string)
+}
+
+/// The node to leave out for an error at `segs`: the unknown key itself, or the value of the
+/// wrong type. `None` when nothing can be left out (a missing field, the whole document, an
+/// item of a list: leaving it out would shift every later position).
+fn offending_node(segs: &[Seg], msg: &str) -> Option<Vec<Seg>> {
+    if msg.starts_with("missing field") {
+        return None;
+    }
+    let mut target = segs.to_vec();
+    if let Some(key) = unknown_field(msg)
+        && target.last() != Some(&Seg::key(key.as_str()))
+    {
+        target.push(Seg::key(key));
+    }
+    matches!(target.last(), Some(Seg::Key(_))).then_some(target)
+}
+
+/// Removes the mapping entry at `path` (which ends with a key); false when it is not there.
+fn remove_node(value: &mut serde_yaml::Value, path: &[Seg]) -> bool {
+    let Some((Seg::Key(last), parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for seg in parents {
+        let next = match seg {
+            Seg::Key(k) => node.get_mut(k.as_str()),
+            Seg::Index(i) => node.get_mut(*i),
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    node.as_mapping_mut()
+        .is_some_and(|m| m.remove(last.as_str()).is_some())
+}
+
+/// serde_path_to_error's path as segments (`None` for a part it could not name).
+fn segments(path: &serde_path_to_error::Path) -> Option<Vec<Seg>> {
+    use serde_path_to_error::Segment;
+    let mut out = Vec::new();
+    for seg in path {
+        match seg {
+            Segment::Seq { index } => out.push(Seg::Index(*index)),
+            Segment::Map { key } => out.push(Seg::key(key.as_str())),
+            Segment::Enum { .. } => {}
+            Segment::Unknown => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `steps[1].request` for segments; `None` for the document itself.
+fn display_path(segs: &[Seg]) -> Option<String> {
+    let mut out = String::new();
+    for seg in segs {
+        match seg {
+            Seg::Key(k) if out.is_empty() => out.push_str(k),
+            Seg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Parses scenario text; `path` is only used in error positions.

@@ -189,6 +189,17 @@ impl YamlIndex {
         }
     }
 
+    /// First and last (line, column) of the value at `path`, when the whole path exists.
+    pub fn value_span(&self, path: &[Seg]) -> Option<((usize, usize), (usize, usize))> {
+        match self.walk(path) {
+            Some((node, _, true)) => Some((
+                self.line_col(node.start),
+                self.line_col(node.end.max(node.start + 1) - 1),
+            )),
+            _ => None,
+        }
+    }
+
     /// Position of the first occurrence of `needle` inside the source text of the value at
     /// `path`, falling back to [`value_pos`](Self::value_pos).
     pub fn find_in_value(&self, path: &[Seg], needles: &[&str]) -> (usize, usize) {

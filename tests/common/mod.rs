@@ -7,7 +7,7 @@
 pub mod fake;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,9 +40,7 @@ impl Distribution {
     }
 
     fn start_with(basic: Option<(&str, &str)>) -> Distribution {
-        let bin = which("docker-registry").expect(
-            "docker-registry (CNCF Distribution) is not installed: apt-get install -y docker-registry",
-        );
+        let bin = require_bin("docker-registry", "apt-get install -y docker-registry");
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let config = dir.path().join("config.yml");
@@ -97,8 +95,10 @@ pub struct Ferro {
 impl Ferro {
     /// Starts it; panics with an install hint when the binary is missing.
     pub fn start() -> Ferro {
-        let bin = which("ferro-oci-server")
-            .expect("ferro-oci-server is not installed: cargo install ferro-oci-server --locked");
+        let bin = require_bin(
+            "ferro-oci-server",
+            "cargo install ferro-oci-server --locked",
+        );
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let child = Command::new(bin)
@@ -135,6 +135,44 @@ pub fn wait_ready(addr: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("nothing listening on {addr} after 20 s");
+}
+
+/// A tool the tests need is missing: the test fails and says what to install (a missing tool
+/// never skips a test silently).
+pub fn missing_tool(what: &str, install: &str) -> ! {
+    panic!(
+        "{what} is not installed: {install}\n(`bash scripts/test` installs every tool the tests need, then runs them)"
+    )
+}
+
+/// A binary on PATH, or a failure saying how to install it.
+pub fn require_bin(name: &str, install: &str) -> PathBuf {
+    which(name).unwrap_or_else(|| missing_tool(name, install))
+}
+
+/// Python with the clients of `.ci/requirements.txt` (`module` must import): `REGCHECK_PYTHON`,
+/// else the `.ci/venv` that `scripts/test` builds, else `python3` when it imports `module`.
+pub fn python(module: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/venv/bin/python");
+    let candidates = std::env::var_os("REGCHECK_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([venv, PathBuf::from("python3")]);
+    for p in candidates {
+        let imports = Command::new(&p)
+            .args(["-c", &format!("import {module}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if imports {
+            return p;
+        }
+    }
+    missing_tool(
+        &format!("python3 with `{module}`"),
+        "python3 -m venv .ci/venv && .ci/venv/bin/pip install -r .ci/requirements.txt",
+    )
 }
 
 fn which(name: &str) -> Option<PathBuf> {

@@ -653,3 +653,71 @@ fn the_aad_refresh_grants_run_only_with_an_aad_refresh_token() {
     let (code, s, _) = report(dir.path(), &with);
     assert_eq!((code, s["outcome"].as_str()), (1, Some("fail")), "{s}");
 }
+
+#[test]
+fn verbose_runs_show_every_exchange_with_secrets_redacted() {
+    let creds = regcheck::registry::Credentials::default();
+    let bearer = regex::Regex::new(r"Bearer [A-Za-z0-9_-]{8,}").expect("regex");
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{10,}").expect("regex");
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", creds.username, creds.password));
+    for flag in ["-v", "-vv"] {
+        let out = regcheck_env(&["run", "--no-report", flag], &[]);
+        assert_eq!(out.code, 0, "{flag}: {}", out.stdout);
+        let err = &out.stderr;
+        assert!(
+            !out.stdout.contains("\n> "),
+            "{flag}: exchanges go to stderr only"
+        );
+        let exchanges = err.lines().filter(|l| l.starts_with("* ")).count();
+        assert!(exchanges > 300, "{flag}: only {exchanges} exchanges shown");
+        assert!(err.contains("> Authorization: Bearer <redacted>"), "{flag}");
+        assert!(err.contains("< 201"), "{flag}");
+        for secret in [
+            creds.password.as_str(),
+            creds.aad_token.as_str(),
+            creds.aad_refresh_token.as_str(),
+            basic.as_str(),
+        ] {
+            assert!(!err.contains(secret), "{flag}: stderr shows {secret}");
+        }
+        assert!(!bearer.is_match(err), "{flag}: a bearer token is shown");
+        assert!(!jwt.is_match(err), "{flag}: a token (JWT) is shown");
+        if flag == "-vv" {
+            assert!(
+                err.contains("grant_type=access_token&"),
+                "-vv shows request bodies (form fields, tokens redacted)"
+            );
+            assert!(err.contains("access_token=<redacted>"), "-vv");
+        }
+    }
+    // Without -v, nothing of the kind.
+    let out = regcheck_env(&["run", "--no-report", "--filter", "^v2-support$"], &[]);
+    assert!(!out.stderr.contains("\n> "), "{}", out.stderr);
+    // load -v: a sample (the first 8, then one a second), redacted the same way.
+    let out = regcheck_env(
+        &[
+            "load",
+            "-v",
+            "--duration",
+            "2s",
+            "--workload",
+            "pull",
+            "--no-report",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("* load"))
+        .count();
+    assert!((8..=11).contains(&shown), "{shown} sampled exchanges");
+    assert!(out.stderr.contains("> authorization: Bearer <redacted>"));
+    for secret in [creds.password.as_str(), basic.as_str()] {
+        assert!(!out.stderr.contains(secret), "load -v shows {secret}");
+    }
+    assert!(!bearer.is_match(&out.stderr) && !jwt.is_match(&out.stderr));
+}

@@ -85,6 +85,11 @@ pub struct LoadArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write a sample of the exchanges to stderr (the first 8, then one a second): request
+    /// line and headers, status and headers, secrets redacted as in reports. Turns off the
+    /// progress line.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Target and credentials.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -149,7 +154,8 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         keep: args.keep,
         thresholds,
         hdr_log: args.hdr_log.clone(),
-        quiet: args.quiet,
+        quiet: args.quiet || args.verbose,
+        verbose: args.verbose,
         transport: target.transport.clone(),
         limits: args.limits.to_limits(),
     };

@@ -74,6 +74,11 @@ pub struct RunArgs {
     /// Print no per-scenario progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write every exchange to stderr as it happens: request line and headers, status and
+    /// headers, a body excerpt (binary as length and digest); -vv: whole text bodies, the
+    /// request's too. Secrets are redacted as in reports.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 pub async fn run(args: RunArgs) -> Result<i32> {
@@ -104,6 +109,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         timeout: target.timeout,
         limits: args.limits.to_limits(),
         transport: target.transport.clone(),
+        verbosity: crate::client::verbose::Verbosity::from_count(args.verbose),
         selection: Selection {
             tags: args.tags.clone(),
             skip_tags: args.skip_tags.clone(),

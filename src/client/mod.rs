@@ -17,6 +17,7 @@ pub mod request;
 pub mod secret;
 pub mod throttle;
 pub mod transport;
+pub mod verbose;
 
 pub use auth::AuthStats;
 pub use auth::basic::basic_authorization;

@@ -9,7 +9,8 @@ pub use super::verify::{BodyCheck, Verify};
 
 /// Sent by both request paths.
 const USER_AGENT: &str = concat!("regcheck/", env!("CARGO_PKG_VERSION"));
-use crate::client::Client;
+use crate::client::verbose::{self, Sampler, WireExchange};
+use crate::client::{Client, secret};
 use reqwest::Method;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +27,8 @@ pub struct Http {
     auth_seen: AtomicBool,
     /// The fast path for body-less reads, on plain-http targets.
     fast: Option<FastClient>,
+    /// `load -v`: which exchanges are written to stderr.
+    sample: Option<Sampler>,
 }
 
 /// A response head, its body still unread.
@@ -50,12 +53,13 @@ impl Head {
 }
 
 impl Http {
-    /// Wraps the run's client.
-    pub fn new(client: Arc<Client>) -> Self {
+    /// Wraps the run's client; `verbose` writes a sample of the exchanges to stderr.
+    pub fn new(client: Arc<Client>, verbose: bool) -> Self {
         let options = client.options();
         let fast = (options.target.scheme() == "http")
             .then(|| fast::build(options.limits.connect_timeout.min(options.timeout)));
         Http {
+            sample: verbose.then(Sampler::default),
             fast,
             client,
             challenges_answered: AtomicU64::new(0),
@@ -179,12 +183,69 @@ impl Http {
                 Response::Reqwest(rb.send().await.map_err(|e| transport(method, url, &e))?)
             }
         };
+        if self.sample.as_ref().is_some_and(Sampler::take) {
+            self.show(method, url, headers, auth.as_deref(), &response);
+        }
         Ok(Head {
             status: response.status(),
             at: Instant::now(),
             sent_auth: auth,
             response,
         })
+    }
+
+    /// `load -v`: one exchange on stderr, redacted like the reports (the body is streamed and
+    /// verified, never kept, so it is not shown).
+    fn show(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        auth: Option<&str>,
+        response: &Response,
+    ) {
+        let secrets = self.client.options().credentials.secrets();
+        let red = |s: &str| secret::redact_url_params(&secret::redact(s, &secrets));
+        let mut request_headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), red(v)))
+            .collect();
+        if let Some(a) = auth {
+            request_headers.push(("authorization".into(), secret::redact_auth_header(a)));
+        }
+        let response_headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes());
+                let v = if secret::is_sensitive_header(k.as_str()) {
+                    secret::redact_auth_header(&v)
+                } else {
+                    red(&v)
+                };
+                // Control characters escaped: a hostile target must not drive the terminal.
+                let shown: String = v
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            c.escape_default().to_string()
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
+                (k.to_string(), shown)
+            })
+            .collect();
+        verbose::emit(&verbose::render(&WireExchange {
+            title: "load (sampled: the first exchanges, then one a second)",
+            request_line: &red(&format!("{method} {url}")),
+            request_headers: &request_headers,
+            request_body: None,
+            status: response.status(),
+            response_headers: &response_headers,
+            response_body: "",
+        }));
     }
 }
 

@@ -69,6 +69,8 @@ pub struct LoadOptions {
     pub hdr_log: Option<PathBuf>,
     /// No progress line.
     pub quiet: bool,
+    /// `-v`: a sample of the exchanges on stderr.
+    pub verbose: bool,
     /// TLS choices (`--insecure`, `--ca-cert`).
     pub transport: crate::client::TransportOptions,
     /// What the target may send (head size, redirects; bodies are checked by the engine).
@@ -158,7 +160,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
     progress.phase("checking the target");
     let acr = reachable_and_acr(&client).await?;
     let mut ctx = Ctx {
-        http: http::Http::new(client.clone()),
+        http: http::Http::new(client.clone(), opts.verbose),
         target: opts.target.clone(),
         spec: opts.spec.clone(),
         run_id: run_id.clone(),

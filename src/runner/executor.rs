@@ -10,6 +10,7 @@ use super::request::{self, BuildError};
 use super::result::{Outcome, ScenarioResult, StepResult, Transcript};
 use super::vars::{Builtins, Vars};
 use crate::check::{Exchange, ExchangeContext, Finding, FindingSource, Verdict};
+use crate::client::verbose::{self, Verbosity, WireExchange};
 use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
 use crate::contract::Operation;
 use crate::scenario::load::LoadedScenario;
@@ -21,6 +22,7 @@ use std::time::Instant;
 use url::Url;
 
 /// Everything a scenario run shares with the rest of the run.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     /// HTTP client.
     pub client: &'a Client,
@@ -30,6 +32,10 @@ pub struct Context<'a> {
     pub namespace: &'a str,
     /// Created-object tracker.
     pub tracker: &'a Tracker,
+    /// `-v`: write every exchange to stderr.
+    pub verbosity: crate::client::verbose::Verbosity,
+    /// The scenario being run (for `-v`); empty outside one.
+    pub scenario: &'a str,
 }
 
 /// What happens after a step.
@@ -69,6 +75,10 @@ pub async fn run_scenario(
             result.reason = Some(format!("cannot prepare scenario: {e}"));
             return result;
         }
+    };
+    let ctx = &Context {
+        scenario: &scenario.name,
+        ..*ctx
     };
     let flow = run_steps(
         ctx,
@@ -432,6 +442,7 @@ async fn run_request(
         f.expected = f.expected.as_deref().map(redact);
         f.actual = f.actual.as_deref().map(redact);
     }
+    show_exchanges(ctx, &name, op, &hops, &vars.secrets);
     let transcript = if matches!(outcome, Outcome::Pass | Outcome::Skip) {
         Vec::new()
     } else {
@@ -720,8 +731,80 @@ fn record_created(
     });
 }
 
-/// A redacted transcript of one exchange.
+/// `-v`: writes every exchange of a step (retries and redirect hops included) to stderr,
+/// redacted like the reports' transcripts.
+fn show_exchanges(
+    ctx: &Context<'_>,
+    step: &str,
+    op: Operation,
+    hops: &[Observed],
+    secrets: &[String],
+) {
+    if ctx.verbosity == Verbosity::Quiet {
+        return;
+    }
+    let limit = ctx.verbosity.body_limit();
+    for o in hops.iter().flat_map(|o| o.retried.iter().chain([o])) {
+        // The terminal must not be driven by what a hostile target sends.
+        let mut t = transcript_limited(o, secrets, limit);
+        t.response_body = escape_controls(&t.response_body);
+        for (_, v) in t.response_headers.iter_mut() {
+            *v = escape_controls(v);
+        }
+        let request_body = (ctx.verbosity == Verbosity::Bodies)
+            .then(|| request_body_text(o, secrets))
+            .flatten();
+        verbose::emit(&verbose::render(&WireExchange {
+            title: &format!("{} ▸ {step} ({})", ctx.scenario, op.name()),
+            request_line: &t.request_line,
+            request_headers: &t.request_headers,
+            request_body: request_body.as_deref(),
+            status: t.status,
+            response_headers: &t.response_headers,
+            response_body: &t.response_body,
+        }));
+    }
+}
+
+/// The request body as redacted text (binary bodies as their length).
+fn request_body_text(o: &Observed, secrets: &[String]) -> Option<String> {
+    let bytes = o.request.body.as_ref()?;
+    Some(match std::str::from_utf8(bytes) {
+        Ok(text) => escape_controls(&secret::redact_url_params(&secret::redact(
+            &redact_text_tokens(text),
+            secrets,
+        ))),
+        Err(_) => format!("<{} bytes of binary>", bytes.len()),
+    })
+}
+
+/// Text with the values of token fields redacted when it is JSON or a form.
+fn redact_text_tokens(text: &str) -> String {
+    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) {
+        redact_token_fields(&mut v);
+        return v.to_string();
+    }
+    if text.contains('=') && !text.contains(char::is_whitespace) {
+        let pairs: Vec<String> = url::form_urlencoded::parse(text.as_bytes())
+            .map(|(k, v)| {
+                let sensitive =
+                    k.to_ascii_lowercase().contains("token") || k.eq_ignore_ascii_case("password");
+                let v = if sensitive { "<redacted>".into() } else { v };
+                format!("{k}={v}")
+            })
+            .collect();
+        return pairs.join("&");
+    }
+    text.to_string()
+}
+
+/// A redacted transcript of one exchange (body excerpt of at most 2 KiB, as in reports).
 fn transcript(o: &Observed, secrets: &[String]) -> Transcript {
+    transcript_limited(o, secrets, Some(2048))
+}
+
+/// A redacted transcript with a body excerpt of at most `limit` bytes (`None`: whole).
+fn transcript_limited(o: &Observed, secrets: &[String], limit: Option<usize>) -> Transcript {
     let red = |s: &str| secret::redact_url_params(&secret::redact(s, secrets));
     let body = match &o.response.body.bytes {
         Some(b) if !b.is_empty() => match std::str::from_utf8(b) {
@@ -734,8 +817,10 @@ fn transcript(o: &Observed, secrets: &[String]) -> Transcript {
                     Err(_) => text.to_string(),
                 };
                 let mut t = red(&text);
-                if t.len() > 2048 {
-                    let mut cut = 2048;
+                if let Some(limit) = limit
+                    && t.len() > limit
+                {
+                    let mut cut = limit;
                     while !t.is_char_boundary(cut) {
                         cut -= 1;
                     }

@@ -93,6 +93,8 @@ pub async fn run(
         caps: &caps,
         namespace: &namespace,
         tracker: &tracker,
+        verbosity: opts.verbosity,
+        scenario: "",
     };
     let registry = crate::client::host_port(&opts.target);
     let creds = &opts.credentials;

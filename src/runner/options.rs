@@ -79,6 +79,8 @@ pub struct RunOptions {
     pub limits: crate::client::Limits,
     /// TLS choices (`--insecure`, `--ca-cert`).
     pub transport: TransportOptions,
+    /// `-v`: exchanges written to stderr as they happen.
+    pub verbosity: crate::client::verbose::Verbosity,
 }
 
 impl RunOptions {
@@ -98,6 +100,7 @@ impl RunOptions {
             selection: Selection::default(),
             limits: crate::client::Limits::default(),
             transport: TransportOptions::default(),
+            verbosity: Default::default(),
         }
     }
 }

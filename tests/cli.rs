@@ -210,3 +210,52 @@ fn a_run_that_cannot_start_still_writes_reports_that_say_why() {
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("Could not run"), "{md}");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = regcheck(&["completions", "bash"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("--embedded-minimal"),
+        "run's flags are completed"
+    );
+    assert!(out.stdout.contains("--aad-refresh-token"));
+    let script = dir.path().join("regcheck.bash");
+    std::fs::write(&script, &out.stdout).expect("write");
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    for shell in ["zsh", "fish"] {
+        let out = regcheck(&["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}");
+        assert!(out.stdout.contains("validate"), "{shell}");
+    }
+    let out = regcheck(&["completions", "tcsh"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("possible values"), "{}", out.stderr);
+
+    let out = regcheck(&["man"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(".ie") || out.stdout.contains(".TH"),
+        "roff"
+    );
+    for sub in ["run", "load", "report", "list", "validate", "serve"] {
+        assert!(
+            out.stdout.contains(&format!(".TH regcheck-{sub}")),
+            "section for {sub}"
+        );
+    }
+    assert!(
+        out.stdout.contains("aad\\-refresh\\-token"),
+        "run's options are documented"
+    );
+}

@@ -2,6 +2,7 @@
 //! options, runs the command and returns the exit code (0 passed, 1 checks failed, 2 usage,
 //! configuration or connection error). Environment variables are read here only (by clap).
 
+mod completions;
 mod limits;
 mod list;
 mod load;
@@ -51,6 +52,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the embedded reference registry standalone.
     Serve(ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff): `regcheck man | man -l -`.
+    Man,
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -62,5 +67,7 @@ pub async fn execute(cli: Cli) -> Result<i32> {
         Command::List(args) => list::list(args),
         Command::Validate(args) => validate::validate(args),
         Command::Serve(args) => serve::serve(args).await,
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }

@@ -145,12 +145,36 @@ fn run_leaves_other_repositories_alone_and_removes_its_own() {
         );
         let repos = repositories(&client, &s.url).await;
         assert!(repos.contains(&"library/precious".to_string()), "{repos:?}");
-        let leftovers: Vec<&String> = repos.iter().filter(|r| r.starts_with(&namespace)).collect();
+        // Only the slot's claim marker stays (so the next run reuses this namespace).
+        let lock = format!("{namespace}/lock");
+        let leftovers: Vec<&String> = repos
+            .iter()
+            .filter(|r| r.starts_with(&format!("{namespace}/")) && **r != lock)
+            .collect();
         assert!(
             leftovers.is_empty(),
             "run repositories left behind: {leftovers:?}"
         );
+        assert_eq!(marker_state(&client, &s.url, &namespace).await, "clean");
     });
+}
+
+/// The state the claim marker of a namespace slot records.
+async fn marker_state(client: &reqwest::Client, url: &str, namespace: &str) -> String {
+    let body: serde_json::Value = client
+        .get(format!("{url}/v2/{namespace}/lock/manifests/slot"))
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .basic_auth("regcheck", Some("regcheck-password"))
+        .send()
+        .await
+        .expect("marker")
+        .json()
+        .await
+        .expect("marker JSON");
+    body["annotations"]["org.regcheck.state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -236,5 +260,109 @@ fn keep_leaves_the_run_content_in_place() {
         report["cleanup"]["deleted"].as_u64().unwrap_or(0) >= 2,
         "{}",
         report["cleanup"]
+    );
+}
+
+/// The repositories Distribution's catalog lists (blocking).
+fn distribution_catalog(url: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(repositories(&reqwest::Client::new(), url))
+}
+
+/// A run of a few scenarios against `url`: (exit code, JSON report).
+fn small_run(url: &str, dir: &std::path::Path, name: &str) -> (i32, serde_json::Value) {
+    let path = dir.join(format!("{name}.json"));
+    let spec = format!("json={}", path.display());
+    let out = run_against(
+        url,
+        &[
+            "--filter",
+            "^(blob-upload-monolithic|manifest-oci-image|manifest-overwrite-tag|blob-mount)$",
+            "--report",
+            &spec,
+        ],
+    );
+    (out.code, read_report(&path))
+}
+
+#[test]
+fn repeated_runs_do_not_pile_up_repositories_on_distribution() {
+    let reg = crate::common::Distribution::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, first) = small_run(&reg.url, dir.path(), "run0");
+    assert_eq!(code, 0, "{first:#}");
+    assert_eq!(first["namespace"], "regcheck-s0");
+    let after_one = distribution_catalog(&reg.url);
+    // Distribution has no repository delete: the emptied repositories stay listed, and the
+    // report says so.
+    let empty = first["cleanup"]["empty_repositories"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(empty >= 3, "{:#}", first["cleanup"]);
+    assert_eq!(
+        after_one.len(),
+        empty + 1,
+        "plus the claim marker: {after_one:?}"
+    );
+    for i in 1..10 {
+        let (code, r) = small_run(&reg.url, dir.path(), &format!("run{i}"));
+        assert_eq!(code, 0);
+        assert_eq!(r["namespace"], "regcheck-s0", "run {i} reuses the slot");
+    }
+    assert_eq!(
+        distribution_catalog(&reg.url),
+        after_one,
+        "ten runs, one run's catalog"
+    );
+}
+
+#[test]
+fn concurrent_runs_take_different_slots_and_a_dirty_slot_is_not_reused() {
+    let reg = crate::common::Distribution::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runs: Vec<(i32, serde_json::Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (url, dir) = (&reg.url, dir.path());
+                s.spawn(move || small_run(url, dir, &format!("c{i}")))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run"))
+            .collect()
+    });
+    let mut namespaces: Vec<&str> = runs
+        .iter()
+        .map(|(code, r)| {
+            assert_eq!(*code, 0, "{r:#}");
+            r["namespace"].as_str().expect("namespace")
+        })
+        .collect();
+    namespaces.sort();
+    assert_eq!(namespaces, ["regcheck-s0", "regcheck-s1"]);
+    // --keep leaves content behind: that slot is dirty and the next run takes another.
+    let path = dir.path().join("kept.json");
+    let spec = format!("json={}", path.display());
+    let out = run_against(
+        &reg.url,
+        &[
+            "--filter",
+            "^manifest-oci-image$",
+            "--keep",
+            "--report",
+            &spec,
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let kept = read_report(&path);
+    assert_eq!(kept["namespace"], "regcheck-s0");
+    let (_, next) = small_run(&reg.url, dir.path(), "next");
+    assert_eq!(
+        next["namespace"], "regcheck-s1",
+        "the kept slot is not reused"
     );
 }

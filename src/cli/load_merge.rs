@@ -92,6 +92,7 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
                 .iter()
                 .flat_map(|p| p.cleanup.leftovers.iter().cloned())
                 .collect(),
+            ..Default::default()
         },
         load: merged_load,
     };

@@ -164,6 +164,17 @@ pub fn render(result: &RunResult) -> String {
         for l in &result.cleanup.leftovers {
             let _ = writeln!(out, "  left over: {l}");
         }
+        let empty = result.cleanup.empty_repositories.len();
+        if empty > 0 {
+            let _ = writeln!(
+                out,
+                "  {empty} emptied repositories may stay listed in the catalog (no repository delete in the OCI API); namespace {} is reused by later runs when clean",
+                result.namespace
+            );
+        }
+        for n in &result.cleanup.notes {
+            let _ = writeln!(out, "  note: {n}");
+        }
     }
     if let Some(b) = &result.baseline {
         let _ = writeln!(

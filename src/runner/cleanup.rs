@@ -127,6 +127,7 @@ pub async fn clean(
         }
         return report;
     }
+    let mut not_emptied = BTreeSet::new();
     // Manifests first (they reference blobs), then blobs: `Created` orders by `kind` first.
     for c in tracker.items() {
         if !c.repo.starts_with(&prefix) {
@@ -142,12 +143,22 @@ pub async fn clean(
             ));
             continue;
         }
+        let before = report.leftovers.len();
         tally(
             &mut report,
             &format!("{what} {path}"),
             delete(client, &path).await,
         );
+        if report.leftovers.len() > before {
+            not_emptied.insert(c.repo.clone());
+        }
     }
+    // Without a repository delete, the emptied repositories may stay in the catalog.
+    report.empty_repositories = tracker
+        .repositories()
+        .into_iter()
+        .filter(|r| r.starts_with(&prefix) && !not_emptied.contains(r))
+        .collect();
     report
 }
 

@@ -15,6 +15,7 @@ pub mod probe;
 pub mod push;
 pub mod request;
 pub mod result;
+pub mod slots;
 pub mod vars;
 
 pub use error::RunnerError;
@@ -46,11 +47,9 @@ pub async fn run(
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     let run_id = new_run_id();
-    let namespace = opts
-        .namespace
-        .clone()
-        .unwrap_or_else(|| format!("regcheck-{run_id}"));
-    if !valid_namespace(&namespace) {
+    if let Some(namespace) = &opts.namespace
+        && !valid_namespace(namespace)
+    {
         return Err(RunnerError::Config(format!(
             "namespace `{namespace}` is not a valid repository path component (use lowercase letters, digits, `-`, `_`, `.`, `/`)"
         )));
@@ -74,6 +73,16 @@ pub async fn run(
             scenarios.len()
         )));
     }
+    // The default namespace is a reusable slot (see `slots`), else one of the run's own.
+    let slot = match &opts.namespace {
+        Some(_) => None,
+        None => slots::acquire(&client, &run_id).await,
+    };
+    let namespace = match (&opts.namespace, &slot) {
+        (Some(ns), _) => ns.clone(),
+        (None, Some(slot)) => slot.namespace.clone(),
+        (None, None) => format!("regcheck-{run_id}"),
+    };
     let caps = probe::probe(&client, &namespace, opts.profile, &run_id).await?;
     let tracker = cleanup::Tracker::default();
     if let Some(repo) = &caps.probe_repository {
@@ -175,6 +184,13 @@ pub async fn run(
         };
         cleanup::clean(&client, &tracker, &namespace, scope).await
     };
+    let mut cleanup = cleanup;
+    if let Some(slot) = &slot {
+        let clean = !cleanup.kept && cleanup.leftovers.is_empty();
+        if let Some(note) = slots::release(&client, slot, &run_id, clean).await {
+            cleanup.notes.push(note);
+        }
+    }
 
     let mut result = RunResult {
         schema_version: 1,

@@ -122,7 +122,7 @@ async fn send(client: &Client, method: Method, path: &str) -> Result<Observed, R
     execute(client, &req(client, method, path, OutgoingBody::Empty)).await
 }
 
-async fn execute(client: &Client, r: &OutgoingRequest) -> Result<Observed, RunnerError> {
+pub(crate) async fn execute(client: &Client, r: &OutgoingRequest) -> Result<Observed, RunnerError> {
     execute_as(client, r, Credentials::Auto).await
 }
 
@@ -141,7 +141,12 @@ async fn execute_as(
         })
 }
 
-fn req(client: &Client, method: Method, path: &str, body: OutgoingBody) -> OutgoingRequest {
+pub(crate) fn req(
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: OutgoingBody,
+) -> OutgoingRequest {
     let url = client
         .options()
         .target
@@ -414,7 +419,7 @@ async fn push_probe_image(
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// Uploads one blob: a single POST, or POST then PUT when the 202 opened a session.
-async fn push_blob(
+pub(crate) async fn push_blob(
     client: &Client,
     repo: &str,
     content: &[u8],

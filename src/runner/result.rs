@@ -182,6 +182,14 @@ pub struct CleanupReport {
     pub deleted: u32,
     /// Objects that could not be deleted (with reason).
     pub leftovers: Vec<String>,
+    /// Repositories the run wrote to that the registry has no way to delete through its API:
+    /// emptied, but they may stay listed in its catalog (a reused namespace slot keeps this
+    /// list from growing run after run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub empty_repositories: Vec<String>,
+    /// What else the user should know about the namespace (a slot that cannot be reused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The whole run: serialised as the JSON report.

@@ -33,6 +33,7 @@ use crate::client::{
 };
 use crate::runner::CleanupReport;
 use crate::runner::cleanup::{self, Scope, Tracker};
+use crate::runner::slots::{self, Slot};
 use metrics::Metrics;
 use ops::Ctx;
 use pool::Pool;
@@ -151,14 +152,24 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
     })?);
     let run_id = crate::runner::new_run_id();
     let generated = opts.namespace.is_none();
-    let namespace = opts
-        .namespace
-        .clone()
-        .unwrap_or_else(|| format!("regcheck-load-{run_id}"));
     let shard = opts.spec.shard.index;
     let progress = progress::Progress::start(opts.quiet);
     progress.phase("checking the target");
     let acr = reachable_and_acr(&client).await?;
+    // The default namespace is a reusable slot, as for `run` (runner::slots).
+    let slot = match &opts.namespace {
+        Some(_) => None,
+        None => slots::acquire(&client, &run_id).await,
+    };
+    let namespace = match (&opts.namespace, &slot) {
+        (Some(ns), _) => ns.clone(),
+        (None, Some(slot)) => slot.namespace.clone(),
+        (None, None) => format!("regcheck-load-{run_id}"),
+    };
+    let release = Release {
+        slot: slot.as_ref(),
+        run_id: &run_id,
+    };
     let mut ctx = Ctx {
         http: http::Http::new(client.clone(), opts.verbose),
         target: opts.target.clone(),
@@ -208,7 +219,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
     let ctx = Arc::new(ctx);
     if let Some(e) = outcome_err {
         progress.finish();
-        clean(&ctx, &namespace, generated, acr, opts.keep).await;
+        clean(&ctx, &namespace, generated, acr, opts.keep, &release).await;
         return Err(e);
     }
     let before = ctx.http.challenges_answered.load(Ordering::Relaxed);
@@ -301,7 +312,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
     if !opts.quiet {
         eprintln!("cleaning up {namespace}");
     }
-    let cleanup = clean(&ctx, &namespace, generated, acr, opts.keep).await;
+    let cleanup = clean(&ctx, &namespace, generated, acr, opts.keep, &release).await;
     let mut run = LoadRunReport {
         schema_version: SCHEMA_VERSION,
         kind: "load".into(),
@@ -379,23 +390,38 @@ async fn token_challenge(ctx: &Ctx) -> Result<String, LoadError> {
     }
 }
 
+/// The namespace slot to give back after cleanup, if the run claimed one.
+struct Release<'a> {
+    slot: Option<&'a Slot>,
+    run_id: &'a str,
+}
+
 async fn clean(
     ctx: &Ctx,
     namespace: &str,
     generated: bool,
     acr: bool,
     keep: bool,
+    release: &Release<'_>,
 ) -> CleanupReport {
-    if keep {
-        return CleanupReport {
+    let mut report = if keep {
+        CleanupReport {
             kept: true,
             ..CleanupReport::default()
+        }
+    } else {
+        let scope = match (generated, acr) {
+            (true, true) => Scope::Repositories,
+            (true, false) => Scope::AllObjects,
+            (false, _) => Scope::RunUniqueObjects,
         };
-    }
-    let scope = match (generated, acr) {
-        (true, true) => Scope::Repositories,
-        (true, false) => Scope::AllObjects,
-        (false, _) => Scope::RunUniqueObjects,
+        cleanup::clean(ctx.http.client(), &ctx.tracker, namespace, scope).await
     };
-    cleanup::clean(ctx.http.client(), &ctx.tracker, namespace, scope).await
+    if let Some(slot) = release.slot {
+        let clean = !report.kept && report.leftovers.is_empty();
+        if let Some(note) = slots::release(ctx.http.client(), slot, release.run_id, clean).await {
+            report.notes.push(note);
+        }
+    }
+    report
 }

@@ -2,6 +2,8 @@
 
 mod common;
 // bad flags, bad scenario files, unreachable and hostile targets → exit codes and messages
+// the CI recipes of examples/ci run as written (GitHub steps, GitLab scripts) against `serve`
+mod ci_recipes;
 mod cli;
 // the bundled suite passes against the embedded registry in every auth mode; no secret leaks
 mod embedded;

@@ -4,8 +4,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regcheck::blob::BlobGen;
-use regcheck::check::{Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse};
 use regcheck::contract::{self, Operation};
+use regcheck::exchange::{
+    Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse,
+};
 use std::hint::black_box;
 
 fn blob_digest(c: &mut Criterion) {

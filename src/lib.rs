@@ -6,12 +6,13 @@
 //! embedded reference registry used as the default target and as the test fixture.
 
 pub mod blob;
-pub mod check;
 pub mod cli;
 pub mod client;
 pub mod contract;
+pub mod exchange;
 pub mod load;
 pub mod registry;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod vocab;

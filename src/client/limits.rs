@@ -5,7 +5,7 @@
 //! arrived; the client turns it into `ClientError::Limit`, the runner into a finding.
 
 use super::ClientError;
-use crate::check::ObservedBody;
+use crate::exchange::ObservedBody;
 use bytes::Bytes;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};

@@ -31,7 +31,7 @@ pub use secret::Secret;
 pub use throttle::{MAX_THROTTLE_RETRIES, MAX_THROTTLE_WAIT};
 pub use transport::TransportOptions;
 
-use crate::check::{ObservedRequest, ObservedResponse};
+use crate::exchange::{ObservedRequest, ObservedResponse};
 use auth::Authenticator;
 use std::time::Duration;
 use url::Url;
@@ -228,7 +228,7 @@ impl Client {
                 )
             })
             .collect();
-        let keep = crate::check::exchange::KEEP_BODY_LIMIT;
+        let keep = crate::exchange::observed::KEEP_BODY_LIMIT;
         let body = match limits::read_body(resp, budget, keep, deadline).await {
             Ok(b) => b,
             Err(limits::ReadStop::Breach(b)) => return Err(limit(b)),

@@ -5,7 +5,7 @@
 use super::challenge;
 use super::limits::{self, BodyClass, Budget, Limits};
 use super::throttle::throttle_wait;
-use crate::check::ObservedResponse;
+use crate::exchange::ObservedResponse;
 use proptest::prelude::*;
 use url::Url;
 

@@ -2,7 +2,7 @@
 //! blobs streamed), requests, whether credentials may be added, and completed exchanges.
 
 use crate::blob::BlobGen;
-use crate::check::{ObservedRequest, ObservedResponse};
+use crate::exchange::{ObservedRequest, ObservedResponse};
 use bytes::Bytes;
 use url::Url;
 

@@ -1,7 +1,7 @@
 //! Throttling: which answers ask to be retried (429, or 503 with `Retry-After`) and how long
 //! to wait, bounded in count and duration.
 
-use crate::check::ObservedResponse;
+use crate::exchange::ObservedResponse;
 use std::time::Duration;
 
 /// How many times a throttled request is retried.

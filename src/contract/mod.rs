@@ -4,15 +4,16 @@
 pub mod catalogue;
 pub mod norm;
 pub mod norms;
-pub mod operation;
 pub mod rules;
 pub mod schema;
 
+/// The operation names (kept at their old path).
+pub use crate::vocab::operation;
+pub use crate::vocab::{Operation, Surface, UnknownOperation};
 pub use catalogue::{
     BodyKind, Condition, HeaderFormat, HeaderSpec, OperationSpec, Origin, StatusSpec, catalogue,
     spec,
 };
 pub use norm::{Level, Severity, Target};
-pub use operation::{Operation, Surface, UnknownOperation};
 pub use rules::{Rule, RuleResult, evaluate, rule, rules};
 pub use schema::{SchemaError, Violation, schema_names, validate_schema};

@@ -4,78 +4,8 @@
 //! or a convention is a warning; a rule with no binding for the run's profile is not evaluated.
 //! Data only, no I/O; the sentences themselves live in `norms`.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// How strongly a text requires something (RFC 2119), or `Convention`: behaviour real
-/// registries show that no normative text requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    /// MUST / REQUIRED / SHALL.
-    Must,
-    /// MUST NOT / SHALL NOT.
-    MustNot,
-    /// SHOULD / RECOMMENDED.
-    Should,
-    /// SHOULD NOT / NOT RECOMMENDED.
-    ShouldNot,
-    /// MAY / OPTIONAL: never demanded, only noted.
-    May,
-    /// What implementations do without a normative text (Docker v2 prose, recorded traffic).
-    Convention,
-}
-
-impl Level {
-    /// Upper-case keyword as shown in reports (`MUST`, `SHOULD NOT`, `convention`).
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Level::Must => "MUST",
-            Level::MustNot => "MUST NOT",
-            Level::Should => "SHOULD",
-            Level::ShouldNot => "SHOULD NOT",
-            Level::May => "MAY",
-            Level::Convention => "convention",
-        }
-    }
-
-    /// What breaking a requirement of this level makes of a check.
-    pub fn severity(self) -> Severity {
-        match self {
-            Level::Must | Level::MustNot => Severity::Fail,
-            _ => Severity::Warn,
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.keyword())
-    }
-}
-
-/// What a broken check means for the target.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// A MUST / MUST NOT broken: the scenario fails and the run exits 1.
-    #[default]
-    Fail,
-    /// A SHOULD or a convention not followed: reported, exit 0 unless `--strict`.
-    Warn,
-}
-
-impl Severity {
-    /// `fail` or `warn`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Fail => "fail",
-            Severity::Warn => "warn",
-        }
-    }
-}
+use crate::exchange::Finding;
+pub use crate::vocab::{Level, Severity, Target};
 
 /// A document a rule may cite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -179,34 +109,6 @@ impl Profiles {
     }
 }
 
-/// The profile a run judges its target by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    /// OCI distribution-spec 1.1.1 and the HTTP RFCs it points to.
-    #[default]
-    Oci,
-    /// OCI plus what the ACR documents require.
-    Acr,
-}
-
-impl Target {
-    fn bit(self) -> u8 {
-        match self {
-            Target::Oci => 0b01,
-            Target::Acr => 0b10,
-        }
-    }
-
-    /// `oci` or `acr`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Oci => "oci",
-            Target::Acr => "acr",
-        }
-    }
-}
-
 /// "For these profiles, this sentence binds the rule at this level."
 #[derive(Debug)]
 pub struct Binding {
@@ -255,6 +157,16 @@ pub const fn convention(profiles: Profiles, norm: &'static Norm) -> Binding {
 }
 
 /// The binding that decides for `target`: the strictest one whose profiles contain it.
+impl Binding {
+    /// Stamps this basis on `finding`: citation, level, severity and quote.
+    pub fn stamp(&self, finding: &mut Finding) {
+        finding.spec = Some(self.norm.cite());
+        finding.level = Some(self.level);
+        finding.severity = self.level.severity();
+        finding.quote = (!self.norm.quote.is_empty()).then(|| self.norm.quote.to_string());
+    }
+}
+
 pub fn binding_for(bindings: &'static [Binding], target: Target) -> Option<&'static Binding> {
     bindings
         .iter()

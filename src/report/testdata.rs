@@ -1,7 +1,7 @@
 //! A small hand-made `RunResult` for the renderers' unit tests: one scenario of each outcome
 //! (pass, fail, error, skip, known), text that needs escaping, a redacted transcript.
 
-use crate::check::{Finding, FindingSource};
+use crate::exchange::{Finding, FindingSource};
 use crate::runner::{Outcome, RunResult, ScenarioResult, StepResult, Summary, Transcript};
 
 fn step(outcome: Outcome, findings: Vec<Finding>) -> StepResult {

@@ -1,8 +1,8 @@
 //! What several renderers derive from a `RunResult` the same way: the flat list of failures
 //! (one row per finding), coverage per documented operation, escaping and one-line summaries.
 
-use crate::check::Finding;
 use crate::contract::Operation;
+use crate::exchange::Finding;
 use crate::runner::{Outcome, RunResult, ScenarioResult, StepResult};
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! The runner's bridge to the checks: contract rules and step expectations evaluated on one
 //! exchange, flattened to verdicts.
 
-use crate::check::{Exchange, ObservedResponse, Verdict};
+use crate::exchange::{Exchange, ObservedResponse, Verdict};
 use crate::scenario::Expect;
 
 /// Contract verdicts for one exchange, with the id of the rule that gave each.
@@ -14,5 +14,5 @@ pub fn contract(ex: &Exchange) -> Vec<(&'static str, Verdict)> {
 
 /// Expectation verdicts for the final response of a step.
 pub fn expectations(expect: &Expect, resp: &ObservedResponse) -> Vec<Verdict> {
-    crate::check::expect::evaluate(expect, resp)
+    crate::runner::expect::evaluate(expect, resp)
 }

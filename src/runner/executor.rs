@@ -9,10 +9,10 @@ use super::probe::Capabilities;
 use super::request::{self, BuildError};
 use super::result::{Outcome, ScenarioResult, StepResult, Transcript};
 use super::vars::{Builtins, Vars};
-use crate::check::{Exchange, ExchangeContext, Finding, FindingSource, Verdict};
 use crate::client::verbose::{self, Verbosity, WireExchange};
 use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
 use crate::contract::Operation;
+use crate::exchange::{Exchange, ExchangeContext, Finding, FindingSource, Verdict};
 use crate::scenario::load::LoadedScenario;
 use crate::scenario::template::{self, TValue};
 use crate::scenario::{CaptureSpec, ForEach, Step, StepAuth};
@@ -491,7 +491,7 @@ fn escape_controls(t: &str) -> String {
 /// The response a step's expectations and captures see: the last hop, plus the registry's
 /// `Docker-*` headers from earlier hops when the last hop lacks them — ACR puts
 /// `Docker-Content-Digest` on its 307 to storage, and storage knows nothing of Docker headers.
-fn step_response(hops: &[Observed]) -> crate::check::ObservedResponse {
+fn step_response(hops: &[Observed]) -> crate::exchange::ObservedResponse {
     let Some((last, earlier)) = hops.split_last() else {
         return Default::default();
     };
@@ -644,7 +644,7 @@ async fn send_following(
 
 fn capture(
     cap: &CaptureSpec,
-    resp: &crate::check::ObservedResponse,
+    resp: &crate::exchange::ObservedResponse,
     request_url: &str,
 ) -> Result<String, String> {
     let raw = if let Some(h) = &cap.header {
@@ -696,7 +696,7 @@ fn record_created(
     ctx: &Context<'_>,
     op: Operation,
     first: &Observed,
-    last: &crate::check::ObservedResponse,
+    last: &crate::exchange::ObservedResponse,
     run_unique: &HashSet<String>,
 ) {
     if last.status != 201 {
@@ -909,7 +909,7 @@ mod tests {
     fn observed(status: u16, headers: &[(&str, &str)]) -> Observed {
         Observed {
             request: Default::default(),
-            response: crate::check::ObservedResponse {
+            response: crate::exchange::ObservedResponse {
                 status,
                 headers: headers
                     .iter()
@@ -999,10 +999,10 @@ mod tests {
             body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
             pointer in "(/[a-z0-9~]{0,6}){0,3}",
         ) {
-            let resp = crate::check::ObservedResponse {
+            let resp = crate::exchange::ObservedResponse {
                 status: 201,
                 headers: vec![("Location".into(), location)],
-                body: crate::check::ObservedBody {
+                body: crate::exchange::ObservedBody {
                     len: body.len() as u64,
                     bytes: Some(bytes::Bytes::from(body)),
                     ..Default::default()

@@ -9,8 +9,10 @@ pub mod checks;
 pub mod cleanup;
 pub mod error;
 pub mod executor;
+pub mod expect;
 pub mod options;
-pub mod paths;
+/// Registry URL paths (kept at their old path).
+pub use crate::vocab::paths;
 pub mod probe;
 pub mod push;
 pub mod request;
@@ -250,10 +252,10 @@ fn lacking_required(
     why: String,
 ) -> ScenarioResult {
     let evidence = caps.evidence_of(missing);
-    let finding = crate::check::Finding {
+    let finding = crate::exchange::Finding {
         expected: Some(format!("the target offers `{missing}` (--require)")),
         actual: Some(evidence.to_string()),
-        ..crate::check::Finding::scenario(
+        ..crate::exchange::Finding::scenario(
             format!("capability.{missing}"),
             format!("required capability `{missing}` is missing: {evidence}"),
         )
@@ -359,7 +361,7 @@ impl RunResult {
                 for f in st
                     .findings
                     .iter()
-                    .filter(|f| f.source == crate::check::FindingSource::Contract)
+                    .filter(|f| f.source == crate::exchange::FindingSource::Contract)
                 {
                     let e = rules.entry(f.rule.clone()).or_default();
                     if f.is_warning() {

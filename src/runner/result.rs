@@ -1,7 +1,7 @@
 //! What a conformance run produces: `RunResult` → `ScenarioResult` → `StepResult`, with
 //! outcomes and findings. Serialisable; the only input of the report writers.
 
-use crate::check::Finding;
+use crate::exchange::Finding;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

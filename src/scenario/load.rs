@@ -6,7 +6,7 @@ use super::error::{ScenarioError, one_of, similar_names};
 use super::model::Scenario;
 use super::source::{Seg, SourcePos, YamlIndex, parse_path};
 use super::validate::validate;
-use crate::contract::Operation;
+use crate::vocab::Operation;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 

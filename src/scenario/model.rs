@@ -2,7 +2,7 @@
 //! `deny_unknown_fields`. Nothing here knows about HTTP; the runner interprets these types.
 //! The format is documented for users in `scenarios/README.md`.
 
-use crate::contract::{Level, Operation};
+use crate::vocab::{Level, Operation};
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;

@@ -40,7 +40,7 @@ pub(crate) fn assumed_scope(req: &OutgoingRequest) -> String {
     if path.ends_with("/_catalog") {
         return "registry:catalog:*".into();
     }
-    let Some(repo) = crate::runner::paths::repository_of(path) else {
+    let Some(repo) = crate::vocab::paths::repository_of(path) else {
         return String::new();
     };
     let method = req.method.as_str();

@@ -4,9 +4,9 @@
 
 use super::Rule;
 use super::support::{catalogue_body_schema, check, decode, fail, items_at, path_after, query};
-use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
 use crate::contract::norms;
+use crate::exchange::{Exchange, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 

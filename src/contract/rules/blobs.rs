@@ -6,9 +6,9 @@ use super::support::{
     ContentRange, all_of, check, docker_headers_required, fail, is_head, is_url,
     parse_content_range, parse_range_request, parse_u64, requested_blob_digest, shown,
 };
-use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
 use crate::contract::norms;
+use crate::exchange::{Exchange, Verdict};
 
 pub(super) const RULES: &[Rule] = &[
     Rule {

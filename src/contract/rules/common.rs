@@ -4,11 +4,11 @@
 
 use super::Rule;
 use super::support::{all_of, check, clip, fail, format_ok, is_head, parse_link, parse_u64, shown};
-use crate::check::{Exchange, Verdict};
 use crate::contract::Surface;
 use crate::contract::catalogue::{self, Condition, Origin};
 use crate::contract::norms;
 use crate::contract::schema::{self, SchemaError};
+use crate::exchange::{Exchange, Verdict};
 
 pub(super) const RULES: &[Rule] = &[
     Rule {

@@ -5,9 +5,9 @@
 
 use super::Rule;
 use super::support::{fail, shown};
-use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
 use crate::contract::norms;
+use crate::exchange::{Exchange, Verdict};
 
 const EXPLANATION: &str = "The body carries no Content-Encoding the request did not accept in Accept-Encoding (content-addressed bytes arrive as stored)";
 

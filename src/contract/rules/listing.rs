@@ -3,9 +3,9 @@
 
 use super::Rule;
 use super::support::{catalogue_body_schema, check, fail, items_at, parse_u64, query};
-use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
 use crate::contract::norms;
+use crate::exchange::{Exchange, Verdict};
 
 pub(super) const RULES: &[Rule] = &[
     Rule {

@@ -7,10 +7,10 @@ use super::support::{
     all_of, body_matches_schema, check, docker_headers_required, fail, is_digest, is_url,
     media_type_base, path_after, sha256_digest, shown,
 };
-use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
 use crate::contract::norms;
 use crate::contract::schema::schema_for_manifest_media_type;
+use crate::exchange::{Exchange, Verdict};
 
 pub(super) const RULES: &[Rule] = &[
     Rule {

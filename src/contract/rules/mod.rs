@@ -19,13 +19,13 @@ mod support;
 mod uploads;
 
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;
 #[cfg(test)]
 mod testkit;
 
-use crate::check::{Exchange, FindingSource, Verdict};
 use crate::contract::Operation;
 use crate::contract::norm::{self, Binding, Target};
+use crate::exchange::{Exchange, FindingSource, Verdict};
 use std::sync::OnceLock;
 
 /// One contract rule.
@@ -64,7 +64,7 @@ impl Rule {
             Verdict::Fail(mut f) => {
                 f.rule = self.id.to_string();
                 f.source = FindingSource::Contract;
-                f.stamp(binding);
+                binding.stamp(&mut f);
                 Verdict::Fail(f)
             }
             other => other,

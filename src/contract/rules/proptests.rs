@@ -1,12 +1,13 @@
 //! Property tests: every parser of target input in the rules (`Link`, `Content-Range`,
 //! `Range`, upload progress, `Location`/URLs, digests, media types, integers, challenges, JSON
 //! bodies and schemas) and `evaluate` itself never panic, whatever a target sends.
+//! (`runner::expect` runs the scenario matchers on the same arbitrary exchanges.)
 
 use super::support::{self, RangeSpec};
 use super::{auth, evaluate};
-use crate::check::{Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse};
 use crate::contract::Operation;
 use crate::contract::catalogue::HeaderFormat;
+use crate::exchange::{Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse};
 use bytes::Bytes;
 use proptest::prelude::*;
 
@@ -80,7 +81,8 @@ const NAMES: &[&str] = &[
     "Retry-After",
 ];
 
-fn exchange() -> impl Strategy<Value = Exchange> {
+/// Any exchange: arbitrary statuses, headers and bodies (also used by `runner::expect`).
+pub(crate) fn exchange() -> impl Strategy<Value = Exchange> {
     (
         0..Operation::ALL.len(),
         prop::sample::select(vec!["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"]),
@@ -135,33 +137,7 @@ fn exchange() -> impl Strategy<Value = Exchange> {
         )
 }
 
-/// Every `expect` of the bundled scenarios (templates left unrendered).
-fn bundled_expectations() -> Vec<crate::scenario::Expect> {
-    fn walk(steps: &[crate::scenario::Step], out: &mut Vec<crate::scenario::Expect>) {
-        for st in steps {
-            out.push(st.expect.clone());
-            walk(&st.steps, out);
-        }
-    }
-    let mut out = Vec::new();
-    for loaded in crate::scenario::load::builtin().unwrap_or_default() {
-        walk(&loaded.scenario.steps, &mut out);
-    }
-    out
-}
-
 proptest! {
-    #[test]
-    fn scenario_expectations_judge_any_response(ex in exchange()) {
-        static EXPECTS: std::sync::OnceLock<Vec<crate::scenario::Expect>> =
-            std::sync::OnceLock::new();
-        let expects = EXPECTS.get_or_init(bundled_expectations);
-        prop_assert!(expects.len() > 100, "bundled scenarios not found");
-        for e in expects {
-            let _ = crate::check::expect::evaluate(e, &ex.response);
-        }
-    }
-
     #[test]
     fn header_parsers_never_panic(s in header_value(), total in any::<u64>()) {
         let _ = support::parse_link(&s);
@@ -196,7 +172,7 @@ proptest! {
     #[test]
     fn every_rule_judges_any_exchange_without_panicking(ex in exchange()) {
         for r in evaluate(&ex) {
-            if let crate::check::Verdict::Fail(f) = r.verdict {
+            if let crate::exchange::Verdict::Fail(f) = r.verdict {
                 prop_assert!(!f.message.is_empty(), "{}: empty message", r.rule.id);
             }
         }

@@ -2,9 +2,9 @@
 //! digests and references, query parameters), parsing the header grammars the rules check
 //! (`Range`, `Content-Range`, upload progress, `Link`, digests) and validating bodies.
 
-use crate::check::{Exchange, Finding, FindingSource, Verdict};
 use crate::contract::catalogue::{self, BodyKind, HeaderFormat};
 use crate::contract::schema::{self, SchemaError};
+use crate::exchange::{Exchange, Finding, FindingSource, Verdict};
 use sha2::{Digest as _, Sha256};
 
 /// Longest value quoted in a finding.

@@ -1,8 +1,8 @@
 //! Test helpers: a builder for synthetic exchanges and the `Case` type (one violating and one
 //! conforming exchange per rule) that the rule-coverage tests iterate.
 
-use crate::check::{Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse};
 use crate::contract::Operation;
+use crate::exchange::{Exchange, ExchangeContext, ObservedBody, ObservedRequest, ObservedResponse};
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
 

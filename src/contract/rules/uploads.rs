@@ -7,9 +7,9 @@ use super::support::{
     RangeSpec, check, decode, docker_headers_required, fail, is_url, parse_content_range,
     parse_range_request, parse_upload_range, query, shown,
 };
-use crate::check::{Exchange, Verdict};
 use crate::contract::Operation as O;
 use crate::contract::norms;
+use crate::exchange::{Exchange, Verdict};
 
 pub(super) const RULES: &[Rule] = &[
     Rule {

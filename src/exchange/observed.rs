@@ -2,7 +2,7 @@
 //! form independent of the HTTP client. The runner builds these; `contract` and scenario
 //! expectations evaluate them.
 
-use crate::contract::Operation;
+use crate::vocab::Operation;
 use bytes::Bytes;
 
 /// Largest body the runner keeps in memory for JSON checks; larger bodies are only hashed.
@@ -99,7 +99,7 @@ pub struct ExchangeContext {
     /// The request carried credentials (for rules about 401 challenges).
     pub authenticated: bool,
     /// The profile the target is judged by: which texts bind it.
-    pub target: crate::contract::Target,
+    pub target: crate::vocab::Target,
 }
 
 /// One request/response pair attributed to a contract operation.

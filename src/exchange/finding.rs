@@ -1,7 +1,7 @@
 //! The result of evaluating one rule or expectation: a `Verdict`, and for failures a `Finding`
 //! naming the rule, what was expected and what was seen. Findings are data, never errors.
 
-use crate::contract::norm::{Binding, Level, Severity};
+use crate::vocab::{Level, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Where a rule comes from.
@@ -62,14 +62,6 @@ impl Finding {
             quote: None,
             known: false,
         }
-    }
-
-    /// Stamps the normative basis of `binding`: citation, level, severity and quote.
-    pub fn stamp(&mut self, binding: &Binding) {
-        self.spec = Some(binding.norm.cite());
-        self.level = Some(binding.level);
-        self.severity = binding.level.severity();
-        self.quote = (!binding.norm.quote.is_empty()).then(|| binding.norm.quote.to_string());
     }
 
     /// Whether this finding is only a warning.

@@ -14,9 +14,9 @@
 //! absent header; a JSON matcher with `if_json: true` passes a body that is not JSON; a matcher
 //! with a `level` below MUST turns its failures into warnings at that level.
 
-use crate::check::{Finding, ObservedResponse, Verdict};
 use crate::contract::Level;
 use crate::contract::schema::{SchemaError, validate_schema};
+use crate::exchange::{Finding, ObservedResponse, Verdict};
 use crate::scenario::model::{Expect, HeaderMatch, JsonMatch, SortOrder, SortSpec};
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -499,7 +499,7 @@ fn schema_verdict(name: &str, resp: &ObservedResponse) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::ObservedBody;
+    use crate::exchange::ObservedBody;
     use crate::scenario::model::StatusSet;
     use bytes::Bytes;
     use serde_json::json;
@@ -533,7 +533,7 @@ mod tests {
                 Verdict::Pass => "pass".to_string(),
                 Verdict::NotApplicable => "n/a".to_string(),
                 Verdict::Fail(f) => {
-                    assert_eq!(f.source, crate::check::FindingSource::Scenario);
+                    assert_eq!(f.source, crate::exchange::FindingSource::Scenario);
                     assert!(f.expected.is_some() && f.actual.is_some(), "{f:?}");
                     format!("{}: {}", f.rule, f.message)
                 }
@@ -818,5 +818,40 @@ mod tests {
         let v = evaluate(&expect("headers: { X: { equals: y } }"), &r);
         let Verdict::Fail(f) = &v[0] else { panic!() };
         assert!(f.actual.as_deref().is_some_and(|a| a.chars().count() < 230));
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    /// Every `expect` of the bundled scenarios (templates left unrendered).
+    fn bundled_expectations() -> Vec<crate::scenario::Expect> {
+        fn walk(steps: &[crate::scenario::Step], out: &mut Vec<crate::scenario::Expect>) {
+            for st in steps {
+                out.push(st.expect.clone());
+                walk(&st.steps, out);
+            }
+        }
+        let mut out = Vec::new();
+        for loaded in crate::scenario::load::builtin().unwrap_or_default() {
+            walk(&loaded.scenario.steps, &mut out);
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn scenario_expectations_judge_any_response(
+            ex in crate::contract::rules::proptests::exchange()
+        ) {
+            static EXPECTS: std::sync::OnceLock<Vec<crate::scenario::Expect>> =
+                std::sync::OnceLock::new();
+            let expects = EXPECTS.get_or_init(bundled_expectations);
+            prop_assert!(expects.len() > 100, "bundled scenarios not found");
+            for e in expects {
+                let _ = super::evaluate(e, &ex.response);
+            }
+        }
     }
 }

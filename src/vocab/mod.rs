@@ -1,0 +1,10 @@
+//! The shared vocabulary every layer may use, and that uses no other module of the crate: the
+//! names of the documented operations, requirement levels and target profiles, and the
+//! registry URL paths (repository names, references) they are spelled in.
+
+pub mod level;
+pub mod operation;
+pub mod paths;
+
+pub use level::{Level, Severity, Target};
+pub use operation::{Operation, Surface, UnknownOperation};

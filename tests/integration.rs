@@ -4,6 +4,8 @@ mod common;
 // bad flags, bad scenario files, unreachable and hostile targets → exit codes and messages
 // the CI recipes of examples/ci run as written (GitHub steps, GitLab scripts) against `serve`
 mod ci_recipes;
+// no import cycle between the top-level modules of src/ (the one-way architecture)
+mod architecture;
 mod cli;
 // the bundled suite passes against the embedded registry in every auth mode; no secret leaks
 mod embedded;

@@ -177,7 +177,7 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
             return Ok(2);
         }
     };
-    print!("{}", load::summary::render(&report.load));
+    print!("{}", crate::report::load_summary::render(&report.load));
     let specs = if !args.reports.is_empty() {
         args.reports.clone()
     } else if args.no_report {

@@ -85,7 +85,7 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
             .map(|p| p.ended_at.clone())
             .max()
             .unwrap_or_default(),
-        cleanup: crate::runner::CleanupReport {
+        cleanup: crate::namespace::CleanupReport {
             kept: parts.iter().any(|p| p.cleanup.kept),
             deleted: parts.iter().map(|p| p.cleanup.deleted).sum(),
             leftovers: parts
@@ -97,7 +97,7 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
         load: merged_load,
     };
     merged.apply_thresholds(&thresholds);
-    print!("{}", crate::load::summary::render(&merged.load));
+    print!("{}", crate::report::load_summary::render(&merged.load));
     if let Some(out) = &args.output {
         let json = serde_json::to_vec_pretty(&merged).context("serializing the merged report")?;
         std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;

@@ -158,8 +158,10 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         );
         report::default_specs(&dir)
     };
+    let code = result.exit_code();
+    let document = report::Document::from(result);
     for spec in &specs {
-        report::write(spec, &result, &secrets)?;
+        report::write(spec, &document, &secrets)?;
     }
-    Ok(result.exit_code())
+    Ok(code)
 }

@@ -15,6 +15,7 @@ pub mod origin;
 mod proptests;
 pub mod request;
 pub mod secret;
+pub mod simple;
 pub mod throttle;
 pub mod transport;
 pub mod verbose;

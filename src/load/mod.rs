@@ -18,7 +18,6 @@ pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod spec;
-pub mod summary;
 pub mod threshold;
 pub mod units;
 pub mod verify;
@@ -31,9 +30,9 @@ pub use threshold::Threshold;
 use crate::client::{
     Client, ClientOptions, Credentials, OutgoingBody, OutgoingRequest, RunCredentials,
 };
-use crate::runner::CleanupReport;
-use crate::runner::cleanup::{self, Scope, Tracker};
-use crate::runner::slots::{self, Slot};
+use crate::namespace::CleanupReport;
+use crate::namespace::cleanup::{self, Scope, Tracker};
+use crate::namespace::slots::{self, Slot};
 use metrics::Metrics;
 use ops::Ctx;
 use pool::Pool;
@@ -150,13 +149,13 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         limits: opts.limits.clone(),
         transport: opts.transport.clone(),
     })?);
-    let run_id = crate::runner::new_run_id();
+    let run_id = crate::namespace::new_run_id();
     let generated = opts.namespace.is_none();
     let shard = opts.spec.shard.index;
     let progress = progress::Progress::start(opts.quiet);
     progress.phase("checking the target");
     let acr = reachable_and_acr(&client).await?;
-    // The default namespace is a reusable slot, as for `run` (runner::slots).
+    // The default namespace is a reusable slot, as for `run` (namespace::slots).
     let slot = match &opts.namespace {
         Some(_) => None,
         None => slots::acquire(&client, &run_id).await,

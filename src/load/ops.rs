@@ -8,7 +8,7 @@ use super::metrics::{ErrorKind, Failure};
 use super::pool::{Pool, PoolBlob};
 use super::spec::{LoadSpec, Workload};
 use crate::blob::BlobGen;
-use crate::runner::cleanup::{Created, Kind, Tracker};
+use crate::namespace::cleanup::{Created, Kind, Tracker};
 use bytes::Bytes;
 use rand::Rng;
 use reqwest::Method;

@@ -7,7 +7,7 @@ use super::error::LoadError;
 use super::metrics::{ErrorKind, Failure};
 use super::ops::{Ctx, MANIFEST_TYPE, splitmix};
 use crate::blob::BlobGen;
-use crate::runner::cleanup::{Created, Kind};
+use crate::namespace::cleanup::{Created, Kind};
 use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::Method;

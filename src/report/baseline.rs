@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn a_json_report_is_a_baseline_of_its_failures() {
-        let text = crate::report::json::render(&run());
+        let text = crate::report::json::render(&run().into());
         let b = Baseline::parse(&text, Path::new("prev.json")).unwrap();
         let shown: Vec<String> = b.entries.iter().map(|e| e.to_string()).collect();
         assert_eq!(
@@ -420,8 +420,11 @@ mod tests {
         let report = r.baseline.as_ref().unwrap();
         assert!(report.fixed.is_empty(), "{report:?}");
         // A JSON report lists its warnings too, so they are not reported as fixed next time.
-        let again =
-            Baseline::parse(&crate::report::json::render(&r), Path::new("prev.json")).unwrap();
+        let again = Baseline::parse(
+            &crate::report::json::render(&r.clone().into()),
+            Path::new("prev.json"),
+        )
+        .unwrap();
         assert!(
             again
                 .entries

@@ -14,6 +14,7 @@
 //! tolerance (`--tolerance 10%`; latencies must also move by more than 1 ms) is a regression.
 //! Rendered as a terminal table, Markdown, self-contained HTML or JSON (`Diff` serialised).
 
+use super::Document;
 use super::load::{LoadChange, rel_text, value_text};
 use super::text::escape_html as esc;
 use crate::contract::norm::Severity;
@@ -198,7 +199,7 @@ fn findings_of(r: &RunResult) -> BTreeMap<(String, String), Found> {
 }
 
 /// Compares two runs; with `strict`, new warnings are regressions too.
-pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance, strict: bool) -> Diff {
+pub fn diff(base: &Document, new: &Document, tolerance: Tolerance, strict: bool) -> Diff {
     let outcomes = |r: &RunResult| -> BTreeMap<String, Outcome> {
         r.scenarios
             .iter()
@@ -312,8 +313,8 @@ pub fn diff(base: &RunResult, new: &RunResult, tolerance: Tolerance, strict: boo
         + checks.iter().filter(|c| c.regression).count()
         + load.iter().filter(|c| c.regression).count();
     Diff {
-        base: base.into(),
-        new: new.into(),
+        base: (&base.run).into(),
+        new: (&new.run).into(),
         tolerance,
         strict,
         scenarios,
@@ -620,9 +621,9 @@ pub fn render_json(d: &Diff) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testdata::{finding, result, scenario};
+    use crate::report::testdata::{document as result, finding, scenario};
 
-    fn pair() -> (RunResult, RunResult) {
+    fn pair() -> (Document, Document) {
         let base = result();
         let mut new = result();
         // ok: pass → fail (a regression); bad: fixed; skipped: removed; fresh: new passing.

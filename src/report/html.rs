@@ -8,6 +8,7 @@
 //! A report with load measurements gets the `load` section first (see `report::load`: table,
 //! thresholds, `latency-chart` and `timeline-chart` SVGs); a load-only report has only that.
 
+use super::Document;
 use super::text::{Coverage, coverage, escape_html as esc, transcript_text};
 use crate::runner::{Outcome, RunResult, ScenarioResult};
 use std::fmt::Write;
@@ -296,7 +297,7 @@ fn scenarios_table(out: &mut String, result: &RunResult) {
 }
 
 /// Renders the report as one self-contained HTML page.
-pub fn render(result: &RunResult) -> String {
+pub fn render(result: &Document) -> String {
     let mut out = String::new();
     let sm = &result.summary;
     let conformance = !result.scenarios.is_empty() || result.load.is_none();
@@ -436,7 +437,7 @@ mod tests {
 
     #[test]
     fn sections_counts_and_escaping() {
-        let html = render(&testdata::result());
+        let html = render(&testdata::document());
         for id in [
             "summary",
             "coverage",
@@ -465,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_load_report_gets_the_load_section_and_charts_only() {
-        let mut r = testdata::result();
+        let mut r = testdata::document();
         r.scenarios.clear();
         r.recount();
         r.load = Some(crate::report::load::tests::load_report());

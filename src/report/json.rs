@@ -9,7 +9,7 @@
 //! readers of older reports keep working; `read` accepts reports written before them, and the
 //! JSON report of a load run (`kind: "load"`), which it turns into a `RunResult` with `load` set.
 
-use crate::runner::RunResult;
+use super::Document;
 use std::path::{Path, PathBuf};
 
 /// A JSON report could not be read.
@@ -44,12 +44,12 @@ pub enum ReadError {
 }
 
 /// Renders the report as pretty JSON.
-pub fn render(result: &RunResult) -> String {
+pub fn render(result: &Document) -> String {
     serde_json::to_string_pretty(result).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 /// Parses a JSON report.
-pub fn parse(text: &str, path: &Path) -> Result<RunResult, ReadError> {
+pub fn parse(text: &str, path: &Path) -> Result<Document, ReadError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|source| ReadError::Parse {
             path: path.to_path_buf(),
@@ -75,7 +75,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RunResult, ReadError> {
 }
 
 /// Reads a JSON report from `path`.
-pub fn read(path: &Path) -> Result<RunResult, ReadError> {
+pub fn read(path: &Path) -> Result<Document, ReadError> {
     let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_everything_serialised() {
-        let r = testdata::result();
+        let r = testdata::document();
         let text = render(&r);
         let back = parse(&text, Path::new("r.json")).unwrap();
         assert_eq!(render(&back), text);
@@ -101,7 +101,8 @@ mod tests {
 
     #[test]
     fn reports_without_the_newer_members_still_parse() {
-        let mut v: serde_json::Value = serde_json::from_str(&render(&testdata::result())).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&render(&testdata::document())).unwrap();
         let o = v.as_object_mut().unwrap();
         o.remove("finished_at");
         o.remove("rules");

@@ -23,8 +23,9 @@
 //! </testsuites>
 //! ```
 
+use super::Document;
 use super::text::{display_file, one_line, transcript_text};
-use crate::runner::{Outcome, RunResult, ScenarioResult};
+use crate::runner::{Outcome, ScenarioResult};
 use indexmap::IndexMap;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -249,7 +250,7 @@ fn class_of(file: &str) -> String {
         .unwrap_or_else(|| "regcheck".into())
 }
 
-fn write_all(w: &mut W, result: &RunResult) -> std::io::Result<()> {
+fn write_all(w: &mut W, result: &Document) -> std::io::Result<()> {
     // JUnit timestamps carry no zone in the common XSD; ours are UTC.
     let timestamp = result
         .started_at
@@ -390,7 +391,7 @@ fn load_suite(w: &mut W, l: &crate::load::LoadReport, timestamp: &str) -> std::i
 }
 
 /// Renders the report as JUnit XML.
-pub fn render(result: &RunResult) -> String {
+pub fn render(result: &Document) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     // Writing into a Vec cannot fail; keep whatever was produced if it somehow did.
     let _ = write_all(&mut w, result);
@@ -407,14 +408,14 @@ mod tests {
 
     #[test]
     fn recount_tallies_contract_rules() {
-        let r = testdata::result();
+        let r = testdata::document();
         assert_eq!(r.rules["GetBlob.digest-matches-body"].failed, 1);
         assert_eq!(r.rules["GetBlob.digest-header-matches"].passed, 4);
     }
 
     #[test]
     fn junit_counts_outcomes_and_escapes_text() {
-        let xml = render(&testdata::result());
+        let xml = render(&testdata::document());
         assert!(
             xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
             "{xml}"
@@ -475,7 +476,7 @@ mod tests {
 
     #[test]
     fn a_load_run_is_a_suite_of_thresholds_and_integrity_checks() {
-        let mut r = testdata::result();
+        let mut r = testdata::document();
         r.scenarios.clear();
         r.recount();
         let mut l = crate::report::load::tests::load_report();
@@ -502,7 +503,7 @@ mod tests {
 
     #[test]
     fn repeated_names_in_one_file_become_unique() {
-        let mut r = testdata::result();
+        let mut r = testdata::document();
         for s in &mut r.scenarios {
             s.file = "scenarios/all.yaml".into();
             s.name = "same".into();

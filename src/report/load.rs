@@ -8,6 +8,7 @@
 //! A load run's own JSON report (`kind: "load"`) becomes a `RunResult` without scenarios and
 //! with `load` set (`from_load_run`), so every renderer and `report diff` read both kinds.
 
+use super::Document;
 use super::diff::Tolerance;
 use super::text::escape_html as esc;
 use crate::load::LoadReport;
@@ -17,8 +18,8 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// A load run's JSON report as a `RunResult`: no scenarios, `load` set, profile `load`.
-pub fn from_load_run(r: &crate::load::LoadRunReport) -> RunResult {
-    RunResult {
+pub fn from_load_run(r: &crate::load::LoadRunReport) -> Document {
+    let run = RunResult {
         schema_version: r.schema_version,
         tool: r.tool.clone(),
         target: r.target.clone(),
@@ -36,9 +37,12 @@ pub fn from_load_run(r: &crate::load::LoadRunReport) -> RunResult {
         scenarios: Vec::new(),
         cleanup: r.cleanup.clone(),
         baseline: None,
-        load: Some(r.load.clone()),
         strict: false,
         aborted: None,
+    };
+    Document {
+        run,
+        load: Some(r.load.clone()),
     }
 }
 

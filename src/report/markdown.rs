@@ -3,6 +3,7 @@
 //! expected, actual), the known deviations of `--baseline` and the baseline entries that no
 //! longer fail. Table cells are one line, with `|` and HTML escaped (GitHub renders HTML).
 
+use super::Document;
 use super::text::{FailureRow, failure_rows, one_line};
 use crate::runner::{Outcome, RunResult};
 use std::fmt::Write;
@@ -105,7 +106,7 @@ fn rule_cell(r: &FailureRow<'_>) -> String {
 }
 
 /// Renders the report as Markdown.
-pub fn render(result: &RunResult) -> String {
+pub fn render(result: &Document) -> String {
     let mut out = String::new();
     if let Some(l) = &result.load {
         let _ = writeln!(out, "### {}\n", super::load::summary_line(l));
@@ -208,7 +209,7 @@ mod tests {
 
     #[test]
     fn summary_and_tables() {
-        let md = render(&testdata::result());
+        let md = render(&testdata::document());
         assert!(
             md.starts_with("### **regcheck ⚠️ error**: 1 passed, 1 failed, 1 errors, 1 skipped, 1 known of 5 scenarios; 11 checks, 2 failed"),
             "{md}"
@@ -233,7 +234,7 @@ mod tests {
 
     #[test]
     fn a_clean_run_is_one_green_line() {
-        let mut r = testdata::result();
+        let mut r = testdata::document();
         r.scenarios.retain(|s| s.outcome == Outcome::Pass);
         r.recount();
         let md = render(&r);
@@ -243,7 +244,7 @@ mod tests {
 
     #[test]
     fn long_failure_lists_are_cut_for_comments() {
-        let mut r = testdata::result();
+        let mut r = testdata::document();
         let many: Vec<_> = (0..100)
             .map(|i| testdata::finding(&format!("GetBlob.rule-{i}"), "x"))
             .collect();

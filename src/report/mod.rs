@@ -7,17 +7,19 @@
 
 pub mod baseline;
 pub mod diff;
+pub mod document;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod load;
+pub mod load_summary;
 pub mod markdown;
 pub mod terminal;
 mod text;
 
+pub use document::Document;
 pub use text::{Coverage, FailureRow, coverage, failure_rows};
 
-use crate::runner::RunResult;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -76,7 +78,7 @@ impl Format {
     }
 
     /// Renders `result` in this format.
-    pub fn render(self, result: &RunResult) -> String {
+    pub fn render(self, result: &Document) -> String {
         match self {
             Format::Json => json::render(result),
             Format::Junit => junit::render(result),
@@ -146,7 +148,7 @@ pub fn default_specs(dir: &Path) -> Vec<ReportSpec> {
 
 /// Writes one report, creating missing parent directories. `secrets` (the run's credentials)
 /// are replaced by `<redacted>` in the rendered text as a last line of defence.
-pub fn write(spec: &ReportSpec, result: &RunResult, secrets: &[String]) -> Result<(), ReportError> {
+pub fn write(spec: &ReportSpec, result: &Document, secrets: &[String]) -> Result<(), ReportError> {
     let text = scrub(&spec.format.render(result), secrets);
     write_text(&spec.path, &text)
 }
@@ -274,7 +276,7 @@ mod tests {
     #[test]
     fn write_scrubs_secrets_and_creates_directories() {
         let dir = tempfile::tempdir().unwrap();
-        let mut r = testdata::result();
+        let mut r = testdata::document();
         r.scenarios[1].steps[0].findings[0].actual = Some("hunter2-secret".into());
         for f in Format::ALL {
             let spec = ReportSpec {

@@ -135,10 +135,14 @@ pub fn result() -> RunResult {
         ],
         cleanup: Default::default(),
         baseline: None,
-        load: None,
         strict: false,
         aborted: None,
     };
     r.recount();
     r
+}
+
+/// [`result`] as a report document (no load member).
+pub fn document() -> super::Document {
+    result().into()
 }

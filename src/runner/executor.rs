@@ -3,7 +3,6 @@
 //! step's operation and its explicit expectations evaluated, values captured, created content
 //! recorded for cleanup. Produces a `ScenarioResult`; never prints.
 
-use super::cleanup::{Created, Kind, Tracker};
 use super::paths;
 use super::probe::Capabilities;
 use super::request::{self, BuildError};
@@ -13,6 +12,7 @@ use crate::client::verbose::{self, Verbosity, WireExchange};
 use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
 use crate::contract::Operation;
 use crate::exchange::{Exchange, ExchangeContext, Finding, FindingSource, Verdict};
+use crate::namespace::cleanup::{Created, Kind, Tracker};
 use crate::scenario::load::LoadedScenario;
 use crate::scenario::template::{self, TValue};
 use crate::scenario::{CaptureSpec, ForEach, Step, StepAuth};

@@ -6,7 +6,6 @@
 //! could not happen.
 
 pub mod checks;
-pub mod cleanup;
 pub mod error;
 pub mod executor;
 pub mod expect;
@@ -17,9 +16,9 @@ pub mod probe;
 pub mod push;
 pub mod request;
 pub mod result;
-pub mod slots;
 pub mod vars;
 
+pub use crate::namespace::{cleanup, new_run_id, slots};
 pub use error::RunnerError;
 pub use options::{Profile, RunOptions, Selection};
 pub use result::*;
@@ -31,11 +30,6 @@ use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-/// A fresh run id: 8 lowercase hex characters.
-pub fn new_run_id() -> String {
-    format!("{:08x}", rand::random::<u32>())
-}
 
 /// Runs `scenarios` (already loaded and validated) with `opts`. `on_scenario` is called as each
 /// scenario finishes (for progress output).
@@ -221,7 +215,6 @@ pub async fn run(
         scenarios: results,
         cleanup,
         baseline: None,
-        load: None,
         strict: opts.strict,
         aborted: None,
     };
@@ -317,7 +310,6 @@ impl RunResult {
             scenarios: Vec::new(),
             cleanup: CleanupReport::default(),
             baseline: None,
-            load: None,
             strict: false,
             aborted: Some(error.to_string()),
         }

@@ -5,11 +5,12 @@
 //! its own pushed into `<namespace>/regcheck-probe` — range reads and the three deletes (tag,
 //! manifest, blob), each tried on its own.
 
-use super::cleanup::Kind;
 use super::error::RunnerError;
 use super::options::Profile;
 use crate::blob::sha256_digest;
-use crate::client::{Client, Credentials, Observed, OutgoingBody, OutgoingRequest};
+use crate::client::simple::{self, request as req};
+use crate::client::{Client, ClientError, Credentials, Observed, OutgoingBody, OutgoingRequest};
+use crate::namespace::cleanup::Kind;
 use crate::scenario::Capability;
 use bytes::Bytes;
 use reqwest::Method;
@@ -122,7 +123,7 @@ async fn send(client: &Client, method: Method, path: &str) -> Result<Observed, R
     execute(client, &req(client, method, path, OutgoingBody::Empty)).await
 }
 
-pub(crate) async fn execute(client: &Client, r: &OutgoingRequest) -> Result<Observed, RunnerError> {
+async fn execute(client: &Client, r: &OutgoingRequest) -> Result<Observed, RunnerError> {
     execute_as(client, r, Credentials::Auto).await
 }
 
@@ -135,28 +136,13 @@ async fn execute_as(
     client
         .execute(r, creds)
         .await
-        .map_err(|source| RunnerError::Unreachable {
-            target: client.options().target.to_string(),
-            source,
-        })
+        .map_err(|source| unreachable(client, source))
 }
 
-pub(crate) fn req(
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: OutgoingBody,
-) -> OutgoingRequest {
-    let url = client
-        .options()
-        .target
-        .join(path)
-        .unwrap_or_else(|_| client.options().target.clone());
-    OutgoingRequest {
-        method,
-        url,
-        headers: Vec::new(),
-        body,
+fn unreachable(client: &Client, source: ClientError) -> RunnerError {
+    RunnerError::Unreachable {
+        target: client.options().target.to_string(),
+        source,
     }
 }
 
@@ -418,28 +404,15 @@ async fn push_probe_image(
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
-/// Uploads one blob: a single POST, or POST then PUT when the 202 opened a session.
-pub(crate) async fn push_blob(
+/// Uploads one blob ([`simple::push_blob`]); a transport failure makes the target unreachable.
+async fn push_blob(
     client: &Client,
     repo: &str,
     content: &[u8],
 ) -> Result<Result<(), String>, RunnerError> {
-    let digest = sha256_digest(content);
-    let mut push = req(
-        client,
-        Method::POST,
-        &format!("/v2/{repo}/blobs/uploads/?digest={digest}"),
-        OutgoingBody::Bytes(Bytes::copy_from_slice(content)),
-    );
-    push.headers
-        .push(("Content-Type".into(), "application/octet-stream".into()));
-    let posted = execute(client, &push).await?;
-    Ok(match posted.response.status {
-        201 => Ok(()),
-        // Single-POST uploads not supported: the 202 opened a session; finish it with a PUT.
-        202 => complete_upload(client, &posted, &digest, content).await,
-        s => Err(format!("POST answered {s}")),
-    })
+    simple::push_blob(client, repo, content)
+        .await
+        .map_err(|source| unreachable(client, source))
 }
 
 /// Range reads: advertised (`Accept-Ranges: bytes` on the blob HEAD), or tried (`Range:
@@ -552,31 +525,4 @@ async fn try_delete(
         Err(e) => format!("HEAD then failed: {e}"),
     };
     Ok((true, format!("DELETE of {what} answered {s}; {after}")))
-}
-
-/// PUTs `content` to the session a 202 answer opened.
-async fn complete_upload(
-    client: &Client,
-    started: &Observed,
-    digest: &str,
-    content: &[u8],
-) -> Result<(), String> {
-    let Some(location) = started.response.header("location") else {
-        return Err("the 202 to POST has no Location".into());
-    };
-    let Ok(mut url) = url::Url::parse(&started.request.url).and_then(|u| u.join(location)) else {
-        return Err(format!("the upload Location `{location}` is not a URL"));
-    };
-    url.query_pairs_mut().append_pair("digest", digest);
-    let put = OutgoingRequest {
-        method: Method::PUT,
-        url,
-        headers: vec![("Content-Type".into(), "application/octet-stream".into())],
-        body: OutgoingBody::Bytes(Bytes::copy_from_slice(content)),
-    };
-    match client.execute(&put, Credentials::Auto).await {
-        Ok(o) if o.response.status == 201 => Ok(()),
-        Ok(o) => Err(format!("the closing PUT answered {}", o.response.status)),
-        Err(e) => Err(format!("the closing PUT failed: {e}")),
-    }
 }

@@ -2,6 +2,7 @@
 //! outcomes and findings. Serialisable; the only input of the report writers.
 
 use crate::exchange::Finding;
+pub use crate::namespace::CleanupReport;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -173,25 +174,6 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// Cleanup outcome.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct CleanupReport {
-    /// Cleanup was skipped by `--keep`.
-    pub kept: bool,
-    /// Objects deleted.
-    pub deleted: u32,
-    /// Objects that could not be deleted (with reason).
-    pub leftovers: Vec<String>,
-    /// Repositories the run wrote to that the registry has no way to delete through its API:
-    /// emptied, but they may stay listed in its catalog (a reused namespace slot keeps this
-    /// list from growing run after run).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub empty_repositories: Vec<String>,
-    /// What else the user should know about the namespace (a slot that cannot be reused).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
 /// The whole run: serialised as the JSON report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
@@ -233,10 +215,6 @@ pub struct RunResult {
     /// How the run compared with `--baseline` (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineReport>,
-    /// Load measurements, when the report is of a load run (`regcheck load`): the renderers
-    /// add percentile tables, charts and load diffs when present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load: Option<crate::load::LoadReport>,
     /// `--strict`: warnings fail the exit code too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub strict: bool,

@@ -9,7 +9,7 @@
 //! - Namespace given with `--namespace`: only run-unique objects are deleted; the others are
 //!   reported as left over, because they may predate the run.
 
-use super::result::CleanupReport;
+use super::CleanupReport;
 use crate::client::{Client, Credentials, OutgoingBody, OutgoingRequest};
 use reqwest::Method;
 use std::collections::BTreeSet;

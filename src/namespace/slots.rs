@@ -13,7 +13,7 @@
 //! content in it could change what a scenario sees. When no slot can be claimed (no push
 //! permission, every slot taken) the run falls back to `regcheck-<run id>`.
 
-use super::probe::{execute, push_blob, req};
+use crate::client::simple::{execute, push_blob, request as req};
 use crate::client::{Client, OutgoingBody};
 use bytes::Bytes;
 use reqwest::Method;

@@ -2,8 +2,8 @@
 //! operations, errors, ops/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
 //! thresholds with their measured values.
 
-use super::report::LoadReport;
-use crate::report::load::{TABLE_HEADER, table_rows};
+use super::load::{TABLE_HEADER, table_rows};
+use crate::load::LoadReport;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 /// Renders the summary.

@@ -1,16 +1,191 @@
-//! The client's lean path for the load engine: the shared connection pool and the
-//! authentication answers, without transcripts, checks or body capture. Requests still carry
-//! credentials only to the target's origin, and the token cache is the one `execute` uses
-//! (one fetch for concurrent requests, refreshed before expiry and after a 401).
+//! The client's lean path for the load engine: one request through the shared connection pool
+//! (or, for body-less reads on plain http, the `fast` lane), its body streamed chunk by chunk,
+//! and the authentication answers — without transcripts, checks or body capture. The transport
+//! rules are the full path's (no https→http downgrade), requests carry credentials only to the
+//! target's origin, and the token cache is the one `execute` uses (one fetch for concurrent
+//! requests, refreshed before expiry and after a 401). Redirects are the caller's, hop by hop,
+//! through `redirect`.
 
+use super::fast::{self, FastClient};
 use super::{Client, ClientError, OutgoingBody, OutgoingRequest, challenge};
+use bytes::Bytes;
+use hyper::body::Incoming;
 use reqwest::Method;
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
 use url::Url;
 
+/// Sent by both lanes.
+const USER_AGENT: &str = concat!("regcheck/", env!("CARGO_PKG_VERSION"));
+
+/// Why a lean request or its body produced nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeanError {
+    /// What kind of failure.
+    pub kind: LeanErrorKind,
+    /// What happened (no URL: the caller names the request).
+    pub detail: String,
+}
+
+/// Kinds of [`LeanError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeanErrorKind {
+    /// No connection, a refused request or an unusable response head.
+    Connection,
+    /// The deadline passed.
+    Timeout,
+    /// The body broke off.
+    Body,
+}
+
+impl LeanError {
+    pub(super) fn connection(detail: impl Into<String>) -> Self {
+        LeanError {
+            kind: LeanErrorKind::Connection,
+            detail: detail.into(),
+        }
+    }
+
+    pub(super) fn timeout(detail: impl Into<String>) -> Self {
+        LeanError {
+            kind: LeanErrorKind::Timeout,
+            detail: detail.into(),
+        }
+    }
+
+    pub(super) fn body(detail: impl Into<String>) -> Self {
+        LeanError {
+            kind: LeanErrorKind::Body,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A response of either lane, its body still unread.
+pub struct LeanResponse {
+    lane: Lane,
+    url: Url,
+}
+
+enum Lane {
+    Reqwest(reqwest::Response),
+    Fast {
+        response: hyper::Response<Incoming>,
+        deadline: Instant,
+    },
+}
+
+impl LeanResponse {
+    /// Status code.
+    pub fn status(&self) -> u16 {
+        match &self.lane {
+            Lane::Reqwest(r) => r.status().as_u16(),
+            Lane::Fast { response, .. } => response.status().as_u16(),
+        }
+    }
+
+    /// Headers.
+    pub fn headers(&self) -> &HeaderMap {
+        match &self.lane {
+            Lane::Reqwest(r) => r.headers(),
+            Lane::Fast { response, .. } => response.headers(),
+        }
+    }
+
+    /// The URL asked for.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The next piece of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, LeanError> {
+        match &mut self.lane {
+            Lane::Reqwest(r) => r.chunk().await.map_err(|e| LeanError {
+                kind: if e.is_timeout() {
+                    LeanErrorKind::Timeout
+                } else {
+                    LeanErrorKind::Body
+                },
+                detail: reqwest_cause(&e),
+            }),
+            Lane::Fast { response, deadline } => fast::chunk(response, *deadline).await,
+        }
+    }
+}
+
 impl Client {
-    /// The connection pool (redirects are not followed; the caller decides about each hop).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The fast lane's pool, built on first use (plain-http targets only).
+    fn fast_lane(&self) -> Option<&FastClient> {
+        if self.options.target.scheme() != "http" {
+            return None;
+        }
+        Some(self.fast.get_or_init(|| {
+            fast::build(
+                self.options
+                    .limits
+                    .connect_timeout
+                    .min(self.options.timeout),
+            )
+        }))
+    }
+
+    /// Sends one request on the lean path: `headers` as given, `auth` as the `Authorization`
+    /// (the caller decided it may go to this URL), `body` streamed. Body-less GET and HEAD on
+    /// plain http take the fast lane (with `User-Agent` and `Accept-Encoding: identity`, as
+    /// the pool's defaults are on the other lane).
+    pub async fn send_lean(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, &str)],
+        auth: Option<&str>,
+        body: Option<reqwest::Body>,
+    ) -> Result<LeanResponse, LeanError> {
+        super::transport::check_request(&self.options.target, url, &self.options.transport)
+            .map_err(|e| LeanError::connection(e.to_string()))?;
+        let lane = match (self.fast_lane(), body) {
+            (Some(pool), None)
+                if url.scheme() == "http"
+                    && (*method == Method::GET || *method == Method::HEAD) =>
+            {
+                let mut all: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 3);
+                all.push(("user-agent", USER_AGENT));
+                all.push(("accept-encoding", "identity"));
+                all.extend_from_slice(headers);
+                if let Some(a) = auth {
+                    all.push(("authorization", a));
+                }
+                let deadline = Instant::now() + self.options.timeout;
+                let response =
+                    fast::send(pool, method, url, &all, deadline, self.options.timeout).await?;
+                Lane::Fast { response, deadline }
+            }
+            (_, body) => {
+                let mut rb = self.http.request(method.clone(), url.clone());
+                for (k, v) in headers {
+                    rb = rb.header(*k, *v);
+                }
+                if let Some(a) = auth {
+                    rb = rb.header("authorization", a);
+                }
+                if let Some(b) = body {
+                    rb = rb.body(b);
+                }
+                let response = rb.send().await.map_err(|e| LeanError {
+                    kind: if e.is_timeout() {
+                        LeanErrorKind::Timeout
+                    } else {
+                        LeanErrorKind::Connection
+                    },
+                    detail: reqwest_cause(&e),
+                })?;
+                Lane::Reqwest(response)
+            }
+        };
+        Ok(LeanResponse {
+            lane,
+            url: url.clone(),
+        })
     }
 
     /// The cached `Authorization` value for `method url`, if any (never for another origin).
@@ -61,5 +236,25 @@ fn bare(method: &Method, url: &Url) -> OutgoingRequest {
         url: url.clone(),
         headers: Vec::new(),
         body: OutgoingBody::Empty,
+    }
+}
+
+/// The causes of a reqwest error, without reqwest's own message (it repeats the URL, query
+/// string and all).
+fn reqwest_cause(e: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut cur = std::error::Error::source(e);
+    while let Some(s) = cur {
+        causes.push(s.to_string());
+        cur = s.source();
+    }
+    if causes.is_empty() {
+        if e.is_timeout() {
+            "timed out".into()
+        } else {
+            "request failed".into()
+        }
+    } else {
+        causes.join(": ")
     }
 }

@@ -1,18 +1,21 @@
 //! The only module that speaks HTTP to the target. Sends one request (streamed body), streams
 //! the response through sha256 (keeping small bodies), answers authentication challenges
 //! (`auth`), waits out throttling (`throttle`), and enforces the transport rules
-//! (`transport`). Credentials are only ever sent to the target's own origin; redirects are not
-//! followed here (the runner follows them and calls back with `Credentials::Never` on a
-//! foreign origin).
+//! (`transport`). Credentials are only ever sent to the target's own origin. Two paths share
+//! the pool, the credentials and the transport rules: the full one (`execute`: transcripts and
+//! observed exchanges, for conformance) and the lean one (`lean`, with its `fast` lane, for
+//! load). Redirects are followed by the callers, hop by hop, through the one `redirect` policy.
 
 pub mod auth;
 pub mod credentials;
 pub mod error;
-mod lean;
+pub mod fast;
+pub mod lean;
 pub mod limits;
 pub mod origin;
 #[cfg(test)]
 mod proptests;
+pub mod redirect;
 pub mod request;
 pub mod secret;
 pub mod simple;
@@ -25,6 +28,7 @@ pub use auth::basic::basic_authorization;
 pub use auth::challenge;
 pub use credentials::RunCredentials;
 pub use error::ClientError;
+pub use lean::{LeanError, LeanErrorKind, LeanResponse};
 pub use limits::Limits;
 pub use origin::{host_port, is_loopback, origin, same_origin, strip_query};
 pub use request::{Credentials, Observed, OutgoingBody, OutgoingRequest};
@@ -57,6 +61,8 @@ pub struct Client {
     http: reqwest::Client,
     options: ClientOptions,
     auth: Authenticator,
+    /// The lean path's fast lane (plain http), built on first use.
+    fast: std::sync::OnceLock<fast::FastClient>,
 }
 
 impl Client {
@@ -75,6 +81,7 @@ impl Client {
             http,
             options,
             auth,
+            fast: std::sync::OnceLock::new(),
         })
     }
 

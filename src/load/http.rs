@@ -1,16 +1,16 @@
-//! The load engine's request path: one HTTP request with the run's credentials (from the
-//! client's shared token cache, answering a 401 once), redirects of reads followed without
-//! credentials to other hosts, and bodies streamed — hashed or compared, never kept. Failures
-//! come back as `Failure`s of a kind, never as panics or retries.
+//! The load engine's request loop: one request through the client's lean path with the run's
+//! credentials (from the client's shared token cache, answering a 401 once), redirects of reads
+//! followed through the client's one redirect policy, every response head judged by the
+//! request's contract rules (`judge`), and bodies streamed — hashed or compared, never kept.
+//! Failures come back as `Failure`s of a kind, never as panics or retries.
 
-use super::fast::{self, FastClient, Response};
+use super::judge::{self, Checks, Seen, Warnings};
 use super::metrics::{ErrorKind, Failure};
 pub use super::verify::{BodyCheck, Verify};
-
-/// Sent by both request paths.
-const USER_AGENT: &str = concat!("regcheck/", env!("CARGO_PKG_VERSION"));
+use crate::client::redirect::{RedirectError, Redirects};
 use crate::client::verbose::{self, Sampler, WireExchange};
-use crate::client::{Client, secret};
+use crate::client::{Client, LeanError, LeanErrorKind, LeanResponse, secret};
+use crate::exchange::ObservedBody;
 use reqwest::Method;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,11 +22,11 @@ pub struct Http {
     client: Arc<Client>,
     /// 401s answered with fresh credentials (token fetches or Basic).
     pub challenges_answered: AtomicU64,
+    /// SHOULD-level contract rules broken.
+    pub warnings: Warnings,
     /// Whether the target ever asked for credentials: until it does, no request looks up the
     /// token cache (the fast path of unauthenticated targets).
     auth_seen: AtomicBool,
-    /// The fast path for body-less reads, on plain-http targets.
-    fast: Option<FastClient>,
     /// `load -v`: which exchanges are written to stderr.
     sample: Option<Sampler>,
 }
@@ -39,7 +39,11 @@ pub struct Head {
     pub at: Instant,
     /// The `Authorization` the request carried.
     sent_auth: Option<String>,
-    response: Response,
+    /// The method of the request that got it (a 303 makes it a GET).
+    method: Method,
+    /// The request went to another origin by a redirect.
+    via_redirect: bool,
+    response: LeanResponse,
 }
 
 impl Head {
@@ -50,19 +54,21 @@ impl Head {
             .get(name)
             .and_then(|v| v.to_str().ok())
     }
+
+    /// The URL that answered.
+    pub fn url(&self) -> &Url {
+        self.response.url()
+    }
 }
 
 impl Http {
     /// Wraps the run's client; `verbose` writes a sample of the exchanges to stderr.
     pub fn new(client: Arc<Client>, verbose: bool) -> Self {
-        let options = client.options();
-        let fast = (options.target.scheme() == "http")
-            .then(|| fast::build(options.limits.connect_timeout.min(options.timeout)));
         Http {
             sample: verbose.then(Sampler::default),
-            fast,
             client,
             challenges_answered: AtomicU64::new(0),
+            warnings: Warnings::default(),
             auth_seen: AtomicBool::new(false),
         }
     }
@@ -73,73 +79,99 @@ impl Http {
     }
 
     /// Sends a request. `body` makes a fresh body for each attempt (a 401 is answered once).
-    /// GET and HEAD follow redirects; credentials go only to the target's origin.
+    /// GET and HEAD follow redirects (credentials go only to the target's origin); each
+    /// redirect followed is judged by `checks.head` (a MUST broken is the request's failure),
+    /// the final head by the caller ([`Http::judge`]) when it has done what must be done first.
     pub async fn send(
         &self,
+        checks: &Checks,
         method: Method,
         url: Url,
         headers: &[(&str, String)],
         body: &(dyn Fn() -> Option<reqwest::Body> + Send + Sync),
     ) -> Result<Head, Failure> {
-        let mut url = url;
+        let options = self.client.options();
+        let mut redirects = Redirects::new(&options.target, options.limits.max_redirects);
+        let (mut method, mut url, mut credentials) = (method, url, true);
         let follow = method == Method::GET || method == Method::HEAD;
-        let max_redirects = self.client.options().limits.max_redirects;
-        for _hop in 0..=max_redirects {
-            let mut head = self.attempt(&method, &url, headers, body, None).await?;
-            if head.status == 401 {
-                let challenge = head.header("www-authenticate").map(str::to_string);
-                let answer = self
-                    .client
-                    .authorize(
-                        &method,
-                        &url,
-                        challenge.as_deref(),
-                        head.sent_auth.as_deref(),
-                    )
-                    .await
-                    .map_err(|e| Failure::new(ErrorKind::Auth, e.to_string()))?;
-                let Some(auth) = answer else {
-                    return Ok(head);
-                };
-                self.challenges_answered.fetch_add(1, Ordering::Relaxed);
-                self.auth_seen.store(true, Ordering::Relaxed);
-                head = self
-                    .attempt(&method, &url, headers, body, Some(auth))
-                    .await?;
-                if head.status == 401 {
-                    return Err(Failure::new(
-                        ErrorKind::Auth,
-                        format!("{method} {}: 401 with fresh credentials", shown(&url)),
-                    ));
-                }
+        loop {
+            let head = self
+                .answered(&method, &url, headers, body, credentials)
+                .await?;
+            if !follow {
+                return Ok(head);
             }
-            if follow && matches!(head.status, 301 | 302 | 303 | 307 | 308) {
-                let next = head
-                    .header("location")
-                    .and_then(|l| url.join(l).ok())
-                    .ok_or_else(|| {
-                        Failure::contract(
-                            "GetBlob.redirect-location",
-                            format!(
-                                "{method} {}: redirect without a usable Location",
-                                shown(&url)
-                            ),
-                        )
-                    })?;
-                url = next;
-                continue;
-            }
-            return Ok(head);
+            let hop = redirects
+                .next(&method, &url, head.status, head.header("location"))
+                .map_err(|e| redirect_failure(&method, &url, e))?;
+            let Some(hop) = hop else {
+                return Ok(head);
+            };
+            self.judge(checks, &head, headers)?;
+            discard(head).await;
+            (method, url, credentials) = (hop.method, hop.url, hop.credentials);
         }
-        Err(Failure::contract(
-            "limits.redirects",
-            format!(
-                "{method} {}: more than {max_redirects} redirects (--max-redirects)",
-                shown(&url)
-            ),
-        ))
     }
 
+    /// Judges a response head by `checks.head` (`headers` as sent): a MUST broken is the
+    /// request's failure, a SHOULD broken a warning.
+    pub fn judge(
+        &self,
+        checks: &Checks,
+        head: &Head,
+        headers: &[(&str, String)],
+    ) -> Result<(), Failure> {
+        judge::judge_head(checks, &head.seen(headers), &self.warnings)
+    }
+
+    /// One request, its 401 answered once with fresh credentials (on the target's origin).
+    async fn answered(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        body: &(dyn Fn() -> Option<reqwest::Body> + Send + Sync),
+        credentials: bool,
+    ) -> Result<Head, Failure> {
+        let via_redirect = !credentials;
+        let head = self
+            .attempt(method, url, headers, body, None, credentials, via_redirect)
+            .await?;
+        if head.status != 401 || !credentials {
+            return Ok(head);
+        }
+        let challenge = head.header("www-authenticate").map(str::to_string);
+        let answer = self
+            .client
+            .authorize(method, url, challenge.as_deref(), head.sent_auth.as_deref())
+            .await
+            .map_err(|e| Failure::new(ErrorKind::Auth, e.to_string()))?;
+        let Some(auth) = answer else {
+            return Ok(head);
+        };
+        self.challenges_answered.fetch_add(1, Ordering::Relaxed);
+        self.auth_seen.store(true, Ordering::Relaxed);
+        let head = self
+            .attempt(
+                method,
+                url,
+                headers,
+                body,
+                Some(auth),
+                credentials,
+                via_redirect,
+            )
+            .await?;
+        if head.status == 401 {
+            return Err(Failure::new(
+                ErrorKind::Auth,
+                format!("{method} {}: 401 with fresh credentials", shown(url)),
+            ));
+        }
+        Ok(head)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         method: &Method,
@@ -147,42 +179,21 @@ impl Http {
         headers: &[(&str, String)],
         body: &(dyn Fn() -> Option<reqwest::Body> + Send + Sync),
         auth: Option<String>,
+        credentials: bool,
+        via_redirect: bool,
     ) -> Result<Head, Failure> {
         let auth = auth.or_else(|| {
-            self.auth_seen
-                .load(Ordering::Relaxed)
+            (credentials && self.auth_seen.load(Ordering::Relaxed))
                 .then(|| self.client.cached_authorization(method, url))
                 .flatten()
         });
-        let body = body();
-        let response = match (&self.fast, &body) {
-            (Some(fast), None)
-                if url.scheme() == "http"
-                    && (*method == Method::GET || *method == Method::HEAD) =>
-            {
-                let mut all: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 3);
-                all.push(("user-agent", USER_AGENT));
-                all.push(("accept-encoding", "identity"));
-                all.extend(headers.iter().map(|(k, v)| (*k, v.as_str())));
-                if let Some(a) = &auth {
-                    all.push(("authorization", a.as_str()));
-                }
-                fast::send(fast, method, url, &all, self.client.options().timeout).await?
-            }
-            _ => {
-                let mut rb = self.client.http().request(method.clone(), url.clone());
-                for (k, v) in headers {
-                    rb = rb.header(*k, v.as_str());
-                }
-                if let Some(a) = &auth {
-                    rb = rb.header("authorization", a.as_str());
-                }
-                if let Some(b) = body {
-                    rb = rb.body(b);
-                }
-                Response::Reqwest(rb.send().await.map_err(|e| transport(method, url, &e))?)
-            }
-        };
+        let mut sent: Vec<(&str, &str)> = Vec::with_capacity(headers.len());
+        sent.extend(headers.iter().map(|(k, v)| (*k, v.as_str())));
+        let response = self
+            .client
+            .send_lean(method, url, &sent, auth.as_deref(), body())
+            .await
+            .map_err(|e| lean_failure(method, url, e))?;
         if self.sample.as_ref().is_some_and(Sampler::take) {
             self.show(method, url, headers, auth.as_deref(), &response);
         }
@@ -190,6 +201,8 @@ impl Http {
             status: response.status(),
             at: Instant::now(),
             sent_auth: auth,
+            method: method.clone(),
+            via_redirect,
             response,
         })
     }
@@ -202,7 +215,7 @@ impl Http {
         url: &Url,
         headers: &[(&str, String)],
         auth: Option<&str>,
-        response: &Response,
+        response: &LeanResponse,
     ) {
         let secrets = self.client.options().credentials.secrets();
         let red = |s: &str| secret::redact_url_params(&secret::redact(s, &secrets));
@@ -249,6 +262,21 @@ impl Http {
     }
 }
 
+impl Head {
+    /// What the rules see of this head, asked with `headers`.
+    pub fn seen<'a>(&'a self, headers: &'a [(&'a str, String)]) -> Seen<'a> {
+        Seen {
+            method: &self.method,
+            url: self.response.url(),
+            sent: headers,
+            authenticated: self.sent_auth.is_some(),
+            via_redirect: self.via_redirect,
+            status: self.status,
+            headers: self.response.headers(),
+        }
+    }
+}
+
 /// Reads a body to its end, checking it; returns the bytes received. Reading stops as soon as
 /// more than `expected_len` bytes arrived.
 pub async fn drain(
@@ -263,7 +291,7 @@ pub async fn drain(
             Ok(Some(c)) => check.update(&c).map_err(|f| f.at(&shown(response.url())))?,
             Ok(None) => break,
             Err(e) => {
-                let kind = if e.timeout {
+                let kind = if e.kind == LeanErrorKind::Timeout {
                     ErrorKind::Timeout
                 } else {
                     ErrorKind::Body
@@ -283,6 +311,44 @@ pub async fn drain(
     check.finish().map_err(|f| f.at(&shown(response.url())))
 }
 
+/// Reads a body to its end like [`drain`], then judges the response by `checks.body` with
+/// what was read: its length and, when `digest` is given (the body was verified against it),
+/// its digest.
+pub async fn drain_judged(
+    http: &Http,
+    checks: &Checks,
+    head: Head,
+    sent: &[(&str, String)],
+    expected_len: Option<u64>,
+    verify: Verify<'_>,
+    digest: Option<&str>,
+) -> Result<u64, Failure> {
+    if checks.body.is_empty() {
+        return drain(head, expected_len, verify).await;
+    }
+    let (method, url) = (head.method.clone(), head.url().clone());
+    let (status, authenticated, via_redirect) =
+        (head.status, head.sent_auth.is_some(), head.via_redirect);
+    let headers = head.response.headers().clone();
+    let len = drain(head, expected_len, verify).await?;
+    let seen = Seen {
+        method: &method,
+        url: &url,
+        sent,
+        authenticated,
+        via_redirect,
+        status,
+        headers: &headers,
+    };
+    let body = ObservedBody {
+        len,
+        digest: digest.unwrap_or_default().to_string(),
+        ..ObservedBody::default()
+    };
+    judge::judge(checks.op, checks.body, &seen, Some(body), &http.warnings)?;
+    Ok(len)
+}
+
 /// Discards a body (errors and small answers) without checking it, reading at most 64 KiB.
 pub async fn discard(head: Head) {
     let mut response = head.response;
@@ -300,31 +366,23 @@ pub fn shown(url: &Url) -> String {
     crate::client::strip_query(url)
 }
 
-fn transport(method: &Method, url: &Url, e: &reqwest::Error) -> Failure {
-    let kind = if e.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Connection
+fn lean_failure(method: &Method, url: &Url, e: LeanError) -> Failure {
+    let kind = match e.kind {
+        LeanErrorKind::Timeout => ErrorKind::Timeout,
+        LeanErrorKind::Connection | LeanErrorKind::Body => ErrorKind::Connection,
     };
-    Failure::new(kind, format!("{method} {}: {}", shown(url), root_cause(e)))
+    Failure::new(kind, format!("{method} {}: {}", shown(url), e.detail))
 }
 
-/// The causes of a reqwest error, without reqwest's own message (it repeats the URL, query
-/// string and all).
-pub(super) fn root_cause(e: &reqwest::Error) -> String {
-    let mut causes = Vec::new();
-    let mut cur = std::error::Error::source(e);
-    while let Some(s) = cur {
-        causes.push(s.to_string());
-        cur = s.source();
-    }
-    if causes.is_empty() {
-        if e.is_timeout() {
-            "timed out".into()
-        } else {
-            "request failed".into()
-        }
-    } else {
-        causes.join(": ")
+fn redirect_failure(method: &Method, url: &Url, e: RedirectError) -> Failure {
+    match e {
+        RedirectError::TooMany { max, .. } => Failure::contract(
+            "limits.redirects",
+            format!(
+                "{method} {}: more than {max} redirects (--max-redirects)",
+                shown(url)
+            ),
+        ),
+        RedirectError::ForeignWrite(why) => Failure::new(ErrorKind::Connection, why),
     }
 }

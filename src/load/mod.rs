@@ -8,9 +8,9 @@
 
 pub mod engine;
 pub mod error;
-pub mod fast;
 pub mod hdrlog;
 pub mod http;
+pub mod judge;
 pub mod metrics;
 pub mod ops;
 pub mod pool;
@@ -305,6 +305,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
                         token_refreshes: tokens.token_refreshes - tokens_before.token_refreshes,
                     }
                 },
+                contract_warnings: ctx.http.warnings.counts(),
             },
         )
     };

@@ -1,9 +1,10 @@
-//! One operation of each workload, with the cheap contract checks that stay on under load
-//! (status codes, digest and length headers, `Range`/`Content-Range`) and every pulled byte
-//! verified. An operation returns the payload bytes it moved and when its first response head
+//! One operation of each workload: its requests, each judged by the contract rules its
+//! operation keeps on under load (`judge`: digest and length headers, `Range`/`Content-Range`,
+//! content codings, redirects), the statuses it needs, and every pulled byte verified. An operation returns the payload bytes it moved and when its first response head
 //! arrived, or a `Failure` of a kind.
 
-use super::http::{Head, Http, Verify, discard, drain, shown};
+use super::http::{Head, Http, Verify, discard, drain, drain_judged, shown};
+use super::judge;
 use super::metrics::{ErrorKind, Failure};
 use super::pool::{Pool, PoolBlob};
 use super::spec::{LoadSpec, Workload};
@@ -91,18 +92,11 @@ impl Ctx {
         let url = b.url.clone();
         let head = self
             .http
-            .send(Method::GET, url.clone(), &[], &|| None)
+            .send(&judge::PULL, Method::GET, url.clone(), &[], &|| None)
             .await?;
+        self.http.judge(&judge::PULL, &head, &[])?;
         let head = expect(head, 200, "GET", &url).await?;
         let first_byte = Some(head.at);
-        identity_encoding(&head, "GetBlob.content-encoding-requested", &url)?;
-        header_matches(
-            &head,
-            "docker-content-digest",
-            &b.digest,
-            "GetBlob.digest-header-matches",
-            &url,
-        )?;
         let verify = match (&b.content, self.spec.verify) {
             (_, false) => Verify::None,
             (Some(content), true) => Verify::Content(content),
@@ -125,27 +119,14 @@ impl Ctx {
         let end = start + len - 1;
         let url = b.url.clone();
         let range = [("range", format!("bytes={start}-{end}"))];
+        let checks = &judge::PULL_RANGE;
         let head = self
             .http
-            .send(Method::GET, url.clone(), &range, &|| None)
+            .send(checks, Method::GET, url.clone(), &range, &|| None)
             .await?;
+        self.http.judge(checks, &head, &range)?;
         let head = expect(head, 206, "GET (Range)", &url).await?;
         let first_byte = Some(head.at);
-        identity_encoding(&head, "GetChunk.content-encoding-requested", &url)?;
-        let want = format!("bytes {start}-{end}/{}", b.size);
-        header_matches(
-            &head,
-            "content-range",
-            &want,
-            "GetChunk.content-range-matches",
-            &url,
-        )?;
-        if head.header("content-range").is_none() {
-            return Err(Failure::contract(
-                "GetChunk.content-range-matches",
-                format!("GET {} (Range): 206 without Content-Range", shown(&url)),
-            ));
-        }
         let verify = if self.spec.verify {
             Verify::Bytes {
                 blob: b.blob,
@@ -154,7 +135,7 @@ impl Ctx {
         } else {
             Verify::None
         };
-        let bytes = drain(head, Some(len), verify).await?;
+        let bytes = drain_judged(&self.http, checks, head, &range, Some(len), verify, None).await?;
         Ok(Done { bytes, first_byte })
     }
 
@@ -163,32 +144,23 @@ impl Ctx {
         let url = b.url.clone();
         let head = self
             .http
-            .send(Method::HEAD, url.clone(), &[], &|| None)
+            .send(&judge::HEAD, Method::HEAD, url.clone(), &[], &|| None)
             .await?;
+        self.http.judge(&judge::HEAD, &head, &[])?;
         let head = expect(head, 200, "HEAD", &url).await?;
-        header_matches(
-            &head,
-            "docker-content-digest",
-            &b.digest,
-            "CheckBlobExists.headers",
-            &url,
-        )?;
-        match head.header("content-length").map(str::parse::<u64>) {
-            Some(Ok(n)) if n == b.size => {}
-            other => {
-                return Err(Failure::contract(
-                    "CheckBlobExists.headers",
-                    format!(
-                        "HEAD {}: Content-Length {}, expected {}",
-                        shown(&url),
-                        match other {
-                            Some(_) => head.header("content-length").unwrap_or("").to_string(),
-                            None => "missing".into(),
-                        },
-                        b.size
-                    ),
-                ));
-            }
+        // The blob's size is known here: a HEAD's Content-Length, when sent, MUST be what a
+        // GET would send (RFC 9110 §8.6); without one the answer is allowed (MAY).
+        if let Some(cl) = head.header("content-length")
+            && cl.trim().parse::<u64>().ok() != Some(b.size)
+        {
+            return Err(Failure::new(
+                ErrorKind::Body,
+                format!(
+                    "HEAD {}: Content-Length {cl}, but the blob has {} bytes (RFC 9110 §8.6)",
+                    shown(&url),
+                    b.size
+                ),
+            ));
         }
         Ok(Done {
             bytes: 0,
@@ -227,11 +199,18 @@ impl Ctx {
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
         let head = self
             .http
-            .send(Method::POST, url.clone(), &[], &|| None)
+            .send(
+                &judge::START_UPLOAD,
+                Method::POST,
+                url.clone(),
+                &[],
+                &|| None,
+            )
             .await?;
         let first_byte = head.at;
+        self.http.judge(&judge::START_UPLOAD, &head, &[])?;
         let head = expect(head, 202, "POST", &url).await?;
-        let mut location = location(&head, &url, "StartUpload.location-present")?;
+        let mut location = location(&head, &url)?;
         discard(head).await;
         if chunked && blob.size > 0 {
             let mut start = 0;
@@ -246,24 +225,17 @@ impl Ctx {
                 let body = move || Some(stream_body(b, start, end));
                 let head = self
                     .http
-                    .send(Method::PATCH, location.clone(), &headers, &body)
+                    .send(
+                        &judge::UPLOAD_CHUNK,
+                        Method::PATCH,
+                        location.clone(),
+                        &headers,
+                        &body,
+                    )
                     .await?;
+                self.http.judge(&judge::UPLOAD_CHUNK, &head, &headers)?;
                 let head = expect(head, 202, "PATCH", &location).await?;
-                let want = format!("0-{end}");
-                match head.header("range") {
-                    Some(r) if r == want => {}
-                    other => {
-                        return Err(Failure::contract(
-                            "UploadChunk.range-matches-content-range",
-                            format!(
-                                "PATCH {}: Range {}, expected {want}",
-                                shown(&location),
-                                other.unwrap_or("missing")
-                            ),
-                        ));
-                    }
-                }
-                location = self::location(&head, &location, "UploadChunk.location-present")?;
+                location = self::location(&head, &location)?;
                 discard(head).await;
                 start = end + 1;
             }
@@ -284,7 +256,13 @@ impl Ctx {
         };
         let head = self
             .http
-            .send(Method::PUT, put.clone(), &headers, &*body)
+            .send(
+                &judge::COMPLETE_UPLOAD,
+                Method::PUT,
+                put.clone(),
+                &headers,
+                &*body,
+            )
             .await?;
         let head = expect(head, 201, "PUT", &put).await?;
         self.tracker.record(Created {
@@ -293,13 +271,7 @@ impl Ctx {
             digest: digest.to_string(),
             run_unique: true,
         });
-        header_matches(
-            &head,
-            "docker-content-digest",
-            digest,
-            "CompleteUpload.digest-header-matches",
-            &put,
-        )?;
+        self.http.judge(&judge::COMPLETE_UPLOAD, &head, &headers)?;
         discard(head).await;
         Ok(first_byte)
     }
@@ -312,26 +284,22 @@ impl Ctx {
         let m = &self.pool.manifests[i];
         let url = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, m.tag))?;
         let accept = [("accept", MANIFEST_TYPE.to_string())];
+        let checks = &judge::MANIFEST_GET;
         let head = self
             .http
-            .send(Method::GET, url.clone(), &accept, &|| None)
+            .send(checks, Method::GET, url.clone(), &accept, &|| None)
             .await?;
+        self.http.judge(checks, &head, &accept)?;
         let head = expect(head, 200, "GET", &url).await?;
         let first_byte = Some(head.at);
-        identity_encoding(&head, "GetManifest.content-encoding-requested", &url)?;
-        header_matches(
-            &head,
-            "docker-content-digest",
-            &m.digest,
-            "GetManifest.digest-matches-body",
-            &url,
-        )?;
-        let verify = if self.spec.verify {
-            Verify::Digest(&m.digest)
+        // A verified body hashes to the digest pushed: the body rules see that digest.
+        let (verify, digest) = if self.spec.verify {
+            (Verify::Digest(&m.digest), Some(m.digest.as_str()))
         } else {
-            Verify::None
+            (Verify::None, None)
         };
-        let bytes = drain(head, Some(m.body.len() as u64), verify).await?;
+        let len = Some(m.body.len() as u64);
+        let bytes = drain_judged(&self.http, checks, head, &accept, len, verify, digest).await?;
         Ok(Done { bytes, first_byte })
     }
 
@@ -350,7 +318,13 @@ impl Ctx {
         let make = move || Some(reqwest::Body::from(body.clone()));
         let head = self
             .http
-            .send(Method::PUT, url.clone(), &headers, &make)
+            .send(
+                &judge::MANIFEST_PUT,
+                Method::PUT,
+                url.clone(),
+                &headers,
+                &make,
+            )
             .await?;
         let first_byte = Some(head.at);
         let head = expect(head, 201, "PUT", &url).await?;
@@ -360,13 +334,7 @@ impl Ctx {
             digest: digest.clone(),
             run_unique: true,
         });
-        header_matches(
-            &head,
-            "docker-content-digest",
-            &digest,
-            "CreateManifest.digest-header",
-            &url,
-        )?;
+        self.http.judge(&judge::MANIFEST_PUT, &head, &headers)?;
         discard(head).await;
         Ok(Done {
             bytes: len,
@@ -418,44 +386,14 @@ async fn expect(head: Head, want: u16, what: &str, url: &Url) -> Result<Head, Fa
     ))
 }
 
-/// Bodies are asked for with `Accept-Encoding: identity`; any other coding is a contract
-/// violation (and what arrived is not the content of the digest).
-fn identity_encoding(head: &Head, rule: &'static str, url: &Url) -> Result<(), Failure> {
-    match head.header("content-encoding") {
-        Some(c) if !c.trim().eq_ignore_ascii_case("identity") => Err(Failure::contract(
-            rule,
-            format!(
-                "{}: Content-Encoding {c} although identity was asked for",
-                shown(url)
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A header that, when present, must equal `want`.
-fn header_matches(
-    head: &Head,
-    name: &str,
-    want: &str,
-    rule: &'static str,
-    url: &Url,
-) -> Result<(), Failure> {
-    match head.header(name) {
-        Some(v) if v != want => Err(Failure::contract(
-            rule,
-            format!("{}: {name} is {v}, expected {want}", shown(url)),
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn location(head: &Head, base: &Url, rule: &'static str) -> Result<Url, Failure> {
+/// Where an upload goes on: without a usable `Location` it cannot (the contract rules of the
+/// request have judged the answer already).
+fn location(head: &Head, base: &Url) -> Result<Url, Failure> {
     head.header("location")
         .and_then(|l| base.join(l).ok())
         .ok_or_else(|| {
-            Failure::contract(
-                rule,
+            Failure::new(
+                ErrorKind::Status,
                 format!("{}: {} without a usable Location", shown(base), head.status),
             )
         })

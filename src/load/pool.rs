@@ -4,6 +4,7 @@
 //! namespace and is recorded for cleanup.
 
 use super::error::LoadError;
+use super::judge::{self, Checks};
 use super::metrics::{ErrorKind, Failure};
 use super::ops::{Ctx, MANIFEST_TYPE, splitmix};
 use crate::blob::BlobGen;
@@ -182,7 +183,13 @@ async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Resul
         .map_err(|f| LoadError::Prepare(f.detail))?;
     let head = ctx
         .http
-        .send(Method::POST, url.clone(), &[], &|| None)
+        .send(
+            &judge::START_UPLOAD,
+            Method::POST,
+            url.clone(),
+            &[],
+            &|| None,
+        )
         .await
         .map_err(|f| LoadError::Prepare(f.detail))?;
     if head.status != 202 {
@@ -197,7 +204,8 @@ async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Resul
         .and_then(|l| url.join(l).ok())
         .ok_or_else(|| LoadError::Prepare("upload started without a Location".into()))?;
     put.query_pairs_mut().append_pair("digest", digest);
-    put_created(ctx, put, "application/octet-stream", bytes).await?;
+    let checks = &judge::COMPLETE_UPLOAD;
+    put_created(ctx, checks, put, "application/octet-stream", bytes).await?;
     record(ctx, Kind::Blob, repo, digest);
     Ok(())
 }
@@ -212,7 +220,7 @@ async fn put_manifest(
     let url = ctx
         .url(&format!("/v2/{repo}/manifests/{tag}"))
         .map_err(|f| LoadError::Prepare(f.detail))?;
-    put_created(ctx, url, MANIFEST_TYPE, body).await?;
+    put_created(ctx, &judge::MANIFEST_PUT, url, MANIFEST_TYPE, body).await?;
     record(ctx, Kind::Manifest, repo, digest);
     Ok(())
 }
@@ -220,6 +228,7 @@ async fn put_manifest(
 /// `PUT url` with `bytes`; anything but 201 fails the prepare phase.
 async fn put_created(
     ctx: &Ctx,
+    checks: &Checks,
     url: url::Url,
     content_type: &str,
     bytes: &Bytes,
@@ -232,7 +241,7 @@ async fn put_created(
     let make = move || Some(reqwest::Body::from(body.clone()));
     let head = ctx
         .http
-        .send(Method::PUT, url.clone(), &headers, &make)
+        .send(checks, Method::PUT, url.clone(), &headers, &make)
         .await
         .map_err(|f| LoadError::Prepare(f.detail))?;
     if head.status != 201 {

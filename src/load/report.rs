@@ -170,6 +170,10 @@ pub struct LoadReport {
     pub auth: AuthReport,
     /// Thresholds evaluated on this report.
     pub thresholds: Vec<ThresholdResult>,
+    /// SHOULD-level contract rules broken, by rule id (warnings: no operation failed for them;
+    /// the whole run, prepare included).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contract_warnings: BTreeMap<String, u64>,
 }
 
 fn op_report(name: &str, m: &OpMetrics, secs: f64) -> OpReport {
@@ -246,6 +250,8 @@ pub struct RunFacts {
     pub prepare: PrepareStats,
     /// Authentication.
     pub auth: AuthReport,
+    /// SHOULD-level contract rules broken, by rule id.
+    pub contract_warnings: BTreeMap<String, u64>,
 }
 
 impl LoadReport {
@@ -282,6 +288,7 @@ impl LoadReport {
             timeline,
             auth: facts.auth,
             thresholds: Vec::new(),
+            contract_warnings: facts.contract_warnings,
         }
     }
 
@@ -338,7 +345,11 @@ impl LoadReport {
             .collect();
         let mut prepare = PrepareStats::default();
         let mut auth = AuthReport::default();
+        let mut contract_warnings = BTreeMap::new();
         for p in parts {
+            for (rule, n) in &p.contract_warnings {
+                *contract_warnings.entry(rule.clone()).or_default() += n;
+            }
             prepare.blobs += p.prepare.blobs;
             prepare.bytes += p.prepare.bytes;
             prepare.manifests += p.prepare.manifests;
@@ -361,6 +372,7 @@ impl LoadReport {
             timeline,
             auth,
             thresholds: Vec::new(),
+            contract_warnings,
         })
     }
 }

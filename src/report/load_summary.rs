@@ -1,6 +1,6 @@
 //! The terminal summary of a load run: the load table (the columns every report format shares:
 //! operations, errors, ops/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
-//! thresholds with their measured values.
+//! SHOULD-level contract warnings, and the thresholds with their measured values.
 
 use super::load::{TABLE_HEADER, table_rows};
 use crate::load::LoadReport;
@@ -49,6 +49,17 @@ pub fn render(r: &LoadReport) -> String {
         for e in &o.examples {
             out.push_str(&format!("  e.g. {e}\n"));
         }
+    }
+    if !r.contract_warnings.is_empty() {
+        let warned: Vec<String> = r
+            .contract_warnings
+            .iter()
+            .map(|(rule, n)| format!("{rule} {n}"))
+            .collect();
+        out.push_str(&format!(
+            "contract warnings (SHOULD-level rules, no operation failed for them): {}\n",
+            warned.join(", ")
+        ));
     }
     for th in &r.thresholds {
         out.push_str(&format!(

@@ -10,35 +10,74 @@ use crate::contract::Operation as O;
 use crate::contract::norms;
 use crate::exchange::{Exchange, Verdict};
 
+/// `GetBlob.digest-matches-body`, by name (load mode runs it).
+pub const GET_BLOB_DIGEST_MATCHES_BODY: Rule = Rule {
+    id: "GetBlob.digest-matches-body",
+    ops: &[O::GetBlob],
+    explanation: "A 200 body hashes to the digest in the request path",
+    bindings: norms::B_BLOB_BODY,
+    check: digest_matches_body,
+};
+
+/// `GetBlob.digest-header-matches`, by name (load mode runs it).
+pub const GET_BLOB_DIGEST_HEADER_MATCHES: Rule = Rule {
+    id: "GetBlob.digest-header-matches",
+    ops: &[O::GetBlob],
+    explanation: "Docker-Content-Digest equals the requested digest; required on a 200 from the registry itself, optional on redirects and storage answers",
+    bindings: norms::B_BLOB_DIGEST_HEADER,
+    check: digest_header_matches,
+};
+
+/// `GetBlob.redirect-location`, by name (load mode runs it).
+pub const GET_BLOB_REDIRECT_LOCATION: Rule = Rule {
+    id: "GetBlob.redirect-location",
+    ops: &[O::GetBlob],
+    explanation: "A redirect (307) carries a Location URL",
+    bindings: norms::B_REDIRECT,
+    check: redirect_location,
+};
+
+/// `CheckBlobExists.headers`, by name (load mode runs it).
+pub const CHECK_BLOB_EXISTS_HEADERS: Rule = Rule {
+    id: "CheckBlobExists.headers",
+    ops: &[O::CheckBlobExists],
+    explanation: "A 200 carries Content-Length and Docker-Content-Digest equal to the requested digest",
+    bindings: norms::B_EXISTS,
+    check: head_headers,
+};
+
+/// `CheckBlobExists.redirect-location`, by name (load mode runs it).
+pub const CHECK_BLOB_EXISTS_REDIRECT_LOCATION: Rule = Rule {
+    id: "CheckBlobExists.redirect-location",
+    ops: &[O::CheckBlobExists],
+    explanation: "A redirect (307) carries a Location URL",
+    bindings: norms::B_REDIRECT,
+    check: redirect_location,
+};
+
+/// `GetChunk.content-range-matches`, by name (load mode runs it).
+pub const GET_CHUNK_CONTENT_RANGE_MATCHES: Rule = Rule {
+    id: "GetChunk.content-range-matches",
+    ops: &[O::GetChunk],
+    explanation: "A 206 Content-Range is the requested range resolved against the blob size, and the body has exactly that many bytes",
+    bindings: norms::B_206,
+    check: content_range_matches,
+};
+
+/// `GetChunk.redirect-location`, by name (load mode runs it).
+pub const GET_CHUNK_REDIRECT_LOCATION: Rule = Rule {
+    id: "GetChunk.redirect-location",
+    ops: &[O::GetChunk],
+    explanation: "A redirect (307) carries a Location URL",
+    bindings: norms::B_REDIRECT,
+    check: redirect_location,
+};
+
 pub(super) const RULES: &[Rule] = &[
-    Rule {
-        id: "GetBlob.digest-matches-body",
-        ops: &[O::GetBlob],
-        explanation: "A 200 body hashes to the digest in the request path",
-        bindings: norms::B_BLOB_BODY,
-        check: digest_matches_body,
-    },
-    Rule {
-        id: "GetBlob.digest-header-matches",
-        ops: &[O::GetBlob],
-        explanation: "Docker-Content-Digest equals the requested digest; required on a 200 from the registry itself, optional on redirects and storage answers",
-        bindings: norms::B_BLOB_DIGEST_HEADER,
-        check: digest_header_matches,
-    },
-    Rule {
-        id: "GetBlob.redirect-location",
-        ops: &[O::GetBlob],
-        explanation: "A redirect (307) carries a Location URL",
-        bindings: norms::B_REDIRECT,
-        check: redirect_location,
-    },
-    Rule {
-        id: "CheckBlobExists.headers",
-        ops: &[O::CheckBlobExists],
-        explanation: "A 200 carries Content-Length and Docker-Content-Digest equal to the requested digest",
-        bindings: norms::B_EXISTS,
-        check: head_headers,
-    },
+    GET_BLOB_DIGEST_MATCHES_BODY,
+    GET_BLOB_DIGEST_HEADER_MATCHES,
+    GET_BLOB_REDIRECT_LOCATION,
+    CHECK_BLOB_EXISTS_HEADERS,
     Rule {
         id: "CheckBlobExists.no-body",
         ops: &[O::CheckBlobExists],
@@ -46,13 +85,7 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_HEAD_NO_BODY,
         check: no_body,
     },
-    Rule {
-        id: "CheckBlobExists.redirect-location",
-        ops: &[O::CheckBlobExists],
-        explanation: "A redirect (307) carries a Location URL",
-        bindings: norms::B_REDIRECT,
-        check: redirect_location,
-    },
+    CHECK_BLOB_EXISTS_REDIRECT_LOCATION,
     Rule {
         id: "DeleteBlob.digest-header-matches",
         ops: &[O::DeleteBlob],
@@ -67,13 +100,7 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_RANGE_SUPPORT,
         check: range_honoured,
     },
-    Rule {
-        id: "GetChunk.content-range-matches",
-        ops: &[O::GetChunk],
-        explanation: "A 206 Content-Range is the requested range resolved against the blob size, and the body has exactly that many bytes",
-        bindings: norms::B_206,
-        check: content_range_matches,
-    },
+    GET_CHUNK_CONTENT_RANGE_MATCHES,
     Rule {
         id: "GetChunk.unsatisfiable",
         ops: &[O::GetChunk],
@@ -88,13 +115,7 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_BLOB_DIGEST_HEADER,
         check: digest_header_matches,
     },
-    Rule {
-        id: "GetChunk.redirect-location",
-        ops: &[O::GetChunk],
-        explanation: "A redirect (307) carries a Location URL",
-        bindings: norms::B_REDIRECT,
-        check: redirect_location,
-    },
+    GET_CHUNK_REDIRECT_LOCATION,
     Rule {
         id: "CheckChunkExists.content-range-matches",
         ops: &[O::CheckChunkExists],

@@ -11,28 +11,37 @@ use crate::exchange::{Exchange, Verdict};
 
 const EXPLANATION: &str = "The body carries no Content-Encoding the request did not accept in Accept-Encoding (content-addressed bytes arrive as stored)";
 
+/// `GetBlob.content-encoding-requested`, by name (load mode runs it).
+pub const GET_BLOB_CONTENT_ENCODING_REQUESTED: Rule = Rule {
+    id: "GetBlob.content-encoding-requested",
+    ops: &[O::GetBlob],
+    explanation: EXPLANATION,
+    bindings: norms::B_ENCODING,
+    check: content_encoding_requested,
+};
+
+/// `GetChunk.content-encoding-requested`, by name (load mode runs it).
+pub const GET_CHUNK_CONTENT_ENCODING_REQUESTED: Rule = Rule {
+    id: "GetChunk.content-encoding-requested",
+    ops: &[O::GetChunk],
+    explanation: EXPLANATION,
+    bindings: norms::B_ENCODING,
+    check: content_encoding_requested,
+};
+
+/// `GetManifest.content-encoding-requested`, by name (load mode runs it).
+pub const GET_MANIFEST_CONTENT_ENCODING_REQUESTED: Rule = Rule {
+    id: "GetManifest.content-encoding-requested",
+    ops: &[O::GetManifest],
+    explanation: EXPLANATION,
+    bindings: norms::B_ENCODING,
+    check: content_encoding_requested,
+};
+
 pub(super) const RULES: &[Rule] = &[
-    Rule {
-        id: "GetBlob.content-encoding-requested",
-        ops: &[O::GetBlob],
-        explanation: EXPLANATION,
-        bindings: norms::B_ENCODING,
-        check: content_encoding_requested,
-    },
-    Rule {
-        id: "GetChunk.content-encoding-requested",
-        ops: &[O::GetChunk],
-        explanation: EXPLANATION,
-        bindings: norms::B_ENCODING,
-        check: content_encoding_requested,
-    },
-    Rule {
-        id: "GetManifest.content-encoding-requested",
-        ops: &[O::GetManifest],
-        explanation: EXPLANATION,
-        bindings: norms::B_ENCODING,
-        check: content_encoding_requested,
-    },
+    GET_BLOB_CONTENT_ENCODING_REQUESTED,
+    GET_CHUNK_CONTENT_ENCODING_REQUESTED,
+    GET_MANIFEST_CONTENT_ENCODING_REQUESTED,
 ];
 
 /// Codings (lower case) the `Accept-Encoding` value accepts with a non-zero weight.

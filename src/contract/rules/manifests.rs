@@ -12,6 +12,24 @@ use crate::contract::norms;
 use crate::contract::schema::schema_for_manifest_media_type;
 use crate::exchange::{Exchange, Verdict};
 
+/// `GetManifest.digest-matches-body`, by name (load mode runs it).
+pub const GET_MANIFEST_DIGEST_MATCHES_BODY: Rule = Rule {
+    id: "GetManifest.digest-matches-body",
+    ops: &[O::GetManifest],
+    explanation: "The 200 body hashes to Docker-Content-Digest and, when fetched by digest, to that digest",
+    bindings: norms::B_MANIFEST_PULL,
+    check: get_digest_matches_body,
+};
+
+/// `CreateManifest.digest-header`, by name (load mode runs it).
+pub const CREATE_MANIFEST_DIGEST_HEADER: Rule = Rule {
+    id: "CreateManifest.digest-header",
+    ops: &[O::CreateManifest],
+    explanation: "201 carries Docker-Content-Digest: well-formed, equal to a digest reference and to the sha256 of the bytes sent",
+    bindings: norms::B_PUSH_DIGEST,
+    check: create_digest_header,
+};
+
 pub(super) const RULES: &[Rule] = &[
     Rule {
         id: "CreateManifest.location-present",
@@ -20,20 +38,8 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_MANIFEST_PUSH,
         check: location_present,
     },
-    Rule {
-        id: "CreateManifest.digest-header",
-        ops: &[O::CreateManifest],
-        explanation: "201 carries Docker-Content-Digest: well-formed, equal to a digest reference and to the sha256 of the bytes sent",
-        bindings: norms::B_PUSH_DIGEST,
-        check: create_digest_header,
-    },
-    Rule {
-        id: "GetManifest.digest-matches-body",
-        ops: &[O::GetManifest],
-        explanation: "The 200 body hashes to Docker-Content-Digest and, when fetched by digest, to that digest",
-        bindings: norms::B_MANIFEST_PULL,
-        check: get_digest_matches_body,
-    },
+    CREATE_MANIFEST_DIGEST_HEADER,
+    GET_MANIFEST_DIGEST_MATCHES_BODY,
     Rule {
         id: "GetManifest.content-type-matches-media-type",
         ops: &[O::GetManifest],

@@ -11,14 +11,44 @@ use crate::contract::Operation as O;
 use crate::contract::norms;
 use crate::exchange::{Exchange, Verdict};
 
+/// `StartUpload.location-present`, by name (load mode runs it).
+pub const START_UPLOAD_LOCATION_PRESENT: Rule = Rule {
+    id: "StartUpload.location-present",
+    ops: &[O::StartUpload],
+    explanation: "202 (session) and 201 (monolithic) carry a Location URL",
+    bindings: norms::B_PUSH_LOCATION,
+    check: location_present,
+};
+
+/// `UploadChunk.location-present`, by name (load mode runs it).
+pub const UPLOAD_CHUNK_LOCATION_PRESENT: Rule = Rule {
+    id: "UploadChunk.location-present",
+    ops: &[O::UploadChunk],
+    explanation: "202 carries the Location to use for the next request",
+    bindings: norms::B_CHUNK,
+    check: location_present,
+};
+
+/// `UploadChunk.range-matches-content-range`, by name (load mode runs it).
+pub const UPLOAD_CHUNK_RANGE_MATCHES_CONTENT_RANGE: Rule = Rule {
+    id: "UploadChunk.range-matches-content-range",
+    ops: &[O::UploadChunk],
+    explanation: "After a PATCH with Content-Range a-b, the progress Range ends at b",
+    bindings: norms::B_CHUNK_ORDER,
+    check: range_matches_content_range,
+};
+
+/// `CompleteUpload.digest-header-matches`, by name (load mode runs it).
+pub const COMPLETE_UPLOAD_DIGEST_HEADER_MATCHES: Rule = Rule {
+    id: "CompleteUpload.digest-header-matches",
+    ops: &[O::CompleteUpload],
+    explanation: "201 carries Docker-Content-Digest equal to the digest query parameter",
+    bindings: norms::B_PUSH_DIGEST,
+    check: digest_header_equals_query_digest,
+};
+
 pub(super) const RULES: &[Rule] = &[
-    Rule {
-        id: "StartUpload.location-present",
-        ops: &[O::StartUpload],
-        explanation: "202 (session) and 201 (monolithic) carry a Location URL",
-        bindings: norms::B_PUSH_LOCATION,
-        check: location_present,
-    },
+    START_UPLOAD_LOCATION_PRESENT,
     Rule {
         id: "StartUpload.upload-uuid-present",
         ops: &[O::StartUpload],
@@ -61,13 +91,7 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_MOUNT_TARGET,
         check: mount_location_target,
     },
-    Rule {
-        id: "UploadChunk.location-present",
-        ops: &[O::UploadChunk],
-        explanation: "202 carries the Location to use for the next request",
-        bindings: norms::B_CHUNK,
-        check: location_present,
-    },
+    UPLOAD_CHUNK_LOCATION_PRESENT,
     Rule {
         id: "UploadChunk.range-format",
         ops: &[O::UploadChunk],
@@ -75,13 +99,7 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_CHUNK,
         check: required_range_format,
     },
-    Rule {
-        id: "UploadChunk.range-matches-content-range",
-        ops: &[O::UploadChunk],
-        explanation: "After a PATCH with Content-Range a-b, the progress Range ends at b",
-        bindings: norms::B_CHUNK_ORDER,
-        check: range_matches_content_range,
-    },
+    UPLOAD_CHUNK_RANGE_MATCHES_CONTENT_RANGE,
     Rule {
         id: "UploadChunk.upload-uuid-present",
         ops: &[O::UploadChunk],
@@ -110,13 +128,7 @@ pub(super) const RULES: &[Rule] = &[
         bindings: norms::B_PUSH_LOCATION,
         check: location_present,
     },
-    Rule {
-        id: "CompleteUpload.digest-header-matches",
-        ops: &[O::CompleteUpload],
-        explanation: "201 carries Docker-Content-Digest equal to the digest query parameter",
-        bindings: norms::B_PUSH_DIGEST,
-        check: digest_header_equals_query_digest,
-    },
+    COMPLETE_UPLOAD_DIGEST_HEADER_MATCHES,
 ];
 
 fn is_success(ex: &Exchange) -> bool {

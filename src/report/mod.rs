@@ -197,6 +197,8 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
 }
 
 #[cfg(test)]
+mod snapshots;
+#[cfg(test)]
 pub(crate) mod testdata;
 
 #[cfg(test)]

@@ -26,8 +26,14 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
     out
 }
 
-/// Renders the summary as text.
+/// Renders the summary as text; the table fits the terminal's width when stdout is one.
 pub fn render(result: &RunResult) -> String {
+    render_with_width(result, None)
+}
+
+/// [`render`] with the table's width fixed (`Some`) instead of taken from the terminal that
+/// stdout may be (`None`): the same text whatever runs it (the snapshot tests).
+pub fn render_with_width(result: &RunResult, width: Option<u16>) -> String {
     let mut out = String::new();
     if let Some(why) = &result.aborted {
         out.push_str(&format!("could not run: {why}\n"));
@@ -37,6 +43,9 @@ pub fn render(result: &RunResult) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec!["scenario", "result", "steps", "ms", "note"]);
+    if let Some(w) = width {
+        table.set_width(w);
+    }
     for s in &result.scenarios {
         let failed_rules: Vec<String> = s
             .steps

@@ -1,5 +1,9 @@
 //! A small hand-made `RunResult` for the renderers' unit tests: one scenario of each outcome
-//! (pass, fail, error, skip, known), text that needs escaping, a redacted transcript.
+//! (pass, fail, error, skip, known), text that needs escaping, a redacted transcript. For the
+//! snapshot tests (`report::snapshots`) also the fuller documents that reach every renderer
+//! branch: warnings, cited findings, a baseline, cleanup leftovers, an aborted run, and load
+//! runs (with and without thresholds and errors). Every value is fixed (timestamps, run ids,
+//! durations, the tool name `regcheck test`), so rendering them gives the same bytes each time.
 
 use crate::exchange::{Finding, FindingSource};
 use crate::runner::{Outcome, RunResult, ScenarioResult, StepResult, Summary, Transcript};
@@ -145,4 +149,135 @@ pub fn result() -> RunResult {
 /// [`result`] as a report document (no load member).
 pub fn document() -> super::Document {
     result().into()
+}
+
+/// [`result`] with what it leaves out, so every branch of every renderer has something to
+/// show: a scenario with warnings (one rule twice, cited with a quote), a failed finding with
+/// its MUST and citation, a known warning, a scenario that errored before any step, a baseline
+/// (matched, fixed, unchecked entries) and a cleanup with leftovers, emptied repositories and a
+/// note.
+pub fn full_document() -> super::Document {
+    use crate::contract::Level;
+    let mut r = result();
+    let cited = |f: Finding, level: Level| Finding {
+        level: Some(level),
+        spec: Some("OCI distribution-spec v1.1 §Pulling blobs".into()),
+        quote: Some("the registry MUST return the blob's <digest>".into()),
+        ..f
+    };
+    r.scenarios[1].steps[0].findings.push(cited(
+        finding("GetBlob.content-type", "Content-Type missing"),
+        Level::Must,
+    ));
+    let warn = cited(
+        warning("GetBlob.accept-ranges", "no Accept-Ranges header"),
+        Level::Should,
+    );
+    let mut warned = scenario("warned", Outcome::Warn, vec![]);
+    warned.steps[0].outcome = Outcome::Warn;
+    warned.steps[0].findings = vec![warn.clone(), warn];
+    r.scenarios.insert(1, warned);
+    let tolerated = r.scenarios.len() - 1;
+    r.scenarios[tolerated].steps[0].findings.push(Finding {
+        known: true,
+        ..warning("GetBlob.etag", "no ETag header")
+    });
+    r.scenarios.push(ScenarioResult {
+        reason: Some("setup failed: blob `base` could not be uploaded".into()),
+        ..scenario("unreachable", Outcome::Error, vec![])
+    });
+    let last = r.scenarios.len() - 1;
+    r.scenarios[last].steps.clear();
+    r.baseline = Some(crate::runner::BaselineReport {
+        file: "regcheck-baseline.yaml".into(),
+        matched: vec!["tolerated ▸ scenario.status".into()],
+        fixed: vec!["ok ▸ GetBlob.digest-matches-body".into()],
+        unchecked: vec!["skipped ▸ scenario.status".into()],
+    });
+    r.cleanup = crate::namespace::CleanupReport {
+        kept: false,
+        deleted: 7,
+        leftovers: vec!["ns/bad:latest (DELETE answered 405)".into()],
+        empty_repositories: vec!["ns/bad".into(), "ns/ok".into()],
+        notes: vec!["slot regcheck-s0 left dirty: a delete was refused".into()],
+    };
+    r.recount();
+    r.into()
+}
+
+/// A run that could not start: no scenarios, only the reason.
+pub fn aborted_document() -> super::Document {
+    let mut r = result();
+    r.scenarios.clear();
+    r.capabilities.clear();
+    r.capability_evidence.clear();
+    r.finished_at = None;
+    r.duration_ms = 4.0;
+    r.aborted = Some("no HTTP answer from http://127.0.0.1:1/: connection refused".into());
+    r.recount();
+    r.into()
+}
+
+/// The fixture load report (`testdata_load.json`, a real 3 s pull/push run) with what a clean
+/// run lacks: thresholds (one held, one violated), errors of several kinds (a digest mismatch
+/// fails integrity) with examples, late starts, an interrupted run.
+pub fn load_with_failures() -> crate::load::LoadReport {
+    let mut l = super::load::tests::load_report();
+    l.interrupted = true;
+    l.late_starts = 3;
+    l.thresholds = vec![
+        crate::load::threshold::ThresholdResult {
+            expr: "pull.p99<1s".into(),
+            ok: true,
+            actual: "pull.p99 = 185 ms".into(),
+        },
+        crate::load::threshold::ThresholdResult {
+            expr: "push.error_rate<0.1%".into(),
+            ok: false,
+            actual: "push.error_rate = 1.76%".into(),
+        },
+    ];
+    let kinds = [("digest_mismatch", 1u64), ("status", 2)];
+    let examples = vec![
+        "PUT /v2/ns/load/blobs/uploads/<id> answered 500".to_string(),
+        "GET /v2/ns/load/blobs/sha256:aa: body digest sha256:bb".to_string(),
+    ];
+    for op in [&mut l.operations[1], &mut l.total] {
+        op.errors = 3;
+        op.error_rate = 3.0 / op.requests as f64;
+        op.errors_by_kind = kinds.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        op.statuses = [("500".to_string(), 2)].into_iter().collect();
+        op.examples = examples.clone();
+    }
+    if let Some(p) = l.timeline.get_mut(1) {
+        p.tick.errors = 3;
+    }
+    l
+}
+
+/// A load run's own report (`regcheck load`, `kind: "load"`) with `load` as measurements.
+pub fn load_run(load: crate::load::LoadReport) -> crate::load::LoadRunReport {
+    crate::load::LoadRunReport {
+        schema_version: 1,
+        kind: "load".into(),
+        tool: "regcheck test".into(),
+        target: "http://127.0.0.1:1/".into(),
+        run_id: "0000abcd".into(),
+        namespace: "ns".into(),
+        started_at: "2026-11-26T00:00:00Z".into(),
+        ended_at: "2026-11-26T00:00:03Z".into(),
+        cleanup: crate::namespace::CleanupReport {
+            deleted: 16,
+            ..Default::default()
+        },
+        load,
+    }
+}
+
+/// [`full_document`] with the fixture load report as its `load` member.
+pub fn document_with_load() -> super::Document {
+    super::Document {
+        load: Some(super::load::tests::load_report()),
+        ..full_document()
+    }
 }

@@ -137,7 +137,7 @@ impl Client {
         &self,
         method: &Method,
         url: &Url,
-        headers: &[(&str, &str)],
+        headers: &[(&str, String)],
         auth: Option<&str>,
         body: Option<reqwest::Body>,
     ) -> Result<LeanResponse, LeanError> {
@@ -151,7 +151,7 @@ impl Client {
                 let mut all: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 3);
                 all.push(("user-agent", USER_AGENT));
                 all.push(("accept-encoding", "identity"));
-                all.extend_from_slice(headers);
+                all.extend(headers.iter().map(|(k, v)| (*k, v.as_str())));
                 if let Some(a) = auth {
                     all.push(("authorization", a));
                 }
@@ -163,7 +163,7 @@ impl Client {
             (_, body) => {
                 let mut rb = self.http.request(method.clone(), url.clone());
                 for (k, v) in headers {
-                    rb = rb.header(*k, *v);
+                    rb = rb.header(*k, v.as_str());
                 }
                 if let Some(a) = auth {
                     rb = rb.header("authorization", a);

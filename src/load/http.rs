@@ -187,11 +187,9 @@ impl Http {
                 .then(|| self.client.cached_authorization(method, url))
                 .flatten()
         });
-        let mut sent: Vec<(&str, &str)> = Vec::with_capacity(headers.len());
-        sent.extend(headers.iter().map(|(k, v)| (*k, v.as_str())));
         let response = self
             .client
-            .send_lean(method, url, &sent, auth.as_deref(), body())
+            .send_lean(method, url, headers, auth.as_deref(), body())
             .await
             .map_err(|e| lean_failure(method, url, e))?;
         if self.sample.as_ref().is_some_and(Sampler::take) {

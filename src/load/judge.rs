@@ -5,6 +5,11 @@
 //! those very checks, under the profile every target is bound by (OCI: load does not probe
 //! for ACR). A MUST broken fails the operation with that rule's id; a SHOULD broken is counted
 //! as a warning of that rule and the operation goes on.
+//!
+//! The rules are pure functions of what they see, and a load run sees the same answer again and
+//! again; an answer judged clean once (byte for byte the same request and response head, the
+//! same body length and digest) is not judged again — a per-thread set of those answers, so
+//! that judging costs a lookup on the hot path (`benches/load-cost-compare.sh`).
 
 use super::metrics::Failure;
 use crate::contract::Operation;
@@ -15,7 +20,8 @@ use crate::exchange::{
 use crate::vocab::{Severity, Target};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use url::Url;
 
@@ -189,7 +195,84 @@ pub fn judge(
     if rules.is_empty() {
         return Ok(());
     }
+    CLEAN.with(|clean| {
+        let mut clean = clean.borrow_mut();
+        let clean = &mut *clean;
+        key(&mut clean.key, op, rules, seen, body.as_ref());
+        if clean.seen.contains(clean.key.as_slice()) {
+            return Ok(());
+        }
+        let warned = judge_now(op, rules, seen, body, warnings)?;
+        if !warned {
+            if clean.seen.len() >= CLEAN_CAPACITY {
+                clean.seen.clear();
+            }
+            clean.seen.insert(clean.key.as_slice().into());
+        }
+        Ok(())
+    })
+}
+
+/// Answers judged clean, per thread, at most this many (then forgotten all at once).
+const CLEAN_CAPACITY: usize = 4096;
+
+#[derive(Default)]
+struct Clean {
+    /// The key being built (reused).
+    key: Vec<u8>,
+    /// foldhash: a few hundred bytes hashed per lookup, where SipHash's cost showed.
+    seen: HashSet<Box<[u8]>, foldhash::fast::RandomState>,
+}
+
+thread_local! {
+    static CLEAN: RefCell<Clean> = RefCell::new(Clean::default());
+}
+
+/// Everything an exchange is built from, length-prefixed so that no two differ by framing.
+fn key(
+    out: &mut Vec<u8>,
+    op: Operation,
+    rules: &[&'static Rule],
+    seen: &Seen<'_>,
+    body: Option<&ObservedBody>,
+) {
+    fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out.clear();
+    put(out, op.name().as_bytes());
+    for r in rules {
+        put(out, r.id.as_bytes());
+    }
+    put(out, seen.method.as_str().as_bytes());
+    put(out, seen.url.as_str().as_bytes());
+    for (k, v) in seen.sent {
+        put(out, k.as_bytes());
+        put(out, v.as_bytes());
+    }
+    out.push(u8::from(seen.authenticated) | u8::from(seen.via_redirect) << 1);
+    out.extend_from_slice(&seen.status.to_le_bytes());
+    for (k, v) in seen.headers {
+        put(out, k.as_str().as_bytes());
+        put(out, v.as_bytes());
+    }
+    if let Some(b) = body {
+        out.extend_from_slice(&b.len.to_le_bytes());
+        put(out, b.digest.as_bytes());
+    }
+}
+
+/// Runs the rules; `Ok(true)` when a SHOULD was broken (counted in `warnings`).
+fn judge_now(
+    op: Operation,
+    rules: &[&'static Rule],
+    seen: &Seen<'_>,
+    body: Option<ObservedBody>,
+    warnings: &Warnings,
+) -> Result<bool, Failure> {
     let ex = exchange(op, seen, body);
+    let mut warned = false;
     let mut failure = None;
     for rule in rules {
         let Verdict::Fail(f) = rule.run(&ex) else {
@@ -209,10 +292,13 @@ pub fn judge(
                 failure = Some(Failure::contract(rule.id, detail));
             }
             Severity::Fail => {}
-            _ => warnings.add(rule.id),
+            _ => {
+                warned = true;
+                warnings.add(rule.id);
+            }
         }
     }
-    failure.map_or(Ok(()), Err)
+    failure.map_or(Ok(warned), Err)
 }
 
 fn exchange(op: Operation, seen: &Seen<'_>, body: Option<ObservedBody>) -> Exchange {
@@ -368,6 +454,37 @@ mod tests {
         assert_eq!(w.counts()["GetChunk.content-encoding-requested"], 1);
         h.insert("content-encoding", HeaderValue::from_static("identity"));
         judge_head(&PULL, &seen(&Method::GET, &url, &[], 200, &h), &w).unwrap();
+    }
+
+    #[test]
+    fn repeated_answers_are_judged_alike() {
+        let url = Url::parse(&format!("http://r.test/v2/x/blobs/{DIGEST}")).unwrap();
+        let w = Warnings::default();
+        let mut bad = HeaderMap::new();
+        bad.insert(
+            "docker-content-digest",
+            HeaderValue::from_static("sha256:00"),
+        );
+        let mut good = HeaderMap::new();
+        good.insert(
+            "docker-content-digest",
+            HeaderValue::from_str(DIGEST).unwrap(),
+        );
+        let redirect = HeaderMap::new();
+        for _ in 0..3 {
+            assert!(judge_head(&PULL, &seen(&Method::GET, &url, &[], 200, &good), &w).is_ok());
+            let f = judge_head(&PULL, &seen(&Method::GET, &url, &[], 200, &bad), &w);
+            assert_eq!(f.unwrap_err().rule, Some("GetBlob.digest-header-matches"));
+            judge_head(&PULL, &seen(&Method::GET, &url, &[], 307, &redirect), &w).unwrap();
+        }
+        assert_eq!(w.counts()["GetBlob.redirect-location"], 3);
+        // The same answer to another request is judged for that request.
+        let d2 = format!("sha256:{}", "ab".repeat(32));
+        let other = Url::parse(&format!("http://r.test/v2/x/blobs/{d2}")).unwrap();
+        let mut good2 = HeaderMap::new();
+        good2.insert("docker-content-digest", HeaderValue::from_str(&d2).unwrap());
+        judge_head(&PULL, &seen(&Method::GET, &other, &[], 200, &good2), &w).unwrap();
+        assert!(judge_head(&PULL, &seen(&Method::GET, &other, &[], 200, &good), &w).is_err());
     }
 
     #[test]

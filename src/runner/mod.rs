@@ -5,17 +5,24 @@
 //! (unless `keep`). Failed checks are data in the result; `RunnerError` only means the run
 //! could not happen.
 
+mod capture;
 pub mod checks;
 pub mod error;
 pub mod executor;
 pub mod expect;
+mod flow;
+mod iterations;
+mod judge;
 pub mod options;
 /// Registry URL paths (kept at their old path).
 pub use crate::vocab::paths;
 pub mod probe;
 pub mod push;
+mod record;
 pub mod request;
 pub mod result;
+mod send;
+mod transcript;
 pub mod vars;
 
 pub use crate::namespace::{cleanup, new_run_id, slots};

@@ -1,12 +1,13 @@
 //! Turning a step's `RequestSpec` into an `OutgoingRequest`: templates rendered, URL resolved,
 //! query appended, body chosen (blob range, document, JSON, text, form) with its default
-//! `Content-Type`; and rendering a step's `Expect` so the checks see plain values.
+//! `Content-Type` — with the step's operation and credential policy, ready to send; and
+//! rendering a step's `Expect` so the checks see plain values.
 
 use super::vars::Vars;
-use crate::client::{OutgoingBody, OutgoingRequest};
+use crate::client::{Credentials, OutgoingBody, OutgoingRequest};
 use crate::contract::Operation;
 use crate::scenario::template::{self, TemplateError};
-use crate::scenario::{BodySpec, Expect, RequestSpec};
+use crate::scenario::{BodySpec, Expect, RequestSpec, Step, StepAuth};
 use bytes::Bytes;
 use url::Url;
 
@@ -77,6 +78,47 @@ pub fn build(
         url,
         headers,
         body,
+    })
+}
+
+/// A step's request, ready to send.
+pub(super) struct StepRequest {
+    /// The operation it exercises.
+    pub op: Operation,
+    /// The request, rendered.
+    pub request: OutgoingRequest,
+    /// Whether the client may send credentials.
+    pub creds: Credentials,
+    /// Whether redirects are followed.
+    pub follow: bool,
+}
+
+/// Builds the request of a step that sends one; or why it cannot (with the step's operation
+/// when it has one).
+pub(super) fn for_step(
+    step: &Step,
+    vars: &Vars,
+    target: &Url,
+) -> Result<StepRequest, (Option<Operation>, String)> {
+    let Some(op) = step.op else {
+        return Err((None, "step has neither `op` nor `steps`".to_string()));
+    };
+    let Some(spec) = &step.request else {
+        return Err((Some(op), "step has no `request`".to_string()));
+    };
+    let request = build(op, spec, vars, target).map_err(|e| match e {
+        BuildError::Template(t) => (Some(op), format!("cannot render request: {t}")),
+        BuildError::Invalid(m) => (Some(op), m),
+    })?;
+    let creds = match step.auth {
+        StepAuth::Auto => Credentials::Auto,
+        StepAuth::None => Credentials::Never,
+    };
+    Ok(StepRequest {
+        op,
+        request,
+        creds,
+        follow: spec.follow_redirects,
     })
 }
 

@@ -1,0 +1,51 @@
+//! The probe's requests: sent with the client's plain helpers, a transport failure making the
+//! target unreachable (the run cannot happen).
+
+use crate::client::simple::{self, request as req};
+use crate::client::{Client, ClientError, Credentials, Observed, OutgoingBody, OutgoingRequest};
+use crate::runner::error::RunnerError;
+use reqwest::Method;
+
+/// Sends one request with credentials as needed; a transport failure makes the target
+/// unreachable.
+pub(super) async fn send(
+    client: &Client,
+    method: Method,
+    path: &str,
+) -> Result<Observed, RunnerError> {
+    execute(client, &req(client, method, path, OutgoingBody::Empty)).await
+}
+
+pub(super) async fn execute(client: &Client, r: &OutgoingRequest) -> Result<Observed, RunnerError> {
+    execute_as(client, r, Credentials::Auto).await
+}
+
+/// [`execute`] with the given credential policy (`Never`: see what an anonymous client gets).
+pub(super) async fn execute_as(
+    client: &Client,
+    r: &OutgoingRequest,
+    creds: Credentials,
+) -> Result<Observed, RunnerError> {
+    client
+        .execute(r, creds)
+        .await
+        .map_err(|source| unreachable(client, source))
+}
+
+fn unreachable(client: &Client, source: ClientError) -> RunnerError {
+    RunnerError::Unreachable {
+        target: client.options().target.to_string(),
+        source,
+    }
+}
+
+/// Uploads one blob ([`simple::push_blob`]); a transport failure makes the target unreachable.
+pub(super) async fn push_blob(
+    client: &Client,
+    repo: &str,
+    content: &[u8],
+) -> Result<Result<(), String>, RunnerError> {
+    simple::push_blob(client, repo, content)
+        .await
+        .map_err(|source| unreachable(client, source))
+}

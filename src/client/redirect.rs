@@ -22,8 +22,8 @@ pub struct Hop {
     pub method: Method,
     /// The request body is dropped (after a 303).
     pub drop_body: bool,
-    /// On the target's origin: credentials may go along. When false, send none and remove any
-    /// credential header the request carried.
+    /// Credentials may go along: the hop is on the target's origin and the chain never left
+    /// it. When false, send none and remove any credential header the request carried.
     pub credentials: bool,
 }
 
@@ -61,6 +61,8 @@ pub struct Redirects<'a> {
     target: &'a Url,
     max: usize,
     followed: usize,
+    /// A hop went to another origin: no credentials for the rest of the chain.
+    left_origin: bool,
 }
 
 impl<'a> Redirects<'a> {
@@ -70,6 +72,7 @@ impl<'a> Redirects<'a> {
             target,
             max,
             followed: 0,
+            left_origin: false,
         }
     }
 
@@ -110,8 +113,9 @@ impl<'a> Redirects<'a> {
         };
         refuse_foreign_write(self.target, &method, &next).map_err(RedirectError::ForeignWrite)?;
         self.followed += 1;
+        self.left_origin |= !same_origin(&next, self.target);
         Ok(Some(Hop {
-            credentials: same_origin(&next, self.target),
+            credentials: !self.left_origin,
             url: next,
             method,
             drop_body: see_other,
@@ -149,7 +153,14 @@ mod tests {
             .unwrap();
         assert!(!hop.credentials);
         assert_eq!(r.followed(), 2);
+        // Once the chain has left the origin, coming back does not bring credentials back.
+        let hop = r
+            .next(&Method::GET, &here, 307, Some("/v2/r/blobs/sha256:c"))
+            .unwrap()
+            .unwrap();
+        assert!(!hop.credentials);
         // Another port is another origin.
+        let mut r = Redirects::new(&target, 10);
         let hop = r
             .next(&Method::HEAD, &here, 307, Some("http://reg.test:81/x"))
             .unwrap()

@@ -93,6 +93,7 @@ impl Http {
         let options = self.client.options();
         let mut redirects = Redirects::new(&options.target, options.limits.max_redirects);
         let (mut method, mut url, mut credentials) = (method, url, true);
+        // Only GET and HEAD are followed here (a write's redirect is its answer).
         let follow = method == Method::GET || method == Method::HEAD;
         loop {
             let head = self

@@ -2,6 +2,7 @@
 //! `send_following`, which sends and follows redirects hop by hop, keeping every answer.
 
 use super::paths;
+use crate::client::redirect::{self, RedirectError, Redirects};
 use crate::client::{self, Client, Credentials, Observed, OutgoingRequest, secret};
 
 /// Why `send_following` produced no final answer.
@@ -35,10 +36,11 @@ fn guard(req: &OutgoingRequest, namespace: &str) -> Result<(), String> {
     }
 }
 
-/// Sends a request and follows redirects (each hop is returned for checking). On a foreign
-/// origin, credentials are never sent and `Authorization` headers are removed.
-/// Every hop passes the namespace guard; a write is never redirected to another host.
-/// A chain longer than the client's `max_redirects` (a loop, say) is a transport finding.
+/// Sends a request and follows redirects (each hop is returned for checking) through the
+/// client's one redirect policy: on a foreign origin credentials are never sent and credential
+/// headers are removed, a write is never redirected to another host, and a chain longer than
+/// the client's `max_redirects` (a loop, say) is a transport finding. Every hop also passes
+/// the namespace guard.
 pub(super) async fn send_following(
     client: &Client,
     mut req: OutgoingRequest,
@@ -46,19 +48,13 @@ pub(super) async fn send_following(
     follow: bool,
     namespace: &str,
 ) -> Result<Vec<Observed>, SendError> {
+    let target = &client.options().target;
+    let mut redirects = Redirects::new(target, client.options().limits.max_redirects);
     let mut hops = Vec::new();
     let mut creds_now = creds;
-    let max_redirects = client.options().limits.max_redirects;
+    redirect::refuse_foreign_write(target, &req.method, &req.url).map_err(SendError::Refused)?;
     loop {
         guard(&req, namespace).map_err(SendError::Refused)?;
-        let foreign = !client::same_origin(&req.url, &client.options().target);
-        if foreign && !matches!(req.method.as_str(), "GET" | "HEAD") {
-            return Err(SendError::Refused(format!(
-                "refusing to follow a redirect of {} to another host ({})",
-                req.method,
-                client::strip_query(&req.url)
-            )));
-        }
         let observed = match client.execute(&req, creds_now).await {
             Ok(o) => o,
             Err(error) => return Err(SendError::Transport { hops, error }),
@@ -66,39 +62,39 @@ pub(super) async fn send_following(
         let status = observed.response.status;
         let location = observed.response.header("location").map(str::to_string);
         hops.push(observed);
-        let redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
-        let (true, true, Some(loc)) = (follow, redirect, location) else {
+        if !follow {
             break;
-        };
-        if hops.len() > max_redirects {
-            let error = client::ClientError::Limit {
-                request: client::request_label(
-                    req.method.as_str(),
-                    &req.url,
-                    &client.options().target,
-                ),
-                breach: client::limits::Breach {
-                    kind: client::limits::LimitKind::Redirects,
-                    detail: format!(
-                        "more than {max_redirects} redirects (the last one, {status}, points to {})",
-                        loc.split('?').next().unwrap_or_default()
-                    ),
-                },
-            };
-            return Err(SendError::Transport { hops, error });
         }
-        let Ok(next) = req.url.join(&loc) else {
-            break;
+        let hop = match redirects.next(&req.method, &req.url, status, location.as_deref()) {
+            Ok(Some(hop)) => hop,
+            Ok(None) => break,
+            Err(RedirectError::ForeignWrite(why)) => return Err(SendError::Refused(why)),
+            Err(RedirectError::TooMany {
+                max,
+                status,
+                location,
+            }) => {
+                let error = client::ClientError::Limit {
+                    request: client::request_label(req.method.as_str(), &req.url, target),
+                    breach: client::limits::Breach {
+                        kind: client::limits::LimitKind::Redirects,
+                        detail: format!(
+                            "more than {max} redirects (the last one, {status}, points to {location})"
+                        ),
+                    },
+                };
+                return Err(SendError::Transport { hops, error });
+            }
         };
-        if !client::same_origin(&next, &client.options().target) {
+        if !hop.credentials {
             creds_now = Credentials::Never;
             req.headers.retain(|(k, _)| !secret::is_sensitive_header(k));
         }
-        if status == 303 {
-            req.method = reqwest::Method::GET;
+        if hop.drop_body {
             req.body = client::OutgoingBody::Empty;
         }
-        req.url = next;
+        req.method = hop.method;
+        req.url = hop.url;
     }
     Ok(hops)
 }

@@ -85,10 +85,7 @@ impl BlobGen {
     }
 }
 
-/// `sha256:<hex>` of a byte slice.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
+pub use crate::vocab::digest::sha256_digest;
 
 #[cfg(test)]
 mod tests {

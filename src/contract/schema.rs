@@ -7,6 +7,7 @@
 //! nullable free strings (modelAsString enums), `detail` in errors may be any JSON, and
 //! `date-time` values must be RFC 3339.
 
+use crate::vocab::media;
 use serde_json::Value;
 use std::fmt;
 use std::sync::OnceLock;
@@ -72,10 +73,10 @@ pub fn schema_for_manifest_media_type(media_type: &str) -> &'static str {
         .to_ascii_lowercase()
         .as_str()
     {
-        "application/vnd.oci.image.manifest.v1+json" => "OciManifest",
-        "application/vnd.oci.image.index.v1+json" => "OciIndex",
-        "application/vnd.docker.distribution.manifest.v2+json" => "DockerManifestV2",
-        "application/vnd.docker.distribution.manifest.list.v2+json" => "DockerManifestList",
+        media::OCI_MANIFEST => "OciManifest",
+        media::OCI_INDEX => "OciIndex",
+        media::DOCKER_V2 => "DockerManifestV2",
+        media::DOCKER_LIST => "DockerManifestList",
         _ => "ManifestWrapper",
     }
 }

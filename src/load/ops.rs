@@ -49,7 +49,7 @@ pub struct Done {
 }
 
 /// Media type of the manifests the load pushes and reads.
-pub const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const MANIFEST_TYPE: &str = crate::vocab::media::OCI_MANIFEST;
 
 /// Makes a fresh request body for each attempt.
 type BodyFn = Box<dyn Fn() -> Option<reqwest::Body> + Send + Sync>;

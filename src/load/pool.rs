@@ -89,12 +89,12 @@ impl Pool {
             "schemaVersion": 2,
             "mediaType": MANIFEST_TYPE,
             "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "mediaType": crate::vocab::media::OCI_CONFIG,
                 "digest": config,
                 "size": config_size,
             },
             "layers": [{
-                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "mediaType": crate::vocab::media::OCI_LAYER_TAR,
                 "digest": layer.digest,
                 "size": layer.size,
             }],

@@ -27,7 +27,7 @@ const CLAIM: Duration = Duration::from_secs(6 * 3600);
 const SETTLE: Duration = Duration::from_millis(300);
 /// The marker's config: the two bytes `{}`.
 const CONFIG: &[u8] = b"{}";
-const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+const MANIFEST_TYPE: &str = crate::vocab::media::OCI_MANIFEST;
 
 /// A claimed slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ fn marker_manifest(run_id: &str, state: State, until: u64) -> String {
         "schemaVersion": 2,
         "mediaType": MANIFEST_TYPE,
         "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "mediaType": crate::vocab::media::OCI_CONFIG,
             "digest": config,
             "size": CONFIG.len(),
         },

@@ -1,52 +1,6 @@
-//! Digest, repository-name and tag grammar (OCI distribution spec), and sha256 helpers.
+//! Repository-name and tag grammar (OCI distribution spec); digests come from `vocab::digest`.
 
-use sha2::{Digest as _, Sha256};
-
-/// What a `<digest>` path or query value turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DigestKind {
-    /// `sha256:<64 lowercase hex>`.
-    Sha256(String),
-    /// Grammatically valid digest of another algorithm (never stored here).
-    Other(String),
-}
-
-/// Parses a digest per the OCI grammar `algorithm ":" encoded`; `None` when malformed.
-pub(crate) fn parse_digest(s: &str) -> Option<DigestKind> {
-    let (alg, enc) = s.split_once(':')?;
-    let alg_ok = !alg.is_empty()
-        && alg.split(['+', '.', '_', '-']).all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    let enc_ok = !enc.is_empty()
-        && enc
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'_' | b'-'));
-    if !alg_ok || !enc_ok {
-        return None;
-    }
-    match alg {
-        "sha256" => is_lower_hex(enc, 64).then(|| DigestKind::Sha256(s.to_owned())),
-        "sha512" => is_lower_hex(enc, 128).then(|| DigestKind::Other(s.to_owned())),
-        _ => Some(DigestKind::Other(s.to_owned())),
-    }
-}
-
-/// Exactly `len` lowercase hex digits (the encoding of a registered algorithm).
-fn is_lower_hex(enc: &str, len: usize) -> bool {
-    enc.len() == len
-        && enc
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// `sha256:<hex>` of `data`.
-pub(crate) fn sha256_digest(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
+pub(crate) use crate::vocab::digest::{DigestKind, parse_digest, sha256_digest};
 
 /// A different, valid-looking digest (last hex digit changed) — used by faults.
 pub(crate) fn fake_digest(digest: &str) -> String {

@@ -1,8 +1,11 @@
 //! The shared vocabulary every layer may use, and that uses no other module of the crate: the
-//! names of the documented operations, requirement levels and target profiles, and the
-//! registry URL paths (repository names, references) they are spelled in.
+//! names of the documented operations, requirement levels and target profiles, the registry
+//! URL paths (repository names, references) they are spelled in, content digests and media
+//! types.
 
+pub mod digest;
 pub mod level;
+pub mod media;
 pub mod operation;
 pub mod paths;
 

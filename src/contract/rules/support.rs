@@ -5,7 +5,6 @@
 use crate::contract::catalogue::{self, BodyKind, HeaderFormat};
 use crate::contract::schema::{self, SchemaError};
 use crate::exchange::{Exchange, Finding, FindingSource, Verdict};
-use sha2::{Digest as _, Sha256};
 
 /// Longest value quoted in a finding.
 const QUOTE_LIMIT: usize = 200;
@@ -128,41 +127,7 @@ pub fn is_head(ex: &Exchange) -> bool {
     ex.request.method.eq_ignore_ascii_case("HEAD")
 }
 
-/// `sha256:<hex>` of some bytes.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-/// Whether `s` is a well-formed digest (`algorithm:encoded`; sha256 = 64 lowercase hex digits,
-/// sha512 = 128).
-pub fn is_digest(s: &str) -> bool {
-    let Some((alg, enc)) = s.split_once(':') else {
-        return false;
-    };
-    let alg_ok = !alg.is_empty()
-        && alg.split(['+', '.', '_', '-']).all(|c| {
-            !c.is_empty()
-                && c.chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
-        });
-    let enc_ok = !enc.is_empty()
-        && enc
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | '-'));
-    let hex_len = |n: usize| {
-        enc.len() == n
-            && enc
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-    };
-    alg_ok
-        && enc_ok
-        && match alg {
-            "sha256" => hex_len(64),
-            "sha512" => hex_len(128),
-            _ => true,
-        }
-}
+pub use crate::vocab::digest::{is_digest, sha256_digest};
 
 /// Parses a non-negative decimal integer strictly.
 pub fn parse_u64(s: &str) -> Option<u64> {

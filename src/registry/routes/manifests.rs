@@ -16,10 +16,7 @@ const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 /// Largest image config parsed for architecture/os.
 const MAX_CONFIG: u64 = 1024 * 1024;
 
-pub(crate) const DOCKER_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
-pub(crate) const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub(crate) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub(crate) use crate::vocab::media::{DOCKER_LIST, DOCKER_V2, OCI_INDEX, OCI_MANIFEST};
 
 fn is_index(media_type: &str) -> bool {
     media_type == DOCKER_LIST || media_type == OCI_INDEX

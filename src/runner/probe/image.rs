@@ -48,12 +48,12 @@ pub(super) async fn push(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "mediaType": crate::vocab::media::OCI_CONFIG,
             "digest": cd,
             "size": config.len(),
         },
         "layers": [{
-            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "mediaType": crate::vocab::media::OCI_LAYER_TAR,
             "digest": ld,
             "size": layer.len(),
         }],
@@ -80,4 +80,4 @@ pub(super) async fn push(
 }
 
 /// The media type of the probe manifest.
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_MANIFEST: &str = crate::vocab::media::OCI_MANIFEST;

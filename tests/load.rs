@@ -501,6 +501,123 @@ fn serve() -> Served {
     }
 }
 
+/// `regcheck serve` on `port` keeping blobs in `storage` (so a restart serves the same pool).
+fn serve_stored(port: u16, storage: &std::path::Path) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--storage"])
+        .arg(storage)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start regcheck serve");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout
+        .read_line(&mut line)
+        .expect("serve prints its address");
+    assert!(line.contains("listening"), "{line}");
+    Served {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _stdout: stdout,
+    }
+}
+
+/// A closed-model pull load during which the registry is killed for about two seconds and
+/// started again on the same port and storage.
+fn load_through_an_outage(extra: &[&str]) -> (Option<i32>, Value, String) {
+    let storage = tempfile::tempdir().unwrap();
+    let port = crate::common::free_port();
+    let first = serve_stored(port, storage.path());
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let spec = format!("json={}", report.display());
+    let mut args = vec![
+        "load",
+        "-q",
+        "--target",
+        &first.url,
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "--pool",
+        "2",
+        "-c",
+        "4",
+        "--duration",
+        "6s",
+        "--report",
+        &spec,
+    ];
+    args.extend_from_slice(extra);
+    let load = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start load");
+    std::thread::sleep(Duration::from_millis(2000));
+    drop(first);
+    std::thread::sleep(Duration::from_millis(2000));
+    let _second = serve_stored(port, storage.path());
+    let out = load.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let r = if report.exists() {
+        read_report(&report)
+    } else {
+        Value::Null
+    };
+    (out.status.code(), r, stdout)
+}
+
+#[test]
+fn an_outage_backs_off_recovers_is_reported_and_fails_the_run() {
+    let (code, r, stdout) = load_through_an_outage(&[]);
+    assert_eq!(
+        code,
+        Some(1),
+        "errors without an error threshold exit 1\n{stdout}"
+    );
+    assert_consistent(&r);
+    let total = &r["load"]["total"];
+    let errors = u(&total["errors"]);
+    assert!(errors > 0, "{total}");
+    assert_eq!(u(&total["errors_by_kind"]["connection"]), errors, "{total}");
+    // Backed off: 4 workers over ~2 s of outage, waits doubling from 10 ms to 1 s, make some
+    // tens of attempts; spinning made ~40,000 a second.
+    assert!(errors < 400, "{errors} failed operations: the workers spun");
+    // Throughput counts successes only.
+    let secs = r["load"]["measured_secs"].as_f64().unwrap();
+    let ok = u(&total["requests"]) - errors;
+    let rps = total["rps"].as_f64().unwrap();
+    assert!(
+        (rps - ok as f64 / secs).abs() < 1e-6 * rps.max(1.0),
+        "{total}"
+    );
+    assert!(total["errors_per_sec"].as_f64().unwrap() > 0.0);
+    // The outage is on the timeline and in the report, and the run recovered after it.
+    let outages = r["load"]["outages"].as_array().expect("outages listed");
+    assert!(!outages.is_empty(), "{}", r["load"]["timeline"]);
+    let o = &outages[0];
+    let (start, end) = (u(&o["start_s"]), u(&o["end_s"]));
+    assert!((1..=3).contains(&start) && end > start, "{o}");
+    let timeline = r["load"]["timeline"].as_array().unwrap();
+    let recovered = timeline
+        .iter()
+        .filter(|p| u(&p["t"]) >= end)
+        .any(|p| u(&p["requests"]) > u(&p["errors"]));
+    assert!(recovered, "no success after the outage: {timeline:?}");
+    assert!(stdout.contains("outage:"), "{stdout}");
+}
+
+#[test]
+fn an_error_threshold_decides_over_an_outage() {
+    let (code, r, stdout) = load_through_an_outage(&["--threshold", "error_rate<50%"]);
+    assert!(u(&r["load"]["total"]["errors"]) > 0);
+    assert_eq!(code, Some(0), "the error threshold held\n{stdout}");
+}
+
 fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .args([sig, &pid.to_string()])
@@ -688,8 +805,8 @@ fn ctrl_c_stops_cleanly_and_still_writes_the_report() {
     );
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "{}",
+        Some(130),
+        "Ctrl-C exits 130 with the partial report\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let r = read_report(&report);

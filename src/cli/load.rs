@@ -1,6 +1,8 @@
 //! `regcheck load`: a load test against a target (default: an embedded reference registry),
 //! from flags and/or a YAML load profile; prints the summary table, writes the JSON report and
-//! HDR interval log when asked, and exits 1 when a threshold is violated.
+//! HDR interval log when asked; exits 1 when a threshold is violated, the target broke a
+//! contract rule or sent wrong bytes, or any operation failed without a threshold bounding
+//! errors, and 130 on Ctrl-C (after writing the partial reports).
 
 use super::target::TargetArgs;
 use crate::load::{self, LoadOptions, profile::Settings};
@@ -60,7 +62,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub shard: Option<String>,
     /// Fail (exit 1) unless this holds: `pull.p99<250ms`, `error_rate<0.1%`, `pull.mbps>500`
-    /// (repeatable).
+    /// (repeatable). Without an `error_rate` or `errors` threshold, any failed operation exits
+    /// 1; with one, that threshold decides. Ctrl-C exits 130 with the partial reports.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Write a report: FORMAT=PATH (repeatable; json, junit, md, html). Without it, every

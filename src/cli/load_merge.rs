@@ -95,6 +95,7 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
             ..Default::default()
         },
         load: merged_load,
+        errors_bounded: false,
     };
     merged.apply_thresholds(&thresholds);
     print!("{}", crate::report::load_summary::render(&merged.load));
@@ -102,9 +103,5 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
         let json = serde_json::to_vec_pretty(&merged).context("serializing the merged report")?;
         std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
     }
-    Ok(if merged.load.thresholds.iter().any(|t| !t.ok) {
-        1
-    } else {
-        0
-    })
+    Ok(merged.exit_code())
 }

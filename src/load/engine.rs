@@ -3,7 +3,8 @@
 //! current rate whatever the target does, and their latency counts from the *intended* start,
 //! so a target that stalls cannot hide it (no coordinated omission). Both stop at the measured
 //! limit, the request bound or on cancellation (Ctrl-C: in-flight operations are abandoned, not
-//! recorded); warm-up operations are not recorded.
+//! recorded); warm-up operations are not recorded. A closed-model worker whose operation could
+//! not reach the target backs off (`backoff`) instead of spinning.
 
 use super::metrics::{Metrics, Sample};
 use super::ops::{Ctx, pick_weighted};
@@ -135,6 +136,7 @@ async fn closed_worker(
     metrics: Arc<Mutex<Metrics>>,
     stop: CancellationToken,
 ) {
+    let mut backoff = super::backoff::Backoff::default();
     loop {
         let now = Instant::now();
         if stop.is_cancelled() || plan.over(now) || plan.exhausted() {
@@ -157,8 +159,17 @@ async fn closed_worker(
             r = ctx.run(op) => r,
             _ = stop.cancelled() => return,
         };
+        let wait = backoff.after(result.as_ref().err());
         if measured {
             record(&metrics, op, start, plan.warm_end, result);
+        }
+        if let Some(wait) = wait {
+            let until = Instant::now() + wait;
+            let until = plan.deadline.map_or(until, |d| d.min(until));
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.into()) => {}
+                _ = stop.cancelled() => return,
+            }
         }
     }
 }

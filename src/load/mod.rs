@@ -6,6 +6,7 @@
 //! interval log); shard reports merge exactly. Everything created lives in the run's namespace
 //! and is deleted at the end unless `keep`.
 
+pub mod backoff;
 pub mod engine;
 pub mod error;
 pub mod hdrlog;
@@ -100,12 +101,21 @@ pub struct LoadRunReport {
     pub cleanup: CleanupReport,
     /// Measurements.
     pub load: LoadReport,
+    /// A threshold bounds errors (`error_rate`, `errors`): it decides whether errors fail the
+    /// run (set by [`LoadRunReport::apply_thresholds`]).
+    #[serde(skip)]
+    pub errors_bounded: bool,
 }
 
 impl LoadRunReport {
-    /// 1 when a threshold is violated or the target returned wrong bytes or broke a contract
-    /// rule under load (never acceptable, whatever the thresholds); 0 otherwise.
+    /// 130 when interrupted (Ctrl-C; the report covers what finished). 1 when a threshold is
+    /// violated, when the target returned wrong bytes or broke a contract rule under load (never
+    /// acceptable, whatever the thresholds), or when any operation failed and no threshold
+    /// bounds errors (`--threshold 'error_rate<1%'` makes some acceptable). 0 otherwise.
     pub fn exit_code(&self) -> i32 {
+        if self.load.interrupted {
+            return 130;
+        }
         let t = &self.load.total;
         let integrity = t
             .errors_by_kind
@@ -113,7 +123,8 @@ impl LoadRunReport {
             .copied()
             .unwrap_or(0)
             + t.errors_by_kind.get("contract").copied().unwrap_or(0);
-        if self.load.thresholds.iter().any(|th| !th.ok) || integrity > 0 {
+        let unbounded_errors = t.errors > 0 && !self.errors_bounded;
+        if self.load.thresholds.iter().any(|th| !th.ok) || integrity > 0 || unbounded_errors {
             1
         } else {
             0
@@ -123,6 +134,7 @@ impl LoadRunReport {
     /// Evaluates thresholds into the report.
     pub fn apply_thresholds(&mut self, thresholds: &[Threshold]) {
         self.load.thresholds = thresholds.iter().map(|t| t.check(&self.load)).collect();
+        self.errors_bounded = thresholds.iter().any(Threshold::bounds_errors);
     }
 }
 
@@ -324,6 +336,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         ended_at: now_rfc3339(),
         cleanup,
         load: report,
+        errors_bounded: false,
     };
     run.apply_thresholds(&opts.thresholds);
     Ok(run)

@@ -102,8 +102,11 @@ pub struct OpReport {
     pub contract_violations: BTreeMap<String, u64>,
     /// Payload bytes moved.
     pub bytes: u64,
-    /// Operations per second over the measured time.
+    /// Successful operations per second over the measured time (failures are not throughput).
     pub rps: f64,
+    /// Failed operations per second over the measured time.
+    #[serde(default)]
+    pub errors_per_sec: f64,
     /// Megabytes (10^6 bytes) of payload per second.
     pub mbps: f64,
     /// Latency of successful operations.
@@ -174,6 +177,42 @@ pub struct LoadReport {
     /// the whole run, prepare included).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contract_warnings: BTreeMap<String, u64>,
+    /// Spans of the timeline in which operations failed and none succeeded (the target down,
+    /// or refusing everything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outages: Vec<Outage>,
+}
+
+/// Consecutive seconds of the timeline with failures and no success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outage {
+    /// First second (since the start of measurement).
+    pub start_s: u64,
+    /// The second after the last one.
+    pub end_s: u64,
+    /// Operations that failed in it.
+    pub errors: u64,
+}
+
+/// The outages of a timeline.
+pub fn outages(timeline: &[TimelinePoint]) -> Vec<Outage> {
+    let mut out: Vec<Outage> = Vec::new();
+    for p in timeline {
+        let down = p.tick.errors > 0 && p.tick.errors == p.tick.requests;
+        match out.last_mut() {
+            Some(o) if down && o.end_s == p.t => {
+                o.end_s = p.t + 1;
+                o.errors += p.tick.errors;
+            }
+            _ if down => out.push(Outage {
+                start_s: p.t,
+                end_s: p.t + 1,
+                errors: p.tick.errors,
+            }),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn op_report(name: &str, m: &OpMetrics, secs: f64) -> OpReport {
@@ -199,7 +238,8 @@ fn op_report(name: &str, m: &OpMetrics, secs: f64) -> OpReport {
             .collect(),
         contract_violations: m.rules.clone(),
         bytes: m.bytes,
-        rps: m.requests as f64 / secs,
+        rps: (m.requests - m.errors) as f64 / secs,
+        errors_per_sec: m.errors as f64 / secs,
         mbps: m.bytes as f64 / 1e6 / secs,
         latency: LatencySummary::of(&m.latency),
         ttfb: LatencySummary::of(&m.ttfb),
@@ -263,7 +303,7 @@ impl LoadReport {
             .map(|(w, m)| (w.name().to_string(), m.clone()))
             .collect();
         let start_s = facts.measure_start_unix_ms / 1000;
-        let timeline = metrics
+        let timeline_points: Vec<TimelinePoint> = metrics
             .timeline
             .iter()
             .enumerate()
@@ -285,7 +325,8 @@ impl LoadReport {
             interrupted: facts.interrupted,
             late_starts: facts.late_starts,
             prepare: facts.prepare,
-            timeline,
+            outages: outages(&timeline_points),
+            timeline: timeline_points,
             auth: facts.auth,
             thresholds: Vec::new(),
             contract_warnings: facts.contract_warnings,
@@ -335,7 +376,7 @@ impl LoadReport {
             }
         }
         let first_s = start / 1000;
-        let timeline = seconds
+        let timeline: Vec<TimelinePoint> = seconds
             .into_iter()
             .map(|(unix, tick)| TimelinePoint {
                 t: unix.saturating_sub(first_s),
@@ -369,6 +410,7 @@ impl LoadReport {
             prepare,
             operations: ops.iter().map(|(n, m)| op_report(n, m, secs)).collect(),
             total: op_report("total", &total_of(&ops), secs),
+            outages: outages(&timeline),
             timeline,
             auth,
             thresholds: Vec::new(),

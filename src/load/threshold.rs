@@ -50,6 +50,14 @@ pub struct Threshold {
     limit: f64,
 }
 
+impl Threshold {
+    /// Whether it bounds errors (`error_rate`, `errors`): then it, not the mere presence of
+    /// errors, decides the exit code.
+    pub fn bounds_errors(&self) -> bool {
+        matches!(self.metric, Metric::ErrorRate | Metric::Errors(_))
+    }
+}
+
 /// A threshold checked against a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdResult {

@@ -96,12 +96,13 @@ fn rows(l: &LoadReport) -> impl Iterator<Item = &OpReport> {
 }
 
 /// Column titles of the per-workload load table (Markdown, HTML and terminal alike).
-pub const TABLE_HEADER: [&str; 12] = [
+pub const TABLE_HEADER: [&str; 13] = [
     "workload",
     "ops",
     "errors",
     "error rate",
     "ops/s",
+    "errors/s",
     "MB/s",
     "p50 ms",
     "p90 ms",
@@ -112,7 +113,7 @@ pub const TABLE_HEADER: [&str; 12] = [
 ];
 
 /// One workload's row of the load table, as text (names unescaped).
-pub fn table_cells(o: &OpReport) -> [String; 12] {
+pub fn table_cells(o: &OpReport) -> [String; 13] {
     let lat = &o.latency;
     [
         o.name.clone(),
@@ -120,6 +121,7 @@ pub fn table_cells(o: &OpReport) -> [String; 12] {
         o.errors.to_string(),
         format!("{:.2}%", o.error_rate * 100.0),
         format!("{:.1}", o.rps),
+        format!("{:.1}", o.errors_per_sec),
         format!("{:.2}", o.mbps),
         ms(lat.p50_us),
         ms(lat.p90_us),
@@ -131,7 +133,7 @@ pub fn table_cells(o: &OpReport) -> [String; 12] {
 }
 
 /// The table's rows: each workload, then the total when there are several.
-pub fn table_rows(l: &LoadReport) -> impl Iterator<Item = [String; 12]> + '_ {
+pub fn table_rows(l: &LoadReport) -> impl Iterator<Item = [String; 13]> + '_ {
     rows(l).map(table_cells)
 }
 
@@ -166,6 +168,16 @@ pub fn markdown(out: &mut String, l: &LoadReport) {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
+    for o in &l.outages {
+        let _ = writeln!(
+            out,
+            "\nOutage: {} s from t={} s to t={} s ({} operations failed, none succeeded).",
+            o.end_s - o.start_s,
+            o.start_s,
+            o.end_s,
+            o.errors
+        );
+    }
     if !kinds.is_empty() {
         let _ = writeln!(out, "\nErrors by kind: {}.", cell(&kinds.join(", ")));
     }

@@ -1,5 +1,5 @@
 //! The terminal summary of a load run: the load table (the columns every report format shares:
-//! operations, errors, ops/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
+//! operations, errors, ops/s (successful), errors/s, MB/s, p50/p90/p99/p99.9/max latency), then errors by kind with examples, and the
 //! SHOULD-level contract warnings, and the thresholds with their measured values.
 
 use super::load::{TABLE_HEADER, table_rows};
@@ -31,6 +31,15 @@ pub fn render(r: &LoadReport) -> String {
         out.push_str(&format!(
             "{} operations started over 1 s late (all --max-in-flight slots busy); their wait is in the latency\n",
             r.late_starts
+        ));
+    }
+    for o in &r.outages {
+        out.push_str(&format!(
+            "outage: {} s from t={} s to t={} s: {} operations failed, none succeeded\n",
+            o.end_s - o.start_s,
+            o.start_s,
+            o.end_s,
+            o.errors
         ));
     }
     for o in &r.operations {

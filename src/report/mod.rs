@@ -259,6 +259,7 @@ mod tests {
             ended_at: "2026-11-26T00:00:03Z".into(),
             cleanup: Default::default(),
             load: load::tests::load_report(),
+            errors_bounded: false,
         };
         for f in Format::ALL {
             let spec = ReportSpec {

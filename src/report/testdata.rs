@@ -271,6 +271,7 @@ pub fn load_run(load: crate::load::LoadReport) -> crate::load::LoadRunReport {
             ..Default::default()
         },
         load,
+        errors_bounded: false,
     }
 }
 

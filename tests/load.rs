@@ -427,6 +427,60 @@ fn bundled_load_profiles_are_valid() {
 }
 
 #[test]
+fn zb_presets_are_valid_and_write_github_action_benchmark_json() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/load/zb");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("scenarios/load/zb exists") {
+        let p = entry.unwrap().path();
+        let settings =
+            regcheck::load::profile::load_profile(&p).unwrap_or_else(|e| panic!("{e}"));
+        settings
+            .to_spec()
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        n += 1;
+    }
+    assert_eq!(n, 14, "zb's workload set, one preset each");
+    // One preset run small: its own workload mix, sizes shrunk by flags.
+    let out_dir = tempfile::tempdir().unwrap();
+    let smaller = out_dir.path().join("smaller.json");
+    let bigger = out_dir.path().join("bigger.json");
+    let preset = dir.join("pull75-push25-1mib.yaml");
+    let (out, _r, _d) = load(&[
+        preset.to_str().unwrap(),
+        "--blob-size",
+        "4KiB",
+        "--pool",
+        "2",
+        "-c",
+        "2",
+        "--warmup",
+        "0s",
+        "--duration",
+        "1s",
+        "--report",
+        &format!("bench-smaller={}", smaller.display()),
+        "--report",
+        &format!("bench-bigger={}", bigger.display()),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let read = |p: &std::path::Path| -> Vec<Value> {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).expect("a JSON array")
+    };
+    let (smaller, bigger) = (read(&smaller), read(&bigger));
+    let names = |v: &[Value]| -> Vec<String> {
+        v.iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+    };
+    for want in ["pull p99", "push p99", "total error rate"] {
+        assert!(names(&smaller).contains(&want.to_string()), "{:?}", names(&smaller));
+    }
+    for want in ["pull ops/s", "push MB/s", "total ops/s"] {
+        assert!(names(&bigger).contains(&want.to_string()), "{:?}", names(&bigger));
+    }
+    let rps = bigger.iter().find(|e| e["name"] == "total ops/s").unwrap();
+    assert!(rps["value"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn distribution_holds_a_mixed_load() {
     let d = Distribution::start();
     let (out, r, _d) = load(&[

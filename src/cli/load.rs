@@ -66,7 +66,8 @@ pub struct LoadArgs {
     /// 1; with one, that threshold decides. Ctrl-C exits 130 with the partial reports.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Write a report: FORMAT=PATH (repeatable; json, junit, md, html). Without it, every
+    /// Write a report: FORMAT=PATH (repeatable; json, junit, md, html, bench-smaller,
+    /// bench-bigger: github-action-benchmark JSON). Without it, every
     /// format is written to <report-dir>/<run id>/.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,

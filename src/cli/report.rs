@@ -34,7 +34,8 @@ pub struct RenderArgs {
     /// The JSON report.
     #[arg(value_name = "REPORT.json")]
     pub input: PathBuf,
-    /// What to write: FORMAT=PATH (repeatable; formats: json, junit, md, html).
+    /// What to write: FORMAT=PATH (repeatable; formats: json, junit, md, html, bench-smaller,
+    /// bench-bigger — the github-action-benchmark customSmallerIsBetter/customBiggerIsBetter JSON).
     #[arg(long = "report", value_name = "FORMAT=PATH", required = true)]
     pub reports: Vec<ReportSpec>,
 }

@@ -51,7 +51,8 @@ pub struct RunArgs {
     /// API profile: auto (probe), oci (skip ACR scenarios), acr (require ACR extensions).
     #[arg(long, default_value = "auto")]
     pub profile: Profile,
-    /// Write a report: FORMAT=PATH (repeatable; formats: json, junit, md, html). Without it,
+    /// Write a report: FORMAT=PATH (repeatable; formats: json, junit, md, html, bench-smaller,
+    /// bench-bigger: github-action-benchmark JSON). Without it,
     /// every format is written to <report-dir>/<run id>/.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,

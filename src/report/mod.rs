@@ -1,11 +1,12 @@
 //! Renders run results; never executes anything. `terminal` (comfy-table summary), `json` (the
 //! machine-readable report), `junit` (for CI test views), `markdown` (pull-request comments),
-//! `html` (one self-contained page for people), `diff` (two JSON reports compared) and
-//! `baseline` (known deviations turned into outcome `known`). Every writer reads `RunResult`
-//! only; transcripts in it are already redacted by the runner, and `write` scrubs the run's
+//! `html` (one self-contained page for people), `benchmark` (github-action-benchmark JSON),
+//! `diff` (two JSON reports compared) and `baseline` (known deviations turned into outcome
+//! `known`). Every writer reads a `Document` (a run and/or a load run) only; transcripts in it are already redacted by the runner, and `write` scrubs the run's
 //! secrets from the rendered text once more before anything reaches a file.
 
 pub mod baseline;
+pub mod benchmark;
 pub mod diff;
 pub mod document;
 pub mod html;
@@ -51,6 +52,10 @@ pub enum Format {
     Markdown,
     /// Self-contained HTML (`report.html`).
     Html,
+    /// github-action-benchmark `customSmallerIsBetter` (latencies, error rates).
+    BenchSmaller,
+    /// github-action-benchmark `customBiggerIsBetter` (throughput).
+    BenchBigger,
 }
 
 impl Format {
@@ -64,6 +69,8 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "md",
             Format::Html => "html",
+            Format::BenchSmaller => "bench-smaller",
+            Format::BenchBigger => "bench-bigger",
         }
     }
 
@@ -74,6 +81,8 @@ impl Format {
             Format::Junit => "junit.xml",
             Format::Markdown => "report.md",
             Format::Html => "report.html",
+            Format::BenchSmaller => "bench-smaller.json",
+            Format::BenchBigger => "bench-bigger.json",
         }
     }
 
@@ -84,6 +93,8 @@ impl Format {
             Format::Junit => junit::render(result),
             Format::Markdown => markdown::render(result),
             Format::Html => html::render(result),
+            Format::BenchSmaller => benchmark::render(result, benchmark::Direction::Smaller),
+            Format::BenchBigger => benchmark::render(result, benchmark::Direction::Bigger),
         }
     }
 }
@@ -102,6 +113,8 @@ impl std::str::FromStr for Format {
             "junit" => Ok(Format::Junit),
             "md" | "markdown" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
+            "bench-smaller" => Ok(Format::BenchSmaller),
+            "bench-bigger" => Ok(Format::BenchBigger),
             other => Err(ReportError::UnknownFormat(other.to_string())),
         }
     }
@@ -123,7 +136,7 @@ impl std::str::FromStr for ReportSpec {
             .split_once('=')
             .ok_or_else(|| format!("`{s}` is not FORMAT=PATH (example: json=report.json)"))?;
         let format: Format = format.parse().map_err(|_| {
-            format!("unknown report format `{format}`; supported: json, junit, md, html")
+            format!("unknown report format `{format}`; supported: json, junit, md, html, bench-smaller, bench-bigger")
         })?;
         if path.is_empty() {
             return Err(format!("`{s}` has no path after `=`"));

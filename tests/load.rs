@@ -432,8 +432,7 @@ fn zb_presets_are_valid_and_write_github_action_benchmark_json() {
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("scenarios/load/zb exists") {
         let p = entry.unwrap().path();
-        let settings =
-            regcheck::load::profile::load_profile(&p).unwrap_or_else(|e| panic!("{e}"));
+        let settings = regcheck::load::profile::load_profile(&p).unwrap_or_else(|e| panic!("{e}"));
         settings
             .to_spec()
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -468,13 +467,23 @@ fn zb_presets_are_valid_and_write_github_action_benchmark_json() {
     };
     let (smaller, bigger) = (read(&smaller), read(&bigger));
     let names = |v: &[Value]| -> Vec<String> {
-        v.iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+        v.iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
     };
     for want in ["pull p99", "push p99", "total error rate"] {
-        assert!(names(&smaller).contains(&want.to_string()), "{:?}", names(&smaller));
+        assert!(
+            names(&smaller).contains(&want.to_string()),
+            "{:?}",
+            names(&smaller)
+        );
     }
     for want in ["pull ops/s", "push MB/s", "total ops/s"] {
-        assert!(names(&bigger).contains(&want.to_string()), "{:?}", names(&bigger));
+        assert!(
+            names(&bigger).contains(&want.to_string()),
+            "{:?}",
+            names(&bigger)
+        );
     }
     let rps = bigger.iter().find(|e| e["name"] == "total ops/s").unwrap();
     assert!(rps["value"].as_f64().unwrap() > 0.0);
@@ -670,6 +679,93 @@ fn an_error_threshold_decides_over_an_outage() {
     let (code, r, stdout) = load_through_an_outage(&["--threshold", "error_rate<50%"]);
     assert!(u(&r["load"]["total"]["errors"]) > 0);
     assert_eq!(code, Some(0), "the error threshold held\n{stdout}");
+}
+
+/// `regcheck serve --one-at-a-time DELAY` on a free port: capacity 1/DELAY.
+fn serve_one_at_a_time(delay: &str) -> Served {
+    let port = crate::common::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--one-at-a-time", delay])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start regcheck serve");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout
+        .read_line(&mut line)
+        .expect("serve prints its address");
+    assert!(line.contains("listening"), "{line}");
+    Served {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _stdout: stdout,
+    }
+}
+
+#[test]
+fn find_max_reports_a_known_capacity_within_15_percent() {
+    // One request at a time, 20 ms each: 50 operations a second at most.
+    let s = serve_one_at_a_time("20ms");
+    let t = Instant::now();
+    let (out, r, _d) = load(&[
+        "--target",
+        &s.url,
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "--pool",
+        "2",
+        "--find-max",
+        "--slo",
+        "pull.p99<100ms",
+        "--start-rate",
+        "10",
+        "--step-duration",
+        "2s",
+    ]);
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let c = &r["load"]["capacity"];
+    let held = c["max_rate_held"].as_f64().expect("a rate held");
+    assert!(
+        (42.5..=57.5).contains(&held),
+        "capacity 50/s, found {held}: {c}"
+    );
+    let broken = c["first_rate_broken"].as_f64().expect("a rate broke");
+    assert!(broken > held && broken <= held * 1.06, "{c}");
+    let steps = c["steps"].as_array().unwrap();
+    assert!(steps.len() <= 12, "bounded: {} steps", steps.len());
+    // Below capacity the rate asked is achieved; far above it, not.
+    let achieved = |rate: f64| {
+        steps
+            .iter()
+            .find(|s| s["rate"].as_f64() == Some(rate))
+            .map(|s| s["achieved_rps"].as_f64().unwrap())
+    };
+    assert!(achieved(20.0).unwrap() > 18.0, "{c}");
+    assert!(achieved(80.0).unwrap() < 60.0, "{c}");
+    assert!(out.stdout.contains("capacity:"), "{}", out.stdout);
+    // An SLO no rate can hold: no capacity, exit 1.
+    let (out, r, _d) = load(&[
+        "--target",
+        &s.url,
+        "--workload",
+        "pull",
+        "--blob-size",
+        "4KiB",
+        "--pool",
+        "2",
+        "--find-max",
+        "--slo",
+        "pull.p99<1ms",
+        "--step-duration",
+        "1s",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(r["load"]["capacity"]["max_rate_held"].is_null());
 }
 
 fn signal(pid: u32, sig: &str) {

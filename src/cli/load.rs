@@ -94,6 +94,26 @@ pub struct LoadArgs {
     /// progress line.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Capacity search: step the open-model arrival rate up from --start-rate (doubling, then
+    /// bisecting) until an --slo breaks; reports the highest rate at which every SLO held.
+    #[arg(long, requires = "slos")]
+    pub find_max: bool,
+    /// With --find-max: a service-level objective in threshold syntax (`pull.p99<200ms`,
+    /// `error_rate<0.1%`), repeatable; each step must hold them all.
+    #[arg(long = "slo", value_name = "EXPR")]
+    pub slos: Vec<String>,
+    /// With --find-max: the first rate tried, operations per second.
+    #[arg(long, default_value_t = 10.0, value_name = "OPS")]
+    pub start_rate: f64,
+    /// With --find-max: the highest rate tried.
+    #[arg(long, default_value_t = 100_000.0, value_name = "OPS")]
+    pub max_rate: f64,
+    /// With --find-max: how long each step measures.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub step_duration: String,
+    /// With --find-max: steps at most (the search is bounded by steps × step duration).
+    #[arg(long, default_value_t = 12)]
+    pub max_steps: usize,
     /// Target and credentials.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -148,8 +168,16 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
             return Ok(2);
         }
     };
+    let find_max = match find_max(&args, &spec) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
     let target = args.target.resolve(!args.quiet).await?;
     let opts = LoadOptions {
+        find_max,
         target: target.url.clone(),
         credentials: target.credentials.clone(),
         timeout: target.timeout,
@@ -196,4 +224,38 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
             .with_context(|| format!("cannot write {}", spec.path.display()))?;
     }
     Ok(report.exit_code())
+}
+
+/// The capacity search the flags ask for, if any.
+fn find_max(
+    args: &LoadArgs,
+    spec: &load::LoadSpec,
+) -> Result<Option<load::search::FindMax>, load::LoadError> {
+    if !args.find_max {
+        return Ok(None);
+    }
+    let slos = args
+        .slos
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<Vec<load::threshold::Threshold>, _>>()?;
+    let step = load::units::parse_duration(&args.step_duration)?;
+    if !(args.start_rate > 0.0 && args.start_rate <= args.max_rate) || step.is_zero() {
+        return Err(load::LoadError::Config(
+            "--find-max needs 0 < --start-rate <= --max-rate and a --step-duration above 0".into(),
+        ));
+    }
+    let max_in_flight = match spec.model {
+        load::spec::Model::Open { max_in_flight, .. } => max_in_flight,
+        load::spec::Model::Closed { concurrency } => concurrency.max(64),
+    };
+    Ok(Some(load::search::FindMax {
+        slos,
+        start_rate: args.start_rate,
+        max_rate: args.max_rate,
+        step,
+        max_steps: args.max_steps.max(1),
+        precision: 0.05,
+        max_in_flight,
+    }))
 }

@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// ranges, deletes, catalog, ACR or token endpoints (auth none or basic only).
     #[arg(long)]
     pub minimal: bool,
+    /// Answer one request at a time, each after DELAY (`20ms`): a registry of known capacity,
+    /// 1/DELAY requests a second, for testing `load --find-max`.
+    #[arg(long, value_name = "DELAY", value_parser = parse_delay)]
+    pub one_at_a_time: Option<std::time::Duration>,
     /// Inject a named contract violation (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<Fault>,
@@ -75,6 +79,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         redirect_blobs: args.redirect_blobs,
         faults: args.faults,
         fault_on: args.fault_on,
+        one_at_a_time: args.one_at_a_time,
         surface: if args.minimal {
             Surface::Minimal
         } else {
@@ -132,4 +137,8 @@ async fn wait_for_stop() -> Result<()> {
 #[cfg(not(unix))]
 async fn wait_for_stop() -> Result<()> {
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+}
+
+fn parse_delay(s: &str) -> Result<std::time::Duration, String> {
+    crate::load::units::parse_duration(s).map_err(|e| e.to_string())
 }

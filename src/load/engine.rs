@@ -8,7 +8,7 @@
 
 use super::metrics::{Metrics, Sample};
 use super::ops::{Ctx, pick_weighted};
-use super::spec::{Model, Workload};
+use super::spec::{LoadSpec, Model, Workload};
 use rand::Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,8 @@ pub struct Outcome {
 }
 
 struct Plan {
+    /// What the schedule follows (model, rate or stages, bounds).
+    schedule: LoadSpec,
     t0: Instant,
     warm_end: Instant,
     deadline: Option<Instant>,
@@ -63,18 +65,31 @@ fn pick(mix: &[(Workload, u32)]) -> Workload {
     pick_weighted(mix, rand::thread_rng().r#gen::<u64>())
 }
 
-/// Drives the load until a bound or `stop`.
+/// Drives the load of `ctx.spec` until a bound or `stop`.
 pub async fn drive(
     ctx: Arc<Ctx>,
     metrics: Arc<Mutex<Metrics>>,
     stop: CancellationToken,
 ) -> Outcome {
-    let spec = &ctx.spec;
+    let schedule = ctx.spec.clone();
+    drive_with(ctx, schedule, metrics, stop).await
+}
+
+/// Drives the operations of `ctx` on the schedule of `schedule` (its model, rate or stages,
+/// warm-up and bounds; the operations themselves follow `ctx.spec`) until a bound or `stop`.
+pub async fn drive_with(
+    ctx: Arc<Ctx>,
+    schedule: LoadSpec,
+    metrics: Arc<Mutex<Metrics>>,
+    stop: CancellationToken,
+) -> Outcome {
+    let spec = &schedule;
     let t0 = Instant::now();
     let warm_end = t0 + spec.warmup;
     let stages_end = (!spec.stages.is_empty())
         .then(|| t0 + spec.stages.iter().map(|s| s.duration).sum::<Duration>());
     let plan = Arc::new(Plan {
+        schedule: schedule.clone(),
         t0,
         warm_end,
         deadline: spec.measured_limit().map(|l| warm_end + l),
@@ -142,7 +157,7 @@ async fn closed_worker(
         if stop.is_cancelled() || plan.over(now) || plan.exhausted() {
             return;
         }
-        let level = ctx.spec.level_at(now - plan.t0);
+        let level = plan.schedule.level_at(now - plan.t0);
         if w as f64 >= level.ceil() {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(20)) => continue,
@@ -226,7 +241,7 @@ async fn open_schedule(
         if stop.is_cancelled() || plan.over(intended) || plan.exhausted() {
             break;
         }
-        let rate = ctx.spec.level_at(t);
+        let rate = plan.schedule.level_at(t);
         let gap = if rate > 0.0 {
             Duration::from_secs_f64((1.0 / rate).min(3600.0))
         } else {

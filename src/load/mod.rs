@@ -18,6 +18,7 @@ pub mod pool;
 pub mod profile;
 pub mod progress;
 pub mod report;
+pub mod search;
 pub mod spec;
 pub mod threshold;
 pub mod units;
@@ -76,6 +77,8 @@ pub struct LoadOptions {
     pub transport: crate::client::TransportOptions,
     /// What the target may send (head size, redirects; bodies are checked by the engine).
     pub limits: crate::client::Limits,
+    /// `--find-max`: search the highest rate holding these SLOs instead of one load.
+    pub find_max: Option<search::FindMax>,
 }
 
 /// A whole load run, as serialized in the JSON report.
@@ -111,7 +114,8 @@ impl LoadRunReport {
     /// 130 when interrupted (Ctrl-C; the report covers what finished). 1 when a threshold is
     /// violated, when the target returned wrong bytes or broke a contract rule under load (never
     /// acceptable, whatever the thresholds), or when any operation failed and no threshold
-    /// bounds errors (`--threshold 'error_rate<1%'` makes some acceptable). 0 otherwise.
+    /// bounds errors (`--threshold 'error_rate<1%'` makes some acceptable), or when a capacity
+    /// search found no rate holding its SLOs. 0 otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.load.interrupted {
             return 130;
@@ -124,7 +128,16 @@ impl LoadRunReport {
             .unwrap_or(0)
             + t.errors_by_kind.get("contract").copied().unwrap_or(0);
         let unbounded_errors = t.errors > 0 && !self.errors_bounded;
-        if self.load.thresholds.iter().any(|th| !th.ok) || integrity > 0 || unbounded_errors {
+        let no_capacity = self
+            .load
+            .capacity
+            .as_ref()
+            .is_some_and(|c| c.max_rate_held.is_none());
+        if self.load.thresholds.iter().any(|th| !th.ok)
+            || integrity > 0
+            || unbounded_errors
+            || no_capacity
+        {
             1
         } else {
             0
@@ -290,37 +303,56 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         }
     };
     let ticker = tokio::spawn(ticker);
-    let outcome = engine::drive(ctx.clone(), metrics.clone(), stop.clone()).await;
-    ticker_stop.cancel();
+    let facts = |_: &Metrics, outcome: &engine::Outcome, wall: SystemTime| {
+        let tokens = client.auth_stats();
+        report::RunFacts {
+            spec: opts.spec.clone(),
+            measure_start_unix_ms: unix_ms(wall),
+            measured_secs: outcome.measured.as_secs_f64(),
+            interrupted: outcome.interrupted,
+            late_starts: outcome.late_starts,
+            prepare: prepared,
+            auth: report::AuthReport {
+                challenges_answered: ctx.http.challenges_answered.load(Ordering::Relaxed) - before,
+                token_requests: tokens.token_requests - tokens_before.token_requests,
+                token_refreshes: tokens.token_refreshes - tokens_before.token_refreshes,
+            },
+            contract_warnings: ctx.http.warnings.counts(),
+        }
+    };
+    let report = match &opts.find_max {
+        None => {
+            let outcome = engine::drive(ctx.clone(), metrics.clone(), stop.clone()).await;
+            ticker_stop.cancel();
+            let m = metrics.lock().unwrap_or_else(|e| e.into_inner());
+            LoadReport::build(&m, facts(&m, &outcome, measure_wall))
+        }
+        Some(fm) => {
+            let (capacity, chosen) = search::search(&ctx, fm, facts, &stop).await;
+            ticker_stop.cancel();
+            let mut r = match chosen {
+                Some(s) => {
+                    LoadReport::build(&s.metrics, facts(&s.metrics, &s.outcome, s.measure_wall))
+                }
+                None => {
+                    let none = Metrics::default();
+                    let outcome = engine::Outcome {
+                        measure_start: Instant::now(),
+                        measured: Duration::ZERO,
+                        interrupted: stop.is_cancelled(),
+                        late_starts: 0,
+                    };
+                    LoadReport::build(&none, facts(&none, &outcome, SystemTime::now()))
+                }
+            };
+            r.capacity = Some(capacity);
+            r
+        }
+    };
     let hdr = ticker.await.ok().flatten();
     if let Some(h) = hdr {
         h.finish()?;
     }
-    let measured_secs = outcome.measured.as_secs_f64();
-    let report = {
-        let m = metrics.lock().unwrap_or_else(|e| e.into_inner());
-        LoadReport::build(
-            &m,
-            report::RunFacts {
-                spec: opts.spec.clone(),
-                measure_start_unix_ms: unix_ms(measure_wall),
-                measured_secs,
-                interrupted: outcome.interrupted,
-                late_starts: outcome.late_starts,
-                prepare: prepared,
-                auth: {
-                    let tokens = client.auth_stats();
-                    report::AuthReport {
-                        challenges_answered: ctx.http.challenges_answered.load(Ordering::Relaxed)
-                            - before,
-                        token_requests: tokens.token_requests - tokens_before.token_requests,
-                        token_refreshes: tokens.token_refreshes - tokens_before.token_refreshes,
-                    }
-                },
-                contract_warnings: ctx.http.warnings.counts(),
-            },
-        )
-    };
     if !opts.quiet {
         eprintln!("cleaning up {namespace}");
     }

@@ -181,6 +181,10 @@ pub struct LoadReport {
     /// or refusing everything).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outages: Vec<Outage>,
+    /// `--find-max`: the capacity search (the rest of the report is its highest step that
+    /// held every SLO, or its first step when none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<super::search::CapacityReport>,
 }
 
 /// Consecutive seconds of the timeline with failures and no success.
@@ -326,6 +330,7 @@ impl LoadReport {
             late_starts: facts.late_starts,
             prepare: facts.prepare,
             outages: outages(&timeline_points),
+            capacity: None,
             timeline: timeline_points,
             auth: facts.auth,
             thresholds: Vec::new(),
@@ -411,6 +416,7 @@ impl LoadReport {
             operations: ops.iter().map(|(n, m)| op_report(n, m, secs)).collect(),
             total: op_report("total", &total_of(&ops), secs),
             outages: outages(&timeline),
+            capacity: None,
             timeline,
             auth,
             thresholds: Vec::new(),

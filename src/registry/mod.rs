@@ -153,6 +153,9 @@ pub struct RegistryConfig {
     pub tls: Option<TlsSetup>,
     /// The full ACR-like surface, or only what OCI 1.1.1 requires ([`Surface`]).
     pub surface: Surface,
+    /// Answer one request at a time, each after this delay: a registry of known capacity
+    /// (1/delay requests a second), for testing capacity searches. Not a contract violation.
+    pub one_at_a_time: Option<std::time::Duration>,
 }
 
 impl Default for RegistryConfig {
@@ -167,6 +170,7 @@ impl Default for RegistryConfig {
             fault_on: None,
             tls: None,
             surface: Surface::Full,
+            one_at_a_time: None,
         }
     }
 }

@@ -107,6 +107,7 @@ pub async fn start(config: RegistryConfig) -> Result<RunningRegistry, RegistryEr
         storage_url: storage.as_ref().map(|(_, a)| format!("{scheme}://{a}")),
         default_host: public.to_string(),
         config: config.clone(),
+        one_at_a_time: tokio::sync::Mutex::new(()),
     });
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();

@@ -383,7 +383,8 @@ pub fn timeline_chart(l: &LoadReport) -> String {
         (
             "ops/s",
             COLORS[0],
-            (|p: &crate::load::report::TimelinePoint| p.tick.requests) as fn(&_) -> u64,
+            (|p: &crate::load::report::TimelinePoint| p.tick.requests - p.tick.errors)
+                as fn(&_) -> u64,
         ),
         ("errors/s", COLORS[4], |p| p.tick.errors),
     ]
@@ -412,7 +413,71 @@ pub fn timeline_chart(l: &LoadReport) -> String {
     svg
 }
 
-/// The HTML load section: counts, the percentiles table, thresholds, both charts.
+/// `--find-max`: the throughput/latency curve of the capacity search — x = successful
+/// operations per second achieved, y = p99 latency — one point per step in order of the rate
+/// asked, green where every SLO held, red where one broke.
+pub fn capacity_chart(c: &crate::load::search::CapacityReport) -> String {
+    let f = Frame::CHART;
+    let mut steps: Vec<&crate::load::search::CapacityStep> = c.steps.iter().collect();
+    steps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let max_x = nice_max(steps.iter().map(|s| s.achieved_rps).fold(0.0, f64::max));
+    let max_y = nice_max(steps.iter().map(|s| s.p99_ms).fold(0.0, f64::max));
+    let mut svg = svg_open(
+        "capacity-chart",
+        "p99 latency by achieved throughput, per step",
+    );
+    y_axis(
+        &mut svg,
+        max_y,
+        "p99 latency (ms)",
+        "successful operations per second",
+    );
+    for i in 0..=5 {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            f.x(f64::from(i) / 5.0),
+            f.y(0.0) + 15.0,
+            fmt_num(max_x * f64::from(i) / 5.0)
+        );
+    }
+    let at = |s: &crate::load::search::CapacityStep| {
+        (f.x(s.achieved_rps / max_x), f.y(s.p99_ms / max_y))
+    };
+    let points: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            let (x, y) = at(s);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let _ = write!(
+        svg,
+        "<polyline class=\"curve\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>",
+        COLORS[0],
+        points.join(" ")
+    );
+    for s in &steps {
+        let (x, y) = at(s);
+        let (class, color) = if s.held {
+            ("held", "#2e7d32")
+        } else {
+            ("broke", "#c62828")
+        };
+        let _ = write!(
+            svg,
+            "<circle class=\"step {class}\" data-rate=\"{:.1}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{color}\"><title>{:.1} ops/s asked: {:.1} ok/s, p99 {:.1} ms, {}</title></circle>",
+            s.rate, s.rate, s.achieved_rps, s.p99_ms, class
+        );
+    }
+    legend(&mut svg, 0, "SLOs held", "#2e7d32");
+    legend(&mut svg, 1, "an SLO broke", "#c62828");
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The HTML load section: counts, the percentiles table, thresholds, the charts (and the
+/// capacity search's curve and steps after `--find-max`).
 pub fn html(out: &mut String, l: &LoadReport) {
     let t = &l.total;
     let _ = writeln!(out, "<section id=\"load\"><h2>Load</h2>");
@@ -476,6 +541,39 @@ pub fn html(out: &mut String, l: &LoadReport) {
     if !examples.is_empty() {
         let text: Vec<String> = examples.iter().map(|e| esc(e)).collect();
         let _ = writeln!(out, "<h3>First failures</h3><pre>{}</pre>", text.join("\n"));
+    }
+    if let Some(c) = &l.capacity {
+        let found = match (c.max_rate_held, c.first_rate_broken) {
+            (Some(ok), Some(bad)) => {
+                format!("{ok:.1} ops/s held every SLO; {bad:.1} ops/s broke one")
+            }
+            (Some(ok), None) => format!("at least {ok:.1} ops/s (no SLO broke)"),
+            (None, _) => "not even the start rate held every SLO".into(),
+        };
+        let _ = writeln!(
+            out,
+            "<h3>Capacity search</h3><p>SLOs: {}. Capacity: <strong>{}</strong>.</p>{}",
+            esc(&c.slos.join(", ")),
+            esc(&found),
+            capacity_chart(c)
+        );
+        let _ = writeln!(
+            out,
+            "<table><tr><th>rate asked</th><th>ok/s</th><th>p50 ms</th><th>p99 ms</th><th>error rate</th><th>SLOs</th></tr>"
+        );
+        for s in &c.steps {
+            let _ = writeln!(
+                out,
+                "<tr><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.2}%</td><td>{}</td></tr>",
+                s.rate,
+                s.achieved_rps,
+                s.p50_ms,
+                s.p99_ms,
+                s.error_rate * 100.0,
+                if s.held { "held" } else { "broke" }
+            );
+        }
+        let _ = writeln!(out, "</table>");
     }
     let _ = writeln!(
         out,
@@ -686,6 +784,37 @@ pub(crate) mod tests {
         assert!(svg.contains("data-series=\"ops/s\""));
         assert!(svg.contains("data-series=\"errors/s\""));
         assert_eq!(svg.matches("<polyline").count(), 2);
+    }
+
+    #[test]
+    fn the_capacity_curve_has_a_point_per_step_marked_held_or_broke() {
+        let step = |rate: f64, held: bool| crate::load::search::CapacityStep {
+            rate,
+            held,
+            achieved_rps: rate.min(45.0),
+            error_rate: 0.0,
+            p50_ms: 20.0,
+            p90_ms: 25.0,
+            p99_ms: if held { 30.0 } else { 300.0 },
+            slos: Vec::new(),
+        };
+        let c = crate::load::search::CapacityReport {
+            slos: vec!["pull.p99<100ms".into()],
+            max_rate_held: Some(40.0),
+            first_rate_broken: Some(80.0),
+            steps: vec![step(10.0, true), step(40.0, true), step(80.0, false)],
+        };
+        let svg = capacity_chart(&c);
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert_eq!(svg.matches("step held").count(), 2);
+        assert!(svg.contains("data-rate=\"80.0\"") && svg.contains("step broke"));
+        let mut l = load_report();
+        l.capacity = Some(c);
+        let mut html_out = String::new();
+        html(&mut html_out, &l);
+        assert!(html_out.contains(
+            "Capacity: <strong>40.0 ops/s held every SLO; 80.0 ops/s broke one</strong>"
+        ));
     }
 
     #[test]

@@ -33,6 +33,29 @@ pub fn render(r: &LoadReport) -> String {
             r.late_starts
         ));
     }
+    if let Some(c) = &r.capacity {
+        out.push_str(&format!("capacity search ({}):\n", c.slos.join(", ")));
+        for s in &c.steps {
+            out.push_str(&format!(
+                "  {:>10.1} ops/s asked: {:>10.1} ok/s, p50 {:.1} ms, p99 {:.1} ms, errors {:.2}% — {}\n",
+                s.rate,
+                s.achieved_rps,
+                s.p50_ms,
+                s.p99_ms,
+                s.error_rate * 100.0,
+                if s.held { "held" } else { "BROKE" }
+            ));
+        }
+        match (c.max_rate_held, c.first_rate_broken) {
+            (Some(ok), Some(bad)) => out.push_str(&format!(
+                "capacity: {ok:.1} ops/s held every SLO; {bad:.1} ops/s broke one (the table above is the {ok:.1} ops/s step)\n"
+            )),
+            (Some(ok), None) => out.push_str(&format!(
+                "capacity: at least {ok:.1} ops/s (no SLO broke up to the last rate tried)\n"
+            )),
+            (None, _) => out.push_str("capacity: not even the start rate held every SLO (--start-rate lower?)\n"),
+        }
+    }
     for o in &r.outages {
         out.push_str(&format!(
             "outage: {} s from t={} s to t={} s: {} operations failed, none succeeded\n",

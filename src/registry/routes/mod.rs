@@ -35,6 +35,8 @@ pub(crate) struct App {
     pub storage_url: Option<String>,
     /// Fallback `host:port` when a request has no `Host` header.
     pub default_host: String,
+    /// Taken by each request when `config.one_at_a_time` is set.
+    pub one_at_a_time: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -269,6 +271,15 @@ pub(crate) fn required_scopes(
 
 /// The single fallback handler of the registry listener.
 pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
+    let serial = app.clone();
+    let _one_at_a_time = match app.config.one_at_a_time {
+        Some(delay) => {
+            let turn = serial.one_at_a_time.lock().await;
+            tokio::time::sleep(delay).await;
+            Some(turn)
+        }
+        None => None,
+    };
     let raw_path = req.uri().path().to_owned();
     if raw_path.starts_with("/oauth2/") {
         if app.minimal() {

@@ -3,7 +3,7 @@
 
 use crate::blob::{BlobGen, sha256_digest};
 use crate::scenario::template::{self, Lookup, TValue, TemplateError};
-use crate::scenario::{DocumentSpec, Scenario};
+use crate::scenario::{DocumentSpec, ValidScenario};
 use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 
@@ -73,7 +73,7 @@ pub struct Builtins {
 impl Vars {
     /// Builds the store for `scenario`: built-ins, blobs (digests computed by streaming), `vars`,
     /// then documents in order.
-    pub fn new(scenario: &Scenario, b: &Builtins) -> Result<Self, TemplateError> {
+    pub fn new(scenario: &ValidScenario, b: &Builtins) -> Result<Self, TemplateError> {
         let mut v = Vars::default();
         for (k, val) in [
             ("repo", &b.repo),

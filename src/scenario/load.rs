@@ -1,10 +1,11 @@
 //! Loading scenario files: reading, parsing with serde_yaml (errors mapped to `file:line:col`
 //! with cleaned-up messages), directory expansion, cross-file checks (duplicate names) and the
-//! one-call [`load_and_validate`].
+//! one-call [`load_and_validate`], which hands back the validated model.
 
 use super::error::{ScenarioError, one_of, similar_names};
 use super::model::Scenario;
 use super::source::{Seg, SourcePos, YamlIndex, parse_path};
+use super::valid::{ValidScenario, convert};
 use super::validate::validate;
 use crate::vocab::Operation;
 use std::collections::{HashMap, HashSet};
@@ -30,19 +31,30 @@ pub fn builtin_dir() -> PathBuf {
 ///
 /// The directory is the one of the source tree regcheck was built from, so an installed binary
 /// whose source tree has moved must be given `--scenarios DIR` instead.
-pub fn builtin() -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+pub fn builtin() -> Result<Vec<ValidScenario>, Vec<ScenarioError>> {
     load_and_validate(&[builtin_dir()])
 }
 
 /// Loads `paths` (files, or directories searched for `*.yaml`/`*.yml`) and validates every
-/// scenario. All errors of all files are returned together.
-pub fn load_and_validate(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+/// scenario. All errors of all files are returned together; without any, the scenarios in the
+/// validated model.
+pub fn load_and_validate(paths: &[PathBuf]) -> Result<Vec<ValidScenario>, Vec<ScenarioError>> {
     let (loaded, mut errors) = load_all(paths);
     for scenario in &loaded {
         errors.extend(validate(scenario));
     }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut valid = Vec::with_capacity(loaded.len());
+    for scenario in loaded {
+        match convert(scenario) {
+            Ok(v) => valid.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
     if errors.is_empty() {
-        Ok(loaded)
+        Ok(valid)
     } else {
         Err(errors)
     }

@@ -11,7 +11,8 @@ use crate::vocab::Operation;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// A parsed scenario with the file it came from and its raw text (for locating errors).
+/// A parsed scenario with the file it came from, its raw text and the positions in that text
+/// (for locating errors; indexed once per file).
 #[derive(Debug, Clone)]
 pub struct LoadedScenario {
     /// The parsed scenario.
@@ -20,6 +21,21 @@ pub struct LoadedScenario {
     pub file: PathBuf,
     /// The raw YAML text.
     pub source: String,
+    /// Where each part of `source` is written.
+    pub index: YamlIndex,
+}
+
+impl LoadedScenario {
+    /// `scenario`, parsed from `source` read from `file`; indexes `source`.
+    pub fn new(scenario: Scenario, file: PathBuf, source: String) -> Self {
+        let index = YamlIndex::new(&source);
+        LoadedScenario {
+            scenario,
+            file,
+            source,
+            index,
+        }
+    }
 }
 
 /// The directory of the scenarios bundled with regcheck (`<crate>/scenarios`).
@@ -101,7 +117,7 @@ fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
     for file in files {
         match load_file_all(&file) {
             Ok(scenario) => {
-                let (line, col) = YamlIndex::new(&scenario.source).value_pos(&[Seg::key("name")]);
+                let (line, col) = scenario.index.value_pos(&[Seg::key("name")]);
                 let pos = SourcePos::new(&scenario.file, line, col);
                 let name = scenario.scenario.name.clone();
                 if let Some(first) = names.get(&name) {
@@ -160,19 +176,11 @@ fn load_file_all(path: &Path) -> Result<LoadedScenario, Vec<ScenarioError>> {
     if parsed.errors.is_empty()
         && let Some(scenario) = parsed.scenario
     {
-        return Ok(LoadedScenario {
-            scenario,
-            file: path.to_path_buf(),
-            source,
-        });
+        return Ok(LoadedScenario::new(scenario, path.to_path_buf(), source));
     }
     let mut errors = parsed.errors;
     if let Some(scenario) = parsed.scenario {
-        let repaired = LoadedScenario {
-            scenario,
-            file: path.to_path_buf(),
-            source,
-        };
+        let repaired = LoadedScenario::new(scenario, path.to_path_buf(), source);
         errors.extend(validate(&repaired).into_iter().filter(|e| {
             e.pos().is_none_or(|p| {
                 let at = (p.line, p.col);

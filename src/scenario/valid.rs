@@ -196,7 +196,7 @@ pub struct Push {
 pub fn convert(loaded: LoadedScenario) -> Result<ValidScenario, ScenarioError> {
     let conv = Converter {
         file: &loaded.file,
-        index: YamlIndex::new(&loaded.source),
+        index: &loaded.index,
     };
     let s = loaded.scenario;
     let steps = conv.steps(s.steps, &[Seg::key("steps")])?;
@@ -215,7 +215,7 @@ pub fn convert(loaded: LoadedScenario) -> Result<ValidScenario, ScenarioError> {
 
 struct Converter<'a> {
     file: &'a std::path::Path,
-    index: YamlIndex,
+    index: &'a YamlIndex,
 }
 
 impl Converter<'_> {
@@ -358,11 +358,11 @@ mod tests {
 
     fn valid(text: &str) -> ValidScenario {
         let path = PathBuf::from("t.yaml");
-        let loaded = LoadedScenario {
-            scenario: parse_str(&path, text).expect("parses"),
-            file: path,
-            source: text.to_string(),
-        };
+        let loaded = LoadedScenario::new(
+            parse_str(&path, text).expect("parses"),
+            path,
+            text.to_string(),
+        );
         let errors = validate(&loaded);
         assert!(errors.is_empty(), "{errors:?}");
         convert(loaded).expect("converts")

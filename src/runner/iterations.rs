@@ -23,10 +23,7 @@ impl Iterations {
     pub(super) fn new(fe: &Loop, vars: &Vars) -> Result<Self, String> {
         let it = match fe {
             Loop::Chunks { blob, chunk_size } => {
-                let g = vars
-                    .blobs
-                    .get(blob)
-                    .ok_or_else(|| format!("for_each: no blob named `{blob}`"))?;
+                let g = vars.blob(blob);
                 let chunk = chunk_size.get();
                 // An empty blob has no chunks: nothing to send.
                 Iterations::Chunks {

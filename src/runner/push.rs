@@ -48,10 +48,16 @@ pub fn expand(push: &Push, pos: &SourcePos) -> Vec<Step> {
     let items = push
         .documents
         .iter()
-        .map(|d| ("documents", d))
-        .chain(push.blobs.iter().map(|b| ("blobs", b)));
+        .map(|d| ("documents", &d.name, Body::Document(d.clone())))
+        .chain(push.blobs.iter().map(|b| {
+            let body = Body::Blob {
+                blob: b.clone(),
+                bytes: None,
+            };
+            ("blobs", &b.name, body)
+        }));
     let mut steps = Vec::new();
-    for (kind, name) in items {
+    for (kind, name, body) in items {
         let digest = format!("{{{{{kind}.{name}.digest}}}}");
         let mut start = step(
             format!("start upload of {name}"),
@@ -73,14 +79,6 @@ pub fn expand(push: &Push, pos: &SourcePos) -> Vec<Step> {
                 },
             );
         }
-        let body = if kind == "documents" {
-            Body::Document(name.clone())
-        } else {
-            Body::Blob {
-                name: name.clone(),
-                bytes: None,
-            }
-        };
         let mut put = request(Target::Url(format!("{{{{{LOCATION_VAR}}}}}")));
         put.method = Some("PUT".into());
         put.headers.insert(
@@ -120,6 +118,7 @@ pub fn expand(push: &Push, pos: &SourcePos) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::valid::{BlobRef, DocumentRef};
 
     fn request_step(s: &Step) -> &RequestStep {
         match &s.kind {
@@ -131,10 +130,18 @@ mod tests {
     #[test]
     fn documents_then_blobs_each_in_two_checked_steps() {
         let pos = SourcePos::new("t.yaml", 3, 5);
+        let config = DocumentRef {
+            name: "config".into(),
+            index: 0,
+        };
+        let layer = BlobRef {
+            name: "layer".into(),
+            index: 1,
+        };
         let steps = expand(
             &Push {
-                documents: vec!["config".into()],
-                blobs: vec!["layer".into()],
+                documents: vec![config.clone()],
+                blobs: vec![layer.clone()],
                 repository: "{{repo}}-src".into(),
             },
             &pos,
@@ -162,13 +169,13 @@ mod tests {
         assert_eq!(
             put.body,
             Some(Body::Blob {
-                name: "layer".into(),
+                blob: layer,
                 bytes: None
             })
         );
         assert_eq!(
             request_step(&steps[1]).request.body,
-            Some(Body::Document("config".into()))
+            Some(Body::Document(config))
         );
         assert_eq!(
             request_step(&steps[3]).expect.status,

@@ -118,11 +118,8 @@ pub fn resolve(target: &Url, raw: &str) -> Result<Url, BuildError> {
 
 fn build_body(b: &Body, vars: &Vars) -> Result<(OutgoingBody, Option<String>), BuildError> {
     match b {
-        Body::Blob { name, bytes } => {
-            let blob = *vars
-                .blobs
-                .get(name)
-                .ok_or_else(|| BuildError::Invalid(format!("no blob named `{name}`")))?;
+        Body::Blob { blob: r, bytes } => {
+            let (blob, name) = (vars.blob(r), &r.name);
             let (start, end) = match bytes {
                 None => (0, blob.size.saturating_sub(1)),
                 Some(r) => {
@@ -143,11 +140,8 @@ fn build_body(b: &Body, vars: &Vars) -> Result<(OutgoingBody, Option<String>), B
             };
             Ok((body, Some("application/octet-stream".into())))
         }
-        Body::Document(name) => {
-            let doc = vars
-                .documents
-                .get(name)
-                .ok_or_else(|| BuildError::Invalid(format!("no document named `{name}`")))?;
+        Body::Document(r) => {
+            let doc = vars.document(r);
             Ok((
                 OutgoingBody::Bytes(doc.bytes.clone()),
                 Some(doc.media_type.clone()),

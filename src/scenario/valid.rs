@@ -3,7 +3,8 @@
 //! `steps`, a request with both `path` and `url`, a body with two kinds); once
 //! [`validate`](super::validate::validate) found nothing wrong, [`convert`] turns a raw scenario
 //! into these types, where such states cannot be written, so the runner needs no branch for
-//! them. Each step carries the [`SourcePos`] of the place it is written.
+//! them: references to blobs and documents are resolved to their declarations ([`BlobRef`],
+//! [`DocumentRef`]). Each step carries the [`SourcePos`] of the place it is written.
 
 use super::error::ScenarioError;
 use super::load::LoadedScenario;
@@ -123,18 +124,36 @@ impl Target {
     }
 }
 
+/// A declared blob: its name and its place among the scenario's `blobs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    /// The name it is declared under.
+    pub name: String,
+    /// Its index in [`ValidScenario::blobs`].
+    pub index: usize,
+}
+
+/// A declared document: its name and its place among the scenario's `documents`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRef {
+    /// The name it is declared under.
+    pub name: String,
+    /// Its index in [`ValidScenario::documents`].
+    pub index: usize,
+}
+
 /// A request body: exactly one kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    /// A generated blob by name, optionally only the inclusive range template `bytes`.
+    /// A generated blob, optionally only the inclusive range template `bytes`.
     Blob {
-        /// The blob's name (declared).
-        name: String,
+        /// The blob.
+        blob: BlobRef,
         /// `START-END` template.
         bytes: Option<String>,
     },
-    /// A document by name (declared).
-    Document(String),
+    /// A document's exact rendered bytes.
+    Document(DocumentRef),
     /// Inline JSON (templated).
     Json(serde_json::Value),
     /// Inline text (template).
@@ -148,8 +167,8 @@ pub enum Body {
 pub enum Loop {
     /// The chunks of a declared blob.
     Chunks {
-        /// The blob's name.
-        blob: String,
+        /// The blob.
+        blob: BlobRef,
         /// Bytes per chunk.
         chunk_size: NonZeroU64,
     },
@@ -183,9 +202,9 @@ pub enum CaptureSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Push {
     /// Documents uploaded as blobs, in order, before `blobs`.
-    pub documents: Vec<String>,
+    pub documents: Vec<DocumentRef>,
     /// Generated blobs, in order.
-    pub blobs: Vec<String>,
+    pub blobs: Vec<BlobRef>,
     /// Repository template (`{{repo}}` unless given).
     pub repository: String,
 }
@@ -194,11 +213,13 @@ pub struct Push {
 /// An error here is a gap in the validator (a state it should have rejected), located at the
 /// step concerned.
 pub fn convert(loaded: LoadedScenario) -> Result<ValidScenario, ScenarioError> {
+    let s = loaded.scenario;
     let conv = Converter {
         file: &loaded.file,
         index: &loaded.index,
+        blobs: &s.blobs,
+        documents: &s.documents,
     };
-    let s = loaded.scenario;
     let steps = conv.steps(s.steps, &[Seg::key("steps")])?;
     Ok(ValidScenario {
         name: s.name,
@@ -216,6 +237,8 @@ pub fn convert(loaded: LoadedScenario) -> Result<ValidScenario, ScenarioError> {
 struct Converter<'a> {
     file: &'a std::path::Path,
     index: &'a YamlIndex,
+    blobs: &'a IndexMap<String, BlobSpec>,
+    documents: &'a IndexMap<String, DocumentSpec>,
 }
 
 impl Converter<'_> {
@@ -246,12 +269,21 @@ impl Converter<'_> {
         };
         let for_each = match step.for_each {
             None => None,
-            Some(fe) => Some(loop_of(fe).ok_or_else(|| gap("has an invalid `for_each`"))?),
+            Some(fe) => Some(
+                self.loop_of(fe)
+                    .ok_or_else(|| gap("has an invalid `for_each`"))?,
+            ),
         };
         let kind = if let Some(push) = step.push {
+            let documents = push.documents.into_iter().map(|d| self.document(d));
+            let blobs = push.blobs.into_iter().map(|b| self.blob(b));
             StepKind::Push(Push {
-                documents: push.documents,
-                blobs: push.blobs,
+                documents: documents
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| gap("pushes an undeclared document"))?,
+                blobs: blobs
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| gap("pushes an undeclared blob"))?,
                 repository: push.repository.unwrap_or_else(|| "{{repo}}".to_string()),
             })
         } else if !step.steps.is_empty() {
@@ -262,7 +294,9 @@ impl Converter<'_> {
             let (Some(op), Some(raw)) = (step.op, step.request) else {
                 return Err(gap("has neither `op` + `request` nor `steps`"));
             };
-            let request = request_of(raw).ok_or_else(|| gap("has an invalid `request`"))?;
+            let request = self
+                .request_of(raw)
+                .ok_or_else(|| gap("has an invalid `request`"))?;
             let capture = step
                 .capture
                 .into_iter()
@@ -285,55 +319,67 @@ impl Converter<'_> {
             kind,
         })
     }
-}
 
-fn loop_of(fe: model::ForEach) -> Option<Loop> {
-    match (fe.chunks, fe.items) {
-        (Some(blob), None) => Some(Loop::Chunks {
-            blob,
-            chunk_size: NonZeroU64::new(fe.chunk_size?.0)?,
-        }),
-        (None, Some(items)) if !items.is_empty() => Some(Loop::Items(items)),
-        _ => None,
+    /// A declared blob by name.
+    fn blob(&self, name: String) -> Option<BlobRef> {
+        let index = self.blobs.get_index_of(&name)?;
+        Some(BlobRef { name, index })
     }
-}
 
-fn request_of(r: model::RequestSpec) -> Option<Request> {
-    let target = match (r.path, r.url) {
-        (Some(p), None) => Target::Path(p),
-        (None, Some(u)) => Target::Url(u),
-        _ => return None,
-    };
-    let body = match r.body {
-        None => None,
-        Some(b) => Some(body_of(b)?),
-    };
-    Some(Request {
-        method: r.method,
-        target,
-        query: r.query,
-        headers: r.headers,
-        body,
-        follow_redirects: r.follow_redirects,
-    })
-}
+    /// A declared document by name.
+    fn document(&self, name: String) -> Option<DocumentRef> {
+        let index = self.documents.get_index_of(&name)?;
+        Some(DocumentRef { name, index })
+    }
 
-fn body_of(b: model::BodySpec) -> Option<Body> {
-    let body = match (b.blob, b.document, b.json, b.text, b.form) {
-        (Some(name), None, None, None, None) => {
-            return Some(Body::Blob {
-                name,
-                bytes: b.bytes,
-            });
+    fn loop_of(&self, fe: model::ForEach) -> Option<Loop> {
+        match (fe.chunks, fe.items) {
+            (Some(blob), None) => Some(Loop::Chunks {
+                blob: self.blob(blob)?,
+                chunk_size: NonZeroU64::new(fe.chunk_size?.0)?,
+            }),
+            (None, Some(items)) if !items.is_empty() => Some(Loop::Items(items)),
+            _ => None,
         }
-        (None, Some(d), None, None, None) => Body::Document(d),
-        (None, None, Some(j), None, None) => Body::Json(j),
-        (None, None, None, Some(t), None) => Body::Text(t),
-        (None, None, None, None, Some(f)) => Body::Form(f),
-        _ => return None,
-    };
-    // `bytes` only narrows a blob.
-    b.bytes.is_none().then_some(body)
+    }
+
+    fn request_of(&self, r: model::RequestSpec) -> Option<Request> {
+        let target = match (r.path, r.url) {
+            (Some(p), None) => Target::Path(p),
+            (None, Some(u)) => Target::Url(u),
+            _ => return None,
+        };
+        let body = match r.body {
+            None => None,
+            Some(b) => Some(self.body_of(b)?),
+        };
+        Some(Request {
+            method: r.method,
+            target,
+            query: r.query,
+            headers: r.headers,
+            body,
+            follow_redirects: r.follow_redirects,
+        })
+    }
+
+    fn body_of(&self, b: model::BodySpec) -> Option<Body> {
+        let body = match (b.blob, b.document, b.json, b.text, b.form) {
+            (Some(name), None, None, None, None) => {
+                return Some(Body::Blob {
+                    blob: self.blob(name)?,
+                    bytes: b.bytes,
+                });
+            }
+            (None, Some(d), None, None, None) => Body::Document(self.document(d)?),
+            (None, None, Some(j), None, None) => Body::Json(j),
+            (None, None, None, Some(t), None) => Body::Text(t),
+            (None, None, None, None, Some(f)) => Body::Form(f),
+            _ => return None,
+        };
+        // `bytes` only narrows a blob.
+        b.bytes.is_none().then_some(body)
+    }
 }
 
 fn capture_of(c: model::CaptureSpec) -> Option<Capture> {
@@ -411,10 +457,22 @@ steps:
         };
         assert_eq!(push.repository, "{{repo}}");
         assert_eq!((s.steps[0].pos.line, s.steps[0].pos.col), (5, 5));
+        let layer = BlobRef {
+            name: "layer".into(),
+            index: 0,
+        };
+        assert_eq!(
+            push.documents,
+            [DocumentRef {
+                name: "cfg".into(),
+                index: 0
+            }]
+        );
+        assert_eq!(push.blobs, std::slice::from_ref(&layer));
         assert_eq!(
             s.steps[1].for_each,
             Some(Loop::Chunks {
-                blob: "layer".into(),
+                blob: layer.clone(),
                 chunk_size: NonZeroU64::new(4).unwrap()
             })
         );
@@ -429,7 +487,7 @@ steps:
         assert_eq!(
             send.request.body,
             Some(Body::Blob {
-                name: "layer".into(),
+                blob: layer,
                 bytes: Some("{{chunk.start}}-{{chunk.end}}".into())
             })
         );
@@ -444,17 +502,29 @@ steps:
 
     #[test]
     fn states_the_validator_rejects_do_not_convert() {
+        let (index, blobs, documents) = (YamlIndex::new(""), IndexMap::new(), IndexMap::new());
+        let conv = Converter {
+            file: std::path::Path::new("t.yaml"),
+            index: &index,
+            blobs: &blobs,
+            documents: &documents,
+        };
         let bad = model::RequestSpec {
             path: Some("/a".into()),
             url: Some("/b".into()),
             ..Default::default()
         };
-        assert!(request_of(bad).is_none());
+        assert!(conv.request_of(bad).is_none());
         let only_bytes = model::BodySpec {
             bytes: Some("0-1".into()),
             ..Default::default()
         };
-        assert!(body_of(only_bytes).is_none());
+        assert!(conv.body_of(only_bytes).is_none());
+        let undeclared = model::BodySpec {
+            blob: Some("layer".into()),
+            ..Default::default()
+        };
+        assert!(conv.body_of(undeclared).is_none());
         assert!(capture_of(model::CaptureSpec::default()).is_none());
     }
 }

@@ -501,6 +501,18 @@ steps:
     }
 
     #[test]
+    fn a_state_the_validator_missed_is_a_located_error() {
+        let text = "name: t\nsteps:\n  - name: nothing\n";
+        let path = PathBuf::from("t.yaml");
+        let loaded = LoadedScenario::new(parse_str(&path, text).unwrap(), path, text.to_string());
+        let e = convert(loaded).expect_err("a step that does nothing");
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:3:5: step `nothing` has neither `op` + `request` nor `steps` (the validator should have rejected it)"
+        );
+    }
+
+    #[test]
     fn states_the_validator_rejects_do_not_convert() {
         let (index, blobs, documents) = (YamlIndex::new(""), IndexMap::new(), IndexMap::new());
         let conv = Converter {

@@ -18,8 +18,8 @@ pub(super) enum Iterations {
 }
 
 impl Iterations {
-    /// Resolves a loop, or says why it cannot run (no such blob, an item that does not
-    /// render, too many iterations).
+    /// Resolves a loop, or says why it cannot run (an item that does not render, too many
+    /// iterations).
     pub(super) fn new(fe: &Loop, vars: &Vars) -> Result<Self, String> {
         let it = match fe {
             Loop::Chunks { blob, chunk_size } => {

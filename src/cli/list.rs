@@ -81,8 +81,7 @@ pub fn list(args: ListArgs) -> Result<i32> {
     let Some(scenarios) = load_scenarios(&args.scenarios) else {
         return Ok(2);
     };
-    for s in &scenarios {
-        let sc = &s.scenario;
+    for sc in &scenarios {
         let requires: Vec<&str> = sc.requires.iter().map(|c| c.name()).collect();
         writeln!(
             out,

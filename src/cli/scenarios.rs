@@ -1,7 +1,8 @@
 //! Scenario files named on the command line (default: the bundled `scenarios/`), loaded and
 //! validated with every error printed.
 
-use crate::scenario::load::{self, LoadedScenario};
+use crate::scenario::ValidScenario;
+use crate::scenario::load;
 use std::path::PathBuf;
 
 pub fn scenario_paths(given: &[PathBuf]) -> Vec<PathBuf> {
@@ -13,7 +14,7 @@ pub fn scenario_paths(given: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Loads and validates scenarios, printing every error; `None` when any failed.
-pub fn load_scenarios(paths: &[PathBuf]) -> Option<Vec<LoadedScenario>> {
+pub fn load_scenarios(paths: &[PathBuf]) -> Option<Vec<ValidScenario>> {
     match load::load_and_validate(&scenario_paths(paths)) {
         Ok(s) => Some(s),
         Err(errors) => {

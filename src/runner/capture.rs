@@ -3,8 +3,8 @@
 
 use super::vars::Vars;
 use crate::exchange::ObservedResponse;
-use crate::scenario::CaptureSpec;
 use crate::scenario::template::TValue;
+use crate::scenario::valid::{Capture, CaptureSource};
 use indexmap::IndexMap;
 use url::Url;
 
@@ -12,7 +12,7 @@ use url::Url;
 /// captures that failed, as (variable, why), in the step's order. `request_url` is the URL
 /// that gave `resp`.
 pub(super) fn capture_all(
-    captures: &IndexMap<String, CaptureSpec>,
+    captures: &IndexMap<String, Capture>,
     resp: &ObservedResponse,
     request_url: &str,
     vars: &mut Vars,
@@ -33,39 +33,35 @@ pub(super) fn capture_all(
 }
 
 /// One value from `resp`, or why it cannot be taken.
-fn capture(
-    cap: &CaptureSpec,
-    resp: &ObservedResponse,
-    request_url: &str,
-) -> Result<String, String> {
-    let raw = if let Some(h) = &cap.header {
-        let v = resp
-            .header(h)
-            .ok_or_else(|| format!("cannot capture header `{h}`: absent from the response"))?;
-        if h.eq_ignore_ascii_case("location") {
-            // Keep Locations absolute, resolved against the URL that answered.
-            Url::parse(request_url)
-                .and_then(|u| u.join(v))
-                .map(|u| u.to_string())
-                .unwrap_or_else(|_| v.to_string())
-        } else {
-            v.to_string()
-        }
-    } else if let Some(ptr) = &cap.json {
-        let json = resp
-            .json()
-            .ok_or_else(|| format!("cannot capture `{ptr}`: the body is not JSON"))?;
-        match json.pointer(ptr) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Null) | None => {
-                return Err(format!("cannot capture `{ptr}`: not in the body"));
+fn capture(cap: &Capture, resp: &ObservedResponse, request_url: &str) -> Result<String, String> {
+    let raw = match &cap.source {
+        CaptureSource::Header(h) => {
+            let v = resp
+                .header(h)
+                .ok_or_else(|| format!("cannot capture header `{h}`: absent from the response"))?;
+            if h.eq_ignore_ascii_case("location") {
+                // Keep Locations absolute, resolved against the URL that answered.
+                Url::parse(request_url)
+                    .and_then(|u| u.join(v))
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| v.to_string())
+            } else {
+                v.to_string()
             }
-            Some(other) => other.to_string(),
         }
-    } else if cap.body_digest == Some(true) {
-        resp.body.digest.clone()
-    } else {
-        return Err("capture has no source".into());
+        CaptureSource::Json(ptr) => {
+            let json = resp
+                .json()
+                .ok_or_else(|| format!("cannot capture `{ptr}`: the body is not JSON"))?;
+            match json.pointer(ptr) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => {
+                    return Err(format!("cannot capture `{ptr}`: not in the body"));
+                }
+                Some(other) => other.to_string(),
+            }
+        }
+        CaptureSource::BodyDigest => resp.body.digest.clone(),
     };
     match &cap.regex {
         None => Ok(raw),
@@ -105,13 +101,14 @@ mod tests {
                     ..Default::default()
                 },
             };
+            let location = || CaptureSource::Header("Location".into());
             for cap in [
-                CaptureSpec { header: Some("Location".into()), ..Default::default() },
-                CaptureSpec { json: Some(pointer.clone()), ..Default::default() },
-                CaptureSpec {
-                    header: Some("Location".into()),
+                Capture { source: location(), regex: None, secret: false },
+                Capture { source: CaptureSource::Json(pointer.clone()), regex: None, secret: false },
+                Capture {
+                    source: location(),
                     regex: Some("/([^/]+)$".into()),
-                    ..Default::default()
+                    secret: false,
                 },
             ] {
                 let _ = capture(&cap, &resp, "http://127.0.0.1:5000/v2/a/blobs/uploads/");

@@ -20,8 +20,8 @@ use crate::client::{self, Client, Observed};
 use crate::contract::Operation;
 use crate::exchange::{Finding, ObservedResponse};
 use crate::namespace::cleanup::Tracker;
-use crate::scenario::Step;
-use crate::scenario::load::LoadedScenario;
+use crate::scenario::ValidScenario;
+use crate::scenario::valid::{RequestStep, Step, StepKind};
 use futures::future::BoxFuture;
 use std::time::Instant;
 
@@ -47,14 +47,13 @@ pub struct Context<'a> {
 /// Runs one scenario in `repo`.
 pub async fn run_scenario(
     ctx: &Context<'_>,
-    loaded: &LoadedScenario,
+    scenario: &ValidScenario,
     builtins: Builtins,
 ) -> ScenarioResult {
     let started = Instant::now();
-    let scenario = &loaded.scenario;
     let mut result = ScenarioResult {
         name: scenario.name.clone(),
-        file: loaded.file.display().to_string(),
+        file: scenario.file.display().to_string(),
         tags: scenario.tags.clone(),
         repository: builtins.repo.clone(),
         outcome: Outcome::Pass,
@@ -115,7 +114,7 @@ fn run_steps<'a>(
                 None => run_one(ctx, step, vars, out, name).await,
                 Some(fe) => match Iterations::new(fe, vars) {
                     Err(e) => {
-                        out.push(error_step(&name, step.op, &e));
+                        out.push(error_step(&name, step.op(), &e));
                         Flow::Error(e)
                     }
                     Ok(iterations) => {
@@ -147,16 +146,18 @@ async fn run_one(
     out: &mut Vec<StepResult>,
     name: String,
 ) -> Flow {
-    if !step.steps.is_empty() {
-        return run_steps(ctx, &step.steps, vars, out, format!("{name} / ")).await;
+    match &step.kind {
+        StepKind::Group(steps) => run_steps(ctx, steps, vars, out, format!("{name} / ")).await,
+        StepKind::Push(push) => {
+            let steps = super::push::expand(push, &step.pos);
+            run_steps(ctx, &steps, vars, out, format!("{name} / ")).await
+        }
+        StepKind::Request(request) => {
+            let (result, flow) = run_request(ctx, request, vars, name).await;
+            out.push(result);
+            flow
+        }
     }
-    if let Some(push) = &step.push {
-        let steps = super::push::expand(push);
-        return run_steps(ctx, &steps, vars, out, format!("{name} / ")).await;
-    }
-    let (result, flow) = run_request(ctx, step, vars, name).await;
-    out.push(result);
-    flow
 }
 
 /// A step that could not run.
@@ -179,16 +180,16 @@ fn error_step(name: &str, op: Option<Operation>, reason: &str) -> StepResult {
 /// it created recorded for cleanup.
 async fn run_request(
     ctx: &Context<'_>,
-    step: &Step,
+    step: &RequestStep,
     vars: &mut Vars,
     name: String,
 ) -> (StepResult, Flow) {
     let target = &ctx.client.options().target;
+    let op = step.op;
     let built = match request::for_step(step, vars, target) {
         Ok(b) => b,
-        Err((op, r)) => return (error_step(&name, op, &r), Flow::Error(r)),
+        Err(r) => return (error_step(&name, Some(op), &r), Flow::Error(r)),
     };
-    let op = built.op;
     let started = Instant::now();
     let sent = send_following(
         ctx.client,
@@ -235,14 +236,14 @@ struct Answered {
 /// after a failed expectation the captures are still tried, and the scenario goes on unless
 /// a value later steps need is missing (a failed capture stops it).
 fn judge_and_capture(
-    step: &Step,
+    step: &RequestStep,
     vars: &mut Vars,
     name: &str,
     answered: &Answered,
     judged: &mut Judgement,
 ) -> Flow {
     let last = &answered.last;
-    if let Some(reason) = judge::skip_reason(step, name, last) {
+    if let Some(reason) = judge::skip_reason(&step.skip_on, name, last) {
         return Flow::Skip(reason);
     }
     let expectation_failed = match judge::expectations(&step.expect, vars, last, judged) {

@@ -827,15 +827,19 @@ mod proptests {
 
     /// Every `expect` of the bundled scenarios (templates left unrendered).
     fn bundled_expectations() -> Vec<crate::scenario::Expect> {
-        fn walk(steps: &[crate::scenario::Step], out: &mut Vec<crate::scenario::Expect>) {
+        use crate::scenario::valid::{Step, StepKind};
+        fn walk(steps: &[Step], out: &mut Vec<crate::scenario::Expect>) {
             for st in steps {
-                out.push(st.expect.clone());
-                walk(&st.steps, out);
+                match &st.kind {
+                    StepKind::Request(r) => out.push(r.expect.clone()),
+                    StepKind::Group(sub) => walk(sub, out),
+                    StepKind::Push(_) => {}
+                }
             }
         }
         let mut out = Vec::new();
         for loaded in crate::scenario::load::builtin().unwrap_or_default() {
-            walk(&loaded.scenario.steps, &mut out);
+            walk(&loaded.steps, &mut out);
         }
         out
     }

@@ -2,8 +2,8 @@
 //! each iteration's loop variables built only when its turn comes.
 
 use super::vars::Vars;
-use crate::scenario::ForEach;
 use crate::scenario::template::{self, TValue};
+use crate::scenario::valid::Loop;
 use std::collections::HashMap;
 
 /// At most this many iterations per `for_each` (every loop is bounded).
@@ -18,29 +18,27 @@ pub(super) enum Iterations {
 }
 
 impl Iterations {
-    /// Resolves a loop, or says why it cannot run (no such blob, an item that does not
-    /// render, too many iterations).
-    pub(super) fn new(fe: &ForEach, vars: &Vars) -> Result<Self, String> {
-        let it = if let Some(blob) = &fe.chunks {
-            let g = vars
-                .blobs
-                .get(blob)
-                .ok_or_else(|| format!("for_each: no blob named `{blob}`"))?;
-            let chunk = fe.chunk_size.map(|s| s.0).unwrap_or(g.size).max(1);
-            // An empty blob has no chunks: nothing to send.
-            Iterations::Chunks {
-                size: g.size,
-                chunk,
-                count: g.size.div_ceil(chunk),
+    /// Resolves a loop, or says why it cannot run (an item that does not render, too many
+    /// iterations).
+    pub(super) fn new(fe: &Loop, vars: &Vars) -> Result<Self, String> {
+        let it = match fe {
+            Loop::Chunks { blob, chunk_size } => {
+                let g = vars.blob(blob);
+                let chunk = chunk_size.get();
+                // An empty blob has no chunks: nothing to send.
+                Iterations::Chunks {
+                    size: g.size,
+                    chunk,
+                    count: g.size.div_ceil(chunk),
+                }
             }
-        } else {
-            let items = fe
-                .items
-                .iter()
-                .flatten()
-                .map(|item| template::render_value(item, vars).map_err(|e| e.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
-            Iterations::Items(items)
+            Loop::Items(items) => {
+                let items = items
+                    .iter()
+                    .map(|item| template::render_value(item, vars).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Iterations::Items(items)
+            }
         };
         if it.len() > MAX_ITERATIONS {
             return Err(format!(

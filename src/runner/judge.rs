@@ -13,7 +13,7 @@ use crate::contract::Operation;
 use crate::exchange::{
     Exchange, ExchangeContext, Finding, FindingSource, ObservedResponse, Verdict,
 };
-use crate::scenario::{Expect, Step};
+use crate::scenario::{Expect, SkipOn};
 use url::Url;
 
 /// What the checks of a step found.
@@ -94,10 +94,13 @@ pub(super) fn step_response(hops: &[Observed]) -> ObservedResponse {
 
 /// The spec-legal variant `last` is, when one of the step's `skip_on` applies: why the rest
 /// of the scenario is skipped.
-pub(super) fn skip_reason(step: &Step, name: &str, last: &ObservedResponse) -> Option<String> {
-    let body = (!step.skip_on.is_empty()).then(|| last.json()).flatten();
-    let skip = step
-        .skip_on
+pub(super) fn skip_reason(
+    skip_on: &[SkipOn],
+    name: &str,
+    last: &ObservedResponse,
+) -> Option<String> {
+    let body = (!skip_on.is_empty()).then(|| last.json()).flatten();
+    let skip = skip_on
         .iter()
         .find(|s| s.applies(last.status, body.as_ref()))?;
     let without = skip

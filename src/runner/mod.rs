@@ -32,7 +32,7 @@ pub use result::*;
 
 use crate::client::{Client, ClientOptions};
 use crate::scenario::Capability;
-use crate::scenario::load::LoadedScenario;
+use crate::scenario::ValidScenario;
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +41,7 @@ use std::time::Instant;
 /// Runs `scenarios` (already loaded and validated) with `opts`. `on_scenario` is called as each
 /// scenario finishes (for progress output).
 pub async fn run(
-    scenarios: &[LoadedScenario],
+    scenarios: &[ValidScenario],
     opts: &RunOptions,
     on_scenario: &(dyn Fn(&ScenarioResult) + Sync),
 ) -> Result<RunResult, RunnerError> {
@@ -65,9 +65,9 @@ pub async fn run(
         transport: opts.transport.clone(),
     })
     .map_err(|e| RunnerError::Config(e.to_string()))?;
-    let selected: Vec<&LoadedScenario> = scenarios
+    let selected: Vec<&ValidScenario> = scenarios
         .iter()
-        .filter(|s| opts.selection.matches(&s.scenario.name, &s.scenario.tags))
+        .filter(|s| opts.selection.matches(&s.name, &s.tags))
         .collect();
     if selected.is_empty() {
         // A typo in --tag/--filter must not look like a green run (and must not touch the target).
@@ -119,7 +119,7 @@ pub async fn run(
             let caps = &caps;
             let stop = &stop;
             let builtins = vars::Builtins {
-                repo: format!("{namespace}/{}", loaded.scenario.name),
+                repo: format!("{namespace}/{}", loaded.name),
                 namespace: namespace.clone(),
                 run_id: run_id.clone(),
                 registry: registry.clone(),
@@ -148,7 +148,7 @@ pub async fn run(
                         &builtins.repo,
                         "not started: --fail-fast after a failure".into(),
                     )
-                } else if let Some(missing) = caps.missing(&loaded.scenario.requires) {
+                } else if let Some(missing) = caps.missing(&loaded.requires) {
                     let why = format!(
                         "target lacks capability `{missing}` ({})",
                         caps.evidence_of(*missing)
@@ -229,11 +229,11 @@ pub async fn run(
     Ok(result)
 }
 
-fn skipped(loaded: &LoadedScenario, repo: &str, reason: String) -> ScenarioResult {
+fn skipped(loaded: &ValidScenario, repo: &str, reason: String) -> ScenarioResult {
     ScenarioResult {
-        name: loaded.scenario.name.clone(),
+        name: loaded.name.clone(),
         file: loaded.file.display().to_string(),
-        tags: loaded.scenario.tags.clone(),
+        tags: loaded.tags.clone(),
         repository: repo.to_string(),
         outcome: Outcome::Skip,
         reason: Some(reason),
@@ -245,7 +245,7 @@ fn skipped(loaded: &LoadedScenario, repo: &str, reason: String) -> ScenarioResul
 /// A scenario that needs a capability the user required (`--require`) and the target lacks:
 /// a failure whose one finding names the capability and the probe's evidence.
 fn lacking_required(
-    loaded: &LoadedScenario,
+    loaded: &ValidScenario,
     repo: &str,
     missing: Capability,
     caps: &probe::Capabilities,

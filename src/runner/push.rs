@@ -4,78 +4,89 @@
 //! other, so the contract rules of both operations apply.
 
 use crate::contract::Operation;
-use crate::scenario::{
-    BodySpec, CaptureSpec, Expect, HeaderMatch, PushSpec, RequestSpec, StatusSet, Step, StepAuth,
+use crate::scenario::valid::{
+    Body, Capture, CaptureSource, Push, Request, RequestStep, Step, StepKind, Target,
 };
+use crate::scenario::{Expect, HeaderMatch, SourcePos, StatusSet, StepAuth};
 use indexmap::IndexMap;
 
 /// Variable holding the upload URL between the two steps of one item.
 const LOCATION_VAR: &str = "push.location";
 
-fn step(name: String, op: Operation, request: RequestSpec, expect: Expect) -> Step {
+/// A request step at `pos` (the `push` step's own position).
+fn step(name: String, pos: &SourcePos, op: Operation, request: Request, expect: Expect) -> Step {
     Step {
         name,
-        op: Some(op),
-        request: Some(request),
-        expect,
-        capture: IndexMap::new(),
-        skip_on: Vec::new(),
+        pos: pos.clone(),
         for_each: None,
-        steps: Vec::new(),
-        push: None,
-        auth: StepAuth::Auto,
+        kind: StepKind::Request(Box::new(RequestStep {
+            op,
+            request,
+            expect,
+            capture: IndexMap::new(),
+            skip_on: Vec::new(),
+            auth: StepAuth::Auto,
+        })),
     }
 }
 
-/// The steps a `push` stands for.
-pub fn expand(push: &PushSpec) -> Vec<Step> {
-    let repository = push.repository.as_deref().unwrap_or("{{repo}}");
+/// A request to `target` with nothing else set.
+fn request(target: Target) -> Request {
+    Request {
+        method: None,
+        target,
+        query: IndexMap::new(),
+        headers: IndexMap::new(),
+        body: None,
+        follow_redirects: true,
+    }
+}
+
+/// The steps a `push` written at `pos` stands for.
+pub fn expand(push: &Push, pos: &SourcePos) -> Vec<Step> {
+    let repository = &push.repository;
     let items = push
         .documents
         .iter()
-        .map(|d| ("documents", d))
-        .chain(push.blobs.iter().map(|b| ("blobs", b)));
+        .map(|d| ("documents", &d.name, Body::Document(d.clone())))
+        .chain(push.blobs.iter().map(|b| {
+            let body = Body::Blob {
+                blob: b.clone(),
+                bytes: None,
+            };
+            ("blobs", &b.name, body)
+        }));
     let mut steps = Vec::new();
-    for (kind, name) in items {
+    for (kind, name, body) in items {
         let digest = format!("{{{{{kind}.{name}.digest}}}}");
         let mut start = step(
             format!("start upload of {name}"),
+            pos,
             Operation::StartUpload,
-            RequestSpec {
-                path: Some(format!("/v2/{repository}/blobs/uploads/")),
-                follow_redirects: true,
-                ..Default::default()
-            },
+            request(Target::Path(format!("/v2/{repository}/blobs/uploads/"))),
             Expect {
                 status: Some(StatusSet(vec![202])),
                 ..Default::default()
             },
         );
-        start.capture.insert(
-            LOCATION_VAR.to_string(),
-            CaptureSpec {
-                header: Some("Location".into()),
-                ..Default::default()
-            },
-        );
-        let body = if kind == "documents" {
-            BodySpec {
-                document: Some(name.clone()),
-                ..Default::default()
-            }
-        } else {
-            BodySpec {
-                blob: Some(name.clone()),
-                ..Default::default()
-            }
-        };
-        let mut headers = IndexMap::new();
-        headers.insert(
+        if let StepKind::Request(r) = &mut start.kind {
+            r.capture.insert(
+                LOCATION_VAR.to_string(),
+                Capture {
+                    source: CaptureSource::Header("Location".into()),
+                    regex: None,
+                    secret: false,
+                },
+            );
+        }
+        let mut put = request(Target::Url(format!("{{{{{LOCATION_VAR}}}}}")));
+        put.method = Some("PUT".into());
+        put.headers.insert(
             "Content-Type".to_string(),
             "application/octet-stream".to_string(),
         );
-        let mut query = IndexMap::new();
-        query.insert("digest".to_string(), digest.clone());
+        put.query.insert("digest".to_string(), digest.clone());
+        put.body = Some(body);
         let mut expect_headers = IndexMap::new();
         expect_headers.insert(
             "Docker-Content-Digest".to_string(),
@@ -89,16 +100,9 @@ pub fn expand(push: &PushSpec) -> Vec<Step> {
         );
         let complete = step(
             format!("upload {name}"),
+            pos,
             Operation::CompleteUpload,
-            RequestSpec {
-                method: Some("PUT".into()),
-                url: Some(format!("{{{{{LOCATION_VAR}}}}}")),
-                query,
-                headers,
-                body: Some(body),
-                follow_redirects: true,
-                ..Default::default()
-            },
+            put,
             Expect {
                 status: Some(StatusSet(vec![201])),
                 headers: expect_headers,
@@ -114,14 +118,34 @@ pub fn expand(push: &PushSpec) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::valid::{BlobRef, DocumentRef};
+
+    fn request_step(s: &Step) -> &RequestStep {
+        match &s.kind {
+            StepKind::Request(r) => r,
+            other => panic!("not a request step: {other:?}"),
+        }
+    }
 
     #[test]
     fn documents_then_blobs_each_in_two_checked_steps() {
-        let steps = expand(&PushSpec {
-            documents: vec!["config".into()],
-            blobs: vec!["layer".into()],
-            repository: Some("{{repo}}-src".into()),
-        });
+        let pos = SourcePos::new("t.yaml", 3, 5);
+        let config = DocumentRef {
+            name: "config".into(),
+            index: 0,
+        };
+        let layer = BlobRef {
+            name: "layer".into(),
+            index: 1,
+        };
+        let steps = expand(
+            &Push {
+                documents: vec![config.clone()],
+                blobs: vec![layer.clone()],
+                repository: "{{repo}}-src".into(),
+            },
+            &pos,
+        );
         let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -132,28 +156,30 @@ mod tests {
                 "upload layer"
             ]
         );
-        let start = steps[2].request.as_ref().unwrap();
+        assert!(steps.iter().all(|s| s.pos == pos));
+        let start = request_step(&steps[2]);
         assert_eq!(
-            start.path.as_deref(),
-            Some("/v2/{{repo}}-src/blobs/uploads/")
+            start.request.target,
+            Target::Path("/v2/{{repo}}-src/blobs/uploads/".into())
         );
-        assert!(steps[2].capture.contains_key(LOCATION_VAR));
-        let put = steps[3].request.as_ref().unwrap();
-        assert_eq!(put.url.as_deref(), Some("{{push.location}}"));
+        assert!(start.capture.contains_key(LOCATION_VAR));
+        let put = &request_step(&steps[3]).request;
+        assert_eq!(put.target, Target::Url("{{push.location}}".into()));
         assert_eq!(put.query["digest"], "{{blobs.layer.digest}}");
-        assert_eq!(put.body.as_ref().unwrap().blob.as_deref(), Some("layer"));
         assert_eq!(
-            steps[1]
-                .request
-                .as_ref()
-                .unwrap()
-                .body
-                .as_ref()
-                .unwrap()
-                .document
-                .as_deref(),
-            Some("config")
+            put.body,
+            Some(Body::Blob {
+                blob: layer,
+                bytes: None
+            })
         );
-        assert_eq!(steps[3].expect.status, Some(StatusSet(vec![201])));
+        assert_eq!(
+            request_step(&steps[1]).request.body,
+            Some(Body::Document(config))
+        );
+        assert_eq!(
+            request_step(&steps[3]).expect.status,
+            Some(StatusSet(vec![201]))
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Turning a step's `RequestSpec` into an `OutgoingRequest`: templates rendered, URL resolved,
+//! Turning a step's `Request` into an `OutgoingRequest`: templates rendered, URL resolved,
 //! query appended, body chosen (blob range, document, JSON, text, form) with its default
 //! `Content-Type` — with the step's operation and credential policy, ready to send; and
 //! rendering a step's `Expect` so the checks see plain values.
@@ -7,7 +7,8 @@ use super::vars::Vars;
 use crate::client::{Credentials, OutgoingBody, OutgoingRequest};
 use crate::contract::Operation;
 use crate::scenario::template::{self, TemplateError};
-use crate::scenario::{BodySpec, Expect, RequestSpec, Step, StepAuth};
+use crate::scenario::valid::{Body, Request, RequestStep};
+use crate::scenario::{Expect, StepAuth};
 use bytes::Bytes;
 use url::Url;
 
@@ -25,7 +26,7 @@ pub enum BuildError {
 /// Builds the request of a step.
 pub fn build(
     op: Operation,
-    spec: &RequestSpec,
+    spec: &Request,
     vars: &Vars,
     target: &Url,
 ) -> Result<OutgoingRequest, BuildError> {
@@ -35,15 +36,7 @@ pub fn build(
     };
     let method = reqwest::Method::from_bytes(method_name.to_ascii_uppercase().as_bytes())
         .map_err(|_| BuildError::Invalid(format!("`{method_name}` is not an HTTP method")))?;
-    let raw = match (&spec.path, &spec.url) {
-        (Some(p), None) => template::render_str(p, vars)?,
-        (None, Some(u)) => template::render_str(u, vars)?,
-        _ => {
-            return Err(BuildError::Invalid(
-                "a request needs exactly one of `path` and `url`".into(),
-            ));
-        }
-    };
+    let raw = template::render_str(spec.target.template(), vars)?;
     let mut url = resolve(target, &raw)?;
     if !spec.query.is_empty() {
         let mut rendered = Vec::with_capacity(spec.query.len());
@@ -83,8 +76,6 @@ pub fn build(
 
 /// A step's request, ready to send.
 pub(super) struct StepRequest {
-    /// The operation it exercises.
-    pub op: Operation,
     /// The request, rendered.
     pub request: OutgoingRequest,
     /// Whether the client may send credentials.
@@ -93,29 +84,22 @@ pub(super) struct StepRequest {
     pub follow: bool,
 }
 
-/// Builds the request of a step that sends one; or why it cannot (with the step's operation
-/// when it has one).
+/// Builds the request of a request step; or why it cannot.
 pub(super) fn for_step(
-    step: &Step,
+    step: &RequestStep,
     vars: &Vars,
     target: &Url,
-) -> Result<StepRequest, (Option<Operation>, String)> {
-    let Some(op) = step.op else {
-        return Err((None, "step has neither `op` nor `steps`".to_string()));
-    };
-    let Some(spec) = &step.request else {
-        return Err((Some(op), "step has no `request`".to_string()));
-    };
-    let request = build(op, spec, vars, target).map_err(|e| match e {
-        BuildError::Template(t) => (Some(op), format!("cannot render request: {t}")),
-        BuildError::Invalid(m) => (Some(op), m),
+) -> Result<StepRequest, String> {
+    let spec = &step.request;
+    let request = build(step.op, spec, vars, target).map_err(|e| match e {
+        BuildError::Template(t) => format!("cannot render request: {t}"),
+        BuildError::Invalid(m) => m,
     })?;
     let creds = match step.auth {
         StepAuth::Auto => Credentials::Auto,
         StepAuth::None => Credentials::Never,
     };
     Ok(StepRequest {
-        op,
         request,
         creds,
         follow: spec.follow_redirects,
@@ -132,67 +116,60 @@ pub fn resolve(target: &Url, raw: &str) -> Result<Url, BuildError> {
         .map_err(|e| BuildError::Invalid(format!("bad path `{raw}`: {e}")))
 }
 
-fn build_body(b: &BodySpec, vars: &Vars) -> Result<(OutgoingBody, Option<String>), BuildError> {
-    if let Some(name) = &b.blob {
-        let blob = *vars
-            .blobs
-            .get(name)
-            .ok_or_else(|| BuildError::Invalid(format!("no blob named `{name}`")))?;
-        let (start, end) = match &b.bytes {
-            None => (0, blob.size.saturating_sub(1)),
-            Some(r) => {
-                let (start, end) = parse_range(&template::render_str(r, vars)?)?;
-                if start > end || end >= blob.size {
-                    return Err(BuildError::Invalid(format!(
-                        "bytes {start}-{end} are not inside blob `{name}` ({} bytes)",
-                        blob.size
-                    )));
+fn build_body(b: &Body, vars: &Vars) -> Result<(OutgoingBody, Option<String>), BuildError> {
+    match b {
+        Body::Blob { blob: r, bytes } => {
+            let (blob, name) = (vars.blob(r), &r.name);
+            let (start, end) = match bytes {
+                None => (0, blob.size.saturating_sub(1)),
+                Some(r) => {
+                    let (start, end) = parse_range(&template::render_str(r, vars)?)?;
+                    if start > end || end >= blob.size {
+                        return Err(BuildError::Invalid(format!(
+                            "bytes {start}-{end} are not inside blob `{name}` ({} bytes)",
+                            blob.size
+                        )));
+                    }
+                    (start, end)
                 }
-                (start, end)
-            }
-        };
-        let body = if blob.size == 0 {
-            OutgoingBody::Empty
-        } else {
-            OutgoingBody::Blob { blob, start, end }
-        };
-        return Ok((body, Some("application/octet-stream".into())));
-    }
-    if let Some(name) = &b.document {
-        let doc = vars
-            .documents
-            .get(name)
-            .ok_or_else(|| BuildError::Invalid(format!("no document named `{name}`")))?;
-        return Ok((
-            OutgoingBody::Bytes(doc.bytes.clone()),
-            Some(doc.media_type.clone()),
-        ));
-    }
-    if let Some(json) = &b.json {
-        let v = template::render_json(json, vars)?;
-        let bytes = serde_json::to_vec(&v).map_err(|e| BuildError::Invalid(e.to_string()))?;
-        return Ok((
-            OutgoingBody::Bytes(Bytes::from(bytes)),
-            Some("application/json".into()),
-        ));
-    }
-    if let Some(text) = &b.text {
-        return Ok((
+            };
+            let body = if blob.size == 0 {
+                OutgoingBody::Empty
+            } else {
+                OutgoingBody::Blob { blob, start, end }
+            };
+            Ok((body, Some("application/octet-stream".into())))
+        }
+        Body::Document(r) => {
+            let doc = vars.document(r);
+            Ok((
+                OutgoingBody::Bytes(doc.bytes.clone()),
+                Some(doc.media_type.clone()),
+            ))
+        }
+        Body::Json(json) => {
+            let v = template::render_json(json, vars)?;
+            let bytes = serde_json::to_vec(&v).map_err(|e| BuildError::Invalid(e.to_string()))?;
+            Ok((
+                OutgoingBody::Bytes(Bytes::from(bytes)),
+                Some("application/json".into()),
+            ))
+        }
+        Body::Text(text) => Ok((
             OutgoingBody::Bytes(Bytes::from(template::render_str(text, vars)?)),
             Some("text/plain".into()),
-        ));
-    }
-    if let Some(form) = &b.form {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in form {
-            ser.append_pair(k, &template::render_str(v, vars)?);
+        )),
+        Body::Form(form) => {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in form {
+                ser.append_pair(k, &template::render_str(v, vars)?);
+            }
+            Ok((
+                OutgoingBody::Bytes(Bytes::from(ser.finish())),
+                Some("application/x-www-form-urlencoded".into()),
+            ))
         }
-        return Ok((
-            OutgoingBody::Bytes(Bytes::from(ser.finish())),
-            Some("application/x-www-form-urlencoded".into()),
-        ));
     }
-    Ok((OutgoingBody::Empty, None))
 }
 
 fn parse_range(r: &str) -> Result<(u64, u64), BuildError> {

@@ -3,7 +3,8 @@
 
 use crate::blob::{BlobGen, sha256_digest};
 use crate::scenario::template::{self, Lookup, TValue, TemplateError};
-use crate::scenario::{DocumentSpec, Scenario};
+use crate::scenario::valid::{BlobRef, DocumentRef};
+use crate::scenario::{DocumentSpec, ValidScenario};
 use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 
@@ -25,10 +26,10 @@ pub struct Vars {
     globals: HashMap<String, TValue>,
     /// Loop layers, innermost last.
     layers: Vec<HashMap<String, TValue>>,
-    /// Generated blobs by name.
-    pub blobs: HashMap<String, BlobGen>,
-    /// Rendered documents by name.
-    pub documents: HashMap<String, Document>,
+    /// Generated blobs, in the scenario's order (a [`BlobRef`]'s index).
+    blobs: Vec<BlobGen>,
+    /// Rendered documents, in the scenario's order (a [`DocumentRef`]'s index).
+    documents: Vec<Document>,
     /// Values to redact from transcripts.
     pub secrets: Vec<String>,
     /// Digests of content that exists only because of this run: generated blobs (seeded with
@@ -73,7 +74,7 @@ pub struct Builtins {
 impl Vars {
     /// Builds the store for `scenario`: built-ins, blobs (digests computed by streaming), `vars`,
     /// then documents in order.
-    pub fn new(scenario: &Scenario, b: &Builtins) -> Result<Self, TemplateError> {
+    pub fn new(scenario: &ValidScenario, b: &Builtins) -> Result<Self, TemplateError> {
         let mut v = Vars::default();
         for (k, val) in [
             ("repo", &b.repo),
@@ -109,7 +110,7 @@ impl Vars {
             if g.size > 0 {
                 v.run_unique.insert(g.digest());
             }
-            v.blobs.insert(name.clone(), g);
+            v.blobs.push(g);
         }
         for (name, tpl) in &scenario.vars {
             let value = template::render_value(tpl, &v)?;
@@ -133,9 +134,21 @@ impl Vars {
                 &format!("documents.{name}.media_type"),
                 TValue::Str(doc.media_type.clone()),
             );
-            v.documents.insert(name.clone(), doc);
+            v.documents.push(doc);
         }
         Ok(v)
+    }
+
+    /// The generated blob `r` refers to. `r` comes from the scenario this store was built for
+    /// (every declared blob is generated), so it is always there.
+    pub fn blob(&self, r: &BlobRef) -> BlobGen {
+        self.blobs[r.index]
+    }
+
+    /// The rendered document `r` refers to. `r` comes from the scenario this store was built
+    /// for, whose documents are all rendered before [`Vars::new`] returns.
+    pub fn document(&self, r: &DocumentRef) -> &Document {
+        &self.documents[r.index]
     }
 
     /// Sets a scenario-wide variable (captures land here).

@@ -1,16 +1,18 @@
 //! Loading scenario files: reading, parsing with serde_yaml (errors mapped to `file:line:col`
 //! with cleaned-up messages), directory expansion, cross-file checks (duplicate names) and the
-//! one-call [`load_and_validate`].
+//! one-call [`load_and_validate`], which hands back the validated model.
 
 use super::error::{ScenarioError, one_of, similar_names};
 use super::model::Scenario;
 use super::source::{Seg, SourcePos, YamlIndex, parse_path};
+use super::valid::{ValidScenario, convert};
 use super::validate::validate;
 use crate::vocab::Operation;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// A parsed scenario with the file it came from and its raw text (for locating errors).
+/// A parsed scenario with the file it came from, its raw text and the positions in that text
+/// (for locating errors; indexed once per file).
 #[derive(Debug, Clone)]
 pub struct LoadedScenario {
     /// The parsed scenario.
@@ -19,6 +21,21 @@ pub struct LoadedScenario {
     pub file: PathBuf,
     /// The raw YAML text.
     pub source: String,
+    /// Where each part of `source` is written.
+    pub index: YamlIndex,
+}
+
+impl LoadedScenario {
+    /// `scenario`, parsed from `source` read from `file`; indexes `source`.
+    pub fn new(scenario: Scenario, file: PathBuf, source: String) -> Self {
+        let index = YamlIndex::new(&source);
+        LoadedScenario {
+            scenario,
+            file,
+            source,
+            index,
+        }
+    }
 }
 
 /// The directory of the scenarios bundled with regcheck (`<crate>/scenarios`).
@@ -30,19 +47,30 @@ pub fn builtin_dir() -> PathBuf {
 ///
 /// The directory is the one of the source tree regcheck was built from, so an installed binary
 /// whose source tree has moved must be given `--scenarios DIR` instead.
-pub fn builtin() -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+pub fn builtin() -> Result<Vec<ValidScenario>, Vec<ScenarioError>> {
     load_and_validate(&[builtin_dir()])
 }
 
 /// Loads `paths` (files, or directories searched for `*.yaml`/`*.yml`) and validates every
-/// scenario. All errors of all files are returned together.
-pub fn load_and_validate(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Vec<ScenarioError>> {
+/// scenario. All errors of all files are returned together; without any, the scenarios in the
+/// validated model.
+pub fn load_and_validate(paths: &[PathBuf]) -> Result<Vec<ValidScenario>, Vec<ScenarioError>> {
     let (loaded, mut errors) = load_all(paths);
     for scenario in &loaded {
         errors.extend(validate(scenario));
     }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut valid = Vec::with_capacity(loaded.len());
+    for scenario in loaded {
+        match convert(scenario) {
+            Ok(v) => valid.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
     if errors.is_empty() {
-        Ok(loaded)
+        Ok(valid)
     } else {
         Err(errors)
     }
@@ -89,7 +117,7 @@ fn load_all(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
     for file in files {
         match load_file_all(&file) {
             Ok(scenario) => {
-                let (line, col) = YamlIndex::new(&scenario.source).value_pos(&[Seg::key("name")]);
+                let (line, col) = scenario.index.value_pos(&[Seg::key("name")]);
                 let pos = SourcePos::new(&scenario.file, line, col);
                 let name = scenario.scenario.name.clone();
                 if let Some(first) = names.get(&name) {
@@ -148,19 +176,11 @@ fn load_file_all(path: &Path) -> Result<LoadedScenario, Vec<ScenarioError>> {
     if parsed.errors.is_empty()
         && let Some(scenario) = parsed.scenario
     {
-        return Ok(LoadedScenario {
-            scenario,
-            file: path.to_path_buf(),
-            source,
-        });
+        return Ok(LoadedScenario::new(scenario, path.to_path_buf(), source));
     }
     let mut errors = parsed.errors;
     if let Some(scenario) = parsed.scenario {
-        let repaired = LoadedScenario {
-            scenario,
-            file: path.to_path_buf(),
-            source,
-        };
+        let repaired = LoadedScenario::new(scenario, path.to_path_buf(), source);
         errors.extend(validate(&repaired).into_iter().filter(|e| {
             e.pos().is_none_or(|p| {
                 let at = (p.line, p.col);

@@ -49,7 +49,7 @@ pub const ITEM_VARS: &[&str] = &["item", "item.index"];
 pub fn validate(loaded: &LoadedScenario) -> Vec<ScenarioError> {
     let mut v = Validator {
         file: &loaded.file,
-        index: YamlIndex::new(&loaded.source),
+        index: &loaded.index,
         errors: Vec::new(),
         defined: Vec::new(),
         loop_vars: Vec::new(),
@@ -115,7 +115,7 @@ fn json_pointer(p: &str) -> bool {
 
 struct Validator<'a> {
     file: &'a Path,
-    index: YamlIndex,
+    index: &'a YamlIndex,
     errors: Vec<ScenarioError>,
     /// Vars, blob and document fields, and captures defined so far (document order).
     defined: Vec<String>,
@@ -933,11 +933,7 @@ mod tests {
             Ok(s) => s,
             Err(e) => panic!("parse failed: {e}"),
         };
-        let loaded = LoadedScenario {
-            scenario,
-            file: path,
-            source: text.to_string(),
-        };
+        let loaded = LoadedScenario::new(scenario, path, text.to_string());
         validate(&loaded).iter().map(|e| e.to_string()).collect()
     }
 

@@ -490,6 +490,57 @@ fn zb_presets_are_valid_and_write_github_action_benchmark_json() {
 }
 
 #[test]
+fn image_pull_fetches_whole_images_verified() {
+    // 4 layers of 16 KiB per image: each operation moves at least 64 KiB (plus the small
+    // manifest and config).
+    let args = [
+        "--workload",
+        "image-pull",
+        "--blob-size",
+        "16KiB",
+        "--pool",
+        "8",
+        "--image-layers",
+        "4",
+        "-n",
+        "40",
+        "-c",
+        "4",
+    ];
+    let (out, r, _d) = load(&args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    let img = op(&r, "image-pull");
+    assert_eq!((u(&img["requests"]), u(&img["errors"])), (40, 0), "{img}");
+    let per_op = u(&img["bytes"]) / 40;
+    assert!(
+        (4 * 16384..4 * 16384 + 4096).contains(&per_op),
+        "{per_op} bytes per image"
+    );
+    // One single-layer manifest per pool blob, and pool / layers images.
+    assert_eq!(
+        u(&r["load"]["prepare"]["manifests"]),
+        8 + 2,
+        "{}",
+        r["load"]["prepare"]
+    );
+    // A layer with one byte flipped fails the whole image, as wrong bytes.
+    let mut faulty = vec!["--embedded-fault", "corrupt-blob-body"];
+    faulty.extend_from_slice(&args);
+    let (out, r, _d) = load(&faulty);
+    assert_eq!(out.code, 1);
+    let img = op(&r, "image-pull");
+    assert_eq!(u(&img["errors_by_kind"]["digest_mismatch"]), 40, "{img}");
+    // A real registry serves whole images too.
+    let d = Distribution::start();
+    let mut real = vec!["--target", d.url.as_str()];
+    real.extend_from_slice(&args);
+    let (out, r, _d) = load(&real);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(u(&op(&r, "image-pull")["errors"]), 0);
+}
+
+#[test]
 fn distribution_holds_a_mixed_load() {
     let d = Distribution::start();
     let (out, r, _d) = load(&[

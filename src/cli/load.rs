@@ -18,7 +18,7 @@ pub struct LoadArgs {
     /// A YAML load profile (see scenarios/load/); flags override its fields.
     pub profile: Option<PathBuf>,
     /// Workload mix: pull, pull-range, head, push, push-chunked, manifest-get, manifest-put,
-    /// token, with weights (`pull=70,push=20,head=10`). Default: pull.
+    /// token, image-pull, with weights (`pull=70,push=20,head=10`). Default: pull.
     #[arg(long)]
     pub workload: Option<String>,
     /// Blob size, or a weighted distribution (`4KiB:50,1MiB:40,64MiB:10`). Default: 1MiB.
@@ -33,6 +33,9 @@ pub struct LoadArgs {
     /// Blobs pushed before measuring, for reads (split across shards). Default: 16.
     #[arg(long)]
     pub pool: Option<usize>,
+    /// Layers per image for image-pull (pool blobs, sizes from --blob-size). Default: 3.
+    #[arg(long)]
+    pub image_layers: Option<usize>,
     /// Closed model: workers sending back to back. Default: 8.
     #[arg(long, short = 'c')]
     pub concurrency: Option<usize>,
@@ -130,6 +133,7 @@ impl LoadArgs {
             range_size: self.range_size.clone(),
             chunk_size: self.chunk_size.clone(),
             pool: self.pool,
+            image_layers: self.image_layers,
             concurrency: self.concurrency,
             rate: self.rate.clone(),
             max_in_flight: self.max_in_flight,

@@ -109,6 +109,15 @@ pub const MANIFEST_GET: Checks = Checks {
     encoded_body_breaks: Some(&r::GET_MANIFEST_DIGEST_MATCHES_BODY),
 };
 
+/// `image-pull`'s tag resolution: a manifest HEAD by tag (no body, no digest to check it by;
+/// the workload compares the digest with the one it pushed).
+pub const RESOLVE_TAG: Checks = Checks {
+    op: Operation::GetManifest,
+    head: &[],
+    body: &[],
+    encoded_body_breaks: None,
+};
+
 /// `manifest-put`.
 pub const MANIFEST_PUT: Checks = Checks {
     op: Operation::CreateManifest,
@@ -532,6 +541,7 @@ mod tests {
             &COMPLETE_UPLOAD,
             &MANIFEST_GET,
             &MANIFEST_PUT,
+            &RESOLVE_TAG,
         ] {
             for rule in c.head.iter().chain(c.body).chain(&c.encoded_body_breaks) {
                 assert!(

@@ -213,11 +213,12 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         .mix
         .iter()
         .any(|(w, _)| w.reads_pool() || *w == Workload::ManifestPut || *w == Workload::Token);
-    let needs_manifests = opts
-        .spec
-        .mix
-        .iter()
-        .any(|(w, _)| matches!(w, Workload::ManifestGet | Workload::ManifestPut));
+    let needs_manifests = opts.spec.mix.iter().any(|(w, _)| {
+        matches!(
+            w,
+            Workload::ManifestGet | Workload::ManifestPut | Workload::ImagePull
+        )
+    });
     progress.phase(&format!(
         "prepare: pushing {} pool blobs",
         if needs_pool {

@@ -11,6 +11,7 @@ use super::spec::{LoadSpec, Workload};
 use crate::blob::BlobGen;
 use crate::namespace::cleanup::{Created, Kind, Tracker};
 use bytes::Bytes;
+use futures::StreamExt;
 use rand::Rng;
 use reqwest::Method;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +55,9 @@ pub const MANIFEST_TYPE: &str = crate::vocab::media::OCI_MANIFEST;
 /// Makes a fresh request body for each attempt.
 type BodyFn = Box<dyn Fn() -> Option<reqwest::Body> + Send + Sync>;
 
+/// Config and layer GETs of one `image-pull` in flight at most.
+pub const IMAGE_FETCHES: usize = 4;
+
 /// Seeds of pushed blobs start here (pool blobs use their index).
 const PUSH_SEED_BASE: u64 = 1 << 40;
 
@@ -76,6 +80,7 @@ impl Ctx {
             Workload::ManifestGet => self.manifest_get().await,
             Workload::ManifestPut => self.manifest_put().await,
             Workload::Token => self.token().await,
+            Workload::ImagePull => self.image_pull().await,
         }
     }
 
@@ -88,21 +93,118 @@ impl Ctx {
     }
 
     async fn pull(&self) -> Result<Done, Failure> {
-        let b = self.pick()?;
-        let url = b.url.clone();
+        self.pull_blob(self.pick()?).await
+    }
+
+    /// A whole image: the tag resolved by a manifest HEAD, the manifest by digest, then its
+    /// config and layers, at most [`IMAGE_FETCHES`] at a time; every byte verified.
+    async fn image_pull(&self) -> Result<Done, Failure> {
+        if self.pool.images.is_empty() {
+            return Err(Failure::new(ErrorKind::Body, "no image in the pool"));
+        }
+        let img = &self.pool.images[rand::thread_rng().gen_range(0..self.pool.images.len())];
+        let accept = [("accept", MANIFEST_TYPE.to_string())];
+        let by_tag = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.tag))?;
+        let head = self
+            .http
+            .send(
+                &judge::RESOLVE_TAG,
+                Method::HEAD,
+                by_tag.clone(),
+                &accept,
+                &|| None,
+            )
+            .await?;
+        self.http.judge(&judge::RESOLVE_TAG, &head, &accept)?;
+        let head = expect(head, 200, "HEAD", &by_tag).await?;
+        let first_byte = Some(head.at);
+        if let Some(d) = head.header("docker-content-digest")
+            && d.trim() != img.digest
+        {
+            return Err(Failure::new(
+                ErrorKind::DigestMismatch,
+                format!(
+                    "HEAD {}: the tag resolves to {d}, the manifest pushed is {}",
+                    shown(&by_tag),
+                    img.digest
+                ),
+            ));
+        }
+        discard(head).await;
+        let checks = &judge::MANIFEST_GET;
+        let by_digest = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.digest))?;
+        let head = self
+            .http
+            .send(checks, Method::GET, by_digest.clone(), &accept, &|| None)
+            .await?;
+        self.http.judge(checks, &head, &accept)?;
+        let head = expect(head, 200, "GET", &by_digest).await?;
+        let (verify, digest) = if self.spec.verify {
+            (Verify::Digest(&img.digest), Some(img.digest.as_str()))
+        } else {
+            (Verify::None, None)
+        };
+        let mut bytes = drain_judged(
+            &self.http,
+            checks,
+            head,
+            &accept,
+            Some(img.size),
+            verify,
+            digest,
+        )
+        .await?;
+        let (config, config_size) = self
+            .pool
+            .config
+            .clone()
+            .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
+        let config_url = self.url(&format!("/v2/{}/blobs/{config}", self.pool.repo))?;
+        let config_fetch = async {
+            self.fetch_blob(&config_url, &config, config_size, None)
+                .await
+                .map(|d| d.bytes)
+        };
+        let layers = img
+            .layers
+            .iter()
+            .map(|&i| async move { self.pull_blob(&self.pool.blobs[i]).await.map(|d| d.bytes) });
+        let mut fetches = futures::stream::iter(layers)
+            .buffer_unordered(IMAGE_FETCHES)
+            .boxed();
+        bytes += config_fetch.await?;
+        while let Some(r) = fetches.next().await {
+            bytes += r?;
+        }
+        Ok(Done { bytes, first_byte })
+    }
+
+    async fn pull_blob(&self, b: &PoolBlob) -> Result<Done, Failure> {
+        self.fetch_blob(&b.url, &b.digest, b.size, b.content.as_deref())
+            .await
+    }
+
+    /// A blob GET by URL, judged as a pull, verified by `digest` (or `content`).
+    async fn fetch_blob(
+        &self,
+        url: &Url,
+        digest: &str,
+        size: u64,
+        content: Option<&[u8]>,
+    ) -> Result<Done, Failure> {
         let head = self
             .http
             .send(&judge::PULL, Method::GET, url.clone(), &[], &|| None)
             .await?;
         self.http.judge(&judge::PULL, &head, &[])?;
-        let head = expect(head, 200, "GET", &url).await?;
+        let head = expect(head, 200, "GET", url).await?;
         let first_byte = Some(head.at);
-        let verify = match (&b.content, self.spec.verify) {
+        let verify = match (content, self.spec.verify) {
             (_, false) => Verify::None,
-            (Some(content), true) => Verify::Content(content),
-            (None, true) => Verify::Digest(&b.digest),
+            (Some(c), true) => Verify::Content(c),
+            (None, true) => Verify::Digest(digest),
         };
-        let bytes = drain(head, Some(b.size), verify).await?;
+        let bytes = drain(head, Some(size), verify).await?;
         Ok(Done { bytes, first_byte })
     }
 

@@ -7,6 +7,7 @@ use super::error::LoadError;
 use super::judge::{self, Checks};
 use super::metrics::{ErrorKind, Failure};
 use super::ops::{Ctx, MANIFEST_TYPE, splitmix};
+use super::spec::Workload;
 use crate::blob::BlobGen;
 use crate::namespace::cleanup::{Created, Kind};
 use bytes::Bytes;
@@ -46,6 +47,22 @@ pub struct PoolManifest {
     pub body: Bytes,
 }
 
+/// An image of the pool (for `image-pull`): a manifest over several pool blobs.
+#[derive(Debug, Clone)]
+pub struct PoolImage {
+    /// Tag it was pushed under.
+    pub tag: String,
+    /// Digest of the manifest.
+    pub digest: String,
+    /// Manifest size in bytes.
+    pub size: u64,
+    /// Its layers, as indices into the pool's blobs.
+    pub layers: Vec<usize>,
+}
+
+/// Images pushed for `image-pull` at most.
+const POOL_IMAGES: usize = 16;
+
 /// What reads use.
 #[derive(Debug, Clone, Default)]
 pub struct Pool {
@@ -55,6 +72,8 @@ pub struct Pool {
     pub blobs: Vec<PoolBlob>,
     /// Manifests.
     pub manifests: Vec<PoolManifest>,
+    /// Images (multi-layer manifests).
+    pub images: Vec<PoolImage>,
     /// The image config blob manifests refer to: (digest, size).
     pub config: Option<(String, u64)>,
 }
@@ -81,6 +100,11 @@ pub struct PrepareStats {
 impl Pool {
     /// An OCI image manifest over `layer`, made unique by `annotation`.
     pub fn manifest_for(&self, layer: &PoolBlob, annotation: &str) -> Result<Bytes, Failure> {
+        self.manifest_over(&[layer], annotation)
+    }
+
+    /// An OCI image manifest over `layers`, made unique by `annotation`.
+    pub fn manifest_over(&self, layers: &[&PoolBlob], annotation: &str) -> Result<Bytes, Failure> {
         let (config, config_size) = self
             .config
             .as_ref()
@@ -93,11 +117,11 @@ impl Pool {
                 "digest": config,
                 "size": config_size,
             },
-            "layers": [{
+            "layers": layers.iter().map(|l| serde_json::json!({
                 "mediaType": crate::vocab::media::OCI_LAYER_TAR,
-                "digest": layer.digest,
-                "size": layer.size,
-            }],
+                "digest": l.digest,
+                "size": l.size,
+            })).collect::<Vec<_>>(),
             "annotations": { "io.regcheck.load": annotation },
         });
         serde_json::to_vec(&doc)
@@ -172,9 +196,38 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
             ctx.pool.manifests.push(PoolManifest { tag, digest, body });
             stats.manifests += 1;
         }
+        if ctx.spec.mix.iter().any(|(w, _)| *w == Workload::ImagePull) {
+            push_images(ctx, &repo, &mut stats).await?;
+        }
     }
     stats.secs = started.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// Pushes the images `image-pull` reads: each a manifest over `image_layers` pool blobs.
+async fn push_images(ctx: &mut Ctx, repo: &str, stats: &mut PrepareStats) -> Result<(), LoadError> {
+    let n = ctx.pool.blobs.len();
+    let per = ctx.spec.image_layers.max(1);
+    let count = (n / per).clamp(1, POOL_IMAGES);
+    for i in 0..count {
+        let layers: Vec<usize> = (0..per).map(|j| (i * per + j) % n).collect();
+        let blobs: Vec<&PoolBlob> = layers.iter().map(|&k| &ctx.pool.blobs[k]).collect();
+        let body = ctx
+            .pool
+            .manifest_over(&blobs, &format!("{}-image-{i}", ctx.run_id))
+            .map_err(|f| LoadError::Prepare(f.detail))?;
+        let digest = crate::blob::sha256_digest(&body);
+        let tag = format!("image-s{}-{i}", ctx.spec.shard.index);
+        put_manifest(ctx, repo, &tag, &body, &digest).await?;
+        ctx.pool.images.push(PoolImage {
+            tag,
+            digest,
+            size: body.len() as u64,
+            layers,
+        });
+        stats.manifests += 1;
+    }
+    Ok(())
 }
 
 async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Result<(), LoadError> {

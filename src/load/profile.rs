@@ -34,6 +34,9 @@ pub struct Settings {
     /// Pool blobs.
     #[serde(default)]
     pub pool: Option<usize>,
+    /// Layers per image (image workloads).
+    #[serde(default)]
+    pub image_layers: Option<usize>,
     /// Closed model workers.
     #[serde(default)]
     pub concurrency: Option<usize>,
@@ -124,6 +127,7 @@ impl Settings {
             range_size,
             chunk_size,
             pool,
+            image_layers,
             concurrency,
             rate,
             max_in_flight,
@@ -179,6 +183,10 @@ impl Settings {
             range_size: parse_size(self.range_size.as_deref().unwrap_or("64KiB"))?,
             chunk_size: parse_size(self.chunk_size.as_deref().unwrap_or("1MiB"))?,
             pool: self.pool.unwrap_or(16),
+            image_layers: self
+                .image_layers
+                .unwrap_or(spec::DEFAULT_IMAGE_LAYERS)
+                .max(1),
             model,
             stages,
             duration: self.duration.as_deref().map(parse_duration).transpose()?,

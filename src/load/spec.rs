@@ -28,11 +28,14 @@ pub enum Workload {
     ManifestPut,
     /// A fresh token for a pull scope (token-auth targets only).
     Token,
+    /// A whole image as a client pulls it: the tag resolved (`HEAD` manifest), the manifest by
+    /// digest, then its config and layers (concurrently, bounded), every byte verified.
+    ImagePull,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Pull,
         Workload::PullRange,
         Workload::Head,
@@ -41,6 +44,7 @@ impl Workload {
         Workload::ManifestGet,
         Workload::ManifestPut,
         Workload::Token,
+        Workload::ImagePull,
     ];
 
     /// The name used in flags, thresholds and reports.
@@ -54,6 +58,7 @@ impl Workload {
             Workload::ManifestGet => "manifest-get",
             Workload::ManifestPut => "manifest-put",
             Workload::Token => "token",
+            Workload::ImagePull => "image-pull",
         }
     }
 
@@ -76,7 +81,11 @@ impl Workload {
     pub fn reads_pool(self) -> bool {
         matches!(
             self,
-            Workload::Pull | Workload::PullRange | Workload::Head | Workload::ManifestGet
+            Workload::Pull
+                | Workload::PullRange
+                | Workload::Head
+                | Workload::ManifestGet
+                | Workload::ImagePull
         )
     }
 }
@@ -236,6 +245,9 @@ pub struct LoadSpec {
     pub chunk_size: u64,
     /// Blobs pushed in the prepare phase for reads (across all shards).
     pub pool: usize,
+    /// Layers of each image the image workloads pull (pool blobs, so sizes follow `sizes`).
+    #[serde(default = "default_image_layers")]
+    pub image_layers: usize,
     /// Load model.
     pub model: Model,
     /// Stages (empty: constant load).
@@ -252,6 +264,13 @@ pub struct LoadSpec {
     pub verify: bool,
     /// Shard of a distributed run.
     pub shard: Shard,
+}
+
+/// Layers per image unless set.
+pub const DEFAULT_IMAGE_LAYERS: usize = 3;
+
+fn default_image_layers() -> usize {
+    DEFAULT_IMAGE_LAYERS
 }
 
 /// Duration used when nothing else bounds a run.
@@ -416,6 +435,7 @@ mod tests {
             range_size: 512,
             chunk_size: 512,
             pool: 4,
+            image_layers: 1,
             model: Model::Closed { concurrency: 2 },
             stages: vec![],
             duration: None,

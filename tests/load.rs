@@ -541,6 +541,43 @@ fn image_pull_fetches_whole_images_verified() {
 }
 
 #[test]
+fn image_push_pushes_whole_images_and_cleans_them_up() {
+    let d = Distribution::start();
+    let (out, r, _d) = load(&[
+        "--target",
+        &d.url,
+        "--workload",
+        "image-push=50,image-pull=50",
+        "--blob-size",
+        "16KiB",
+        "--pool",
+        "4",
+        "--image-layers",
+        "3",
+        "-n",
+        "30",
+        "-c",
+        "3",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    let push = op(&r, "image-push");
+    assert_eq!(u(&push["errors"]), 0, "{push}");
+    let per_op = u(&push["bytes"]) / u(&push["requests"]);
+    assert!((3 * 16384..3 * 16384 + 4096).contains(&per_op), "{per_op}");
+    // Every layer, config and manifest pushed was deleted again (Distribution allows it).
+    let cleanup = &r["cleanup"];
+    assert!(
+        u(&cleanup["deleted"]) >= 4 * u(&push["requests"]),
+        "{cleanup}"
+    );
+    assert!(
+        cleanup["leftovers"].as_array().unwrap().is_empty(),
+        "{cleanup}"
+    );
+}
+
+#[test]
 fn distribution_holds_a_mixed_load() {
     let d = Distribution::start();
     let (out, r, _d) = load(&[

@@ -208,15 +208,20 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         tracker: Tracker::default(),
         token_challenge: None,
     };
-    let needs_pool = opts
-        .spec
-        .mix
-        .iter()
-        .any(|(w, _)| w.reads_pool() || *w == Workload::ManifestPut || *w == Workload::Token);
+    let needs_pool = opts.spec.mix.iter().any(|(w, _)| {
+        w.reads_pool()
+            || matches!(
+                w,
+                Workload::ManifestPut | Workload::Token | Workload::ImagePush
+            )
+    });
     let needs_manifests = opts.spec.mix.iter().any(|(w, _)| {
         matches!(
             w,
-            Workload::ManifestGet | Workload::ManifestPut | Workload::ImagePull
+            Workload::ManifestGet
+                | Workload::ManifestPut
+                | Workload::ImagePull
+                | Workload::ImagePush
         )
     });
     progress.phase(&format!(

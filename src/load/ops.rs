@@ -58,6 +58,9 @@ type BodyFn = Box<dyn Fn() -> Option<reqwest::Body> + Send + Sync>;
 /// Config and layer GETs of one `image-pull` in flight at most.
 pub const IMAGE_FETCHES: usize = 4;
 
+/// Seeds of image-push layers start here (apart from pushes' and the pool's).
+const IMAGE_SEED_BASE: u64 = 1 << 41;
+
 /// Seeds of pushed blobs start here (pool blobs use their index).
 const PUSH_SEED_BASE: u64 = 1 << 40;
 
@@ -81,6 +84,7 @@ impl Ctx {
             Workload::ManifestPut => self.manifest_put().await,
             Workload::Token => self.token().await,
             Workload::ImagePull => self.image_pull().await,
+            Workload::ImagePush => self.image_push().await,
         }
     }
 
@@ -177,6 +181,122 @@ impl Ctx {
             bytes += r?;
         }
         Ok(Done { bytes, first_byte })
+    }
+
+    /// A whole new image: unique layers (monolithic, at most [`IMAGE_FETCHES`] at a time) and
+    /// the config into the push repository, then the manifest under a new tag.
+    async fn image_push(&self) -> Result<Done, Failure> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let per = self.spec.image_layers.max(1) as u64;
+        let shard = u64::from(self.spec.shard.index);
+        let layers: Vec<BlobGen> = (0..per)
+            .map(|j| {
+                let k = n * per + j;
+                let seed = IMAGE_SEED_BASE + shard * (1 << 32) + k;
+                BlobGen::new(&self.run_id, seed, self.pick_size(k))
+            })
+            .collect();
+        let repo = self.push_repo.clone();
+        let mut first_head: Option<Instant> = None;
+        let digests: Vec<String> = layers.iter().map(BlobGen::digest).collect();
+        {
+            let uploads = layers
+                .iter()
+                .zip(&digests)
+                .map(|(b, d)| self.push_blob(&repo, b, d, false));
+            let mut uploads = futures::stream::iter(uploads)
+                .buffer_unordered(IMAGE_FETCHES)
+                .boxed();
+            while let Some(r) = uploads.next().await {
+                let at = r?;
+                first_head = Some(first_head.map_or(at, |f| f.min(at)));
+            }
+        }
+        let (config, config_size) = self
+            .pool
+            .config
+            .clone()
+            .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
+        let config_bytes = self.pool.config_bytes.clone().unwrap_or_default();
+        self.push_small(&repo, config_bytes, &config).await?;
+        let refs: Vec<(&str, u64)> = digests
+            .iter()
+            .zip(&layers)
+            .map(|(d, b)| (d.as_str(), b.size))
+            .collect();
+        let body = self
+            .pool
+            .manifest_of(&refs, &format!("{}-image-{n}", self.run_id))?;
+        let tag = format!("image-s{}-{n}", self.spec.shard.index);
+        let manifest = body.len() as u64;
+        self.put_manifest(&repo, &tag, body).await?;
+        Ok(Done {
+            bytes: layers.iter().map(|b| b.size).sum::<u64>() + config_size + manifest,
+            first_byte: first_head,
+        })
+    }
+
+    /// A small blob from memory, monolithic (POST, then PUT with the bytes); recorded.
+    async fn push_small(&self, repo: &str, bytes: Bytes, digest: &str) -> Result<(), Failure> {
+        let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
+        let checks = &judge::START_UPLOAD;
+        let head = self
+            .http
+            .send(checks, Method::POST, url.clone(), &[], &|| None)
+            .await?;
+        self.http.judge(checks, &head, &[])?;
+        let head = expect(head, 202, "POST", &url).await?;
+        let mut put = location(&head, &url)?;
+        discard(head).await;
+        put.query_pairs_mut().append_pair("digest", digest);
+        let headers = [
+            ("content-type", "application/octet-stream".to_string()),
+            ("content-length", bytes.len().to_string()),
+        ];
+        let make = move || Some(reqwest::Body::from(bytes.clone()));
+        let checks = &judge::COMPLETE_UPLOAD;
+        let head = self
+            .http
+            .send(checks, Method::PUT, put.clone(), &headers, &make)
+            .await?;
+        let head = expect(head, 201, "PUT", &put).await?;
+        self.tracker.record(Created {
+            kind: Kind::Blob,
+            repo: repo.to_string(),
+            digest: digest.to_string(),
+            // The pool's config names the run id: no other run pushes these bytes.
+            run_unique: true,
+        });
+        self.http.judge(checks, &head, &headers)?;
+        discard(head).await;
+        Ok(())
+    }
+
+    /// PUTs a manifest under `tag` in `repo`; recorded for cleanup.
+    async fn put_manifest(&self, repo: &str, tag: &str, body: Bytes) -> Result<Instant, Failure> {
+        let digest = crate::blob::sha256_digest(&body);
+        let url = self.url(&format!("/v2/{repo}/manifests/{tag}"))?;
+        let headers = [
+            ("content-type", MANIFEST_TYPE.to_string()),
+            ("content-length", body.len().to_string()),
+        ];
+        let make = move || Some(reqwest::Body::from(body.clone()));
+        let checks = &judge::MANIFEST_PUT;
+        let head = self
+            .http
+            .send(checks, Method::PUT, url.clone(), &headers, &make)
+            .await?;
+        let at = head.at;
+        let head = expect(head, 201, "PUT", &url).await?;
+        self.tracker.record(Created {
+            kind: Kind::Manifest,
+            repo: repo.to_string(),
+            digest,
+            run_unique: true,
+        });
+        self.http.judge(checks, &head, &headers)?;
+        discard(head).await;
+        Ok(at)
     }
 
     async fn pull_blob(&self, b: &PoolBlob) -> Result<Done, Failure> {
@@ -409,38 +529,12 @@ impl Ctx {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let b = self.pick()?;
         let body = self.pool.manifest_for(b, &format!("{}-{n}", self.run_id))?;
-        let digest = crate::blob::sha256_digest(&body);
         let tag = format!("put-s{}-{n}", self.spec.shard.index);
-        let url = self.url(&format!("/v2/{}/manifests/{tag}", self.pool.repo))?;
-        let headers = [
-            ("content-type", MANIFEST_TYPE.to_string()),
-            ("content-length", body.len().to_string()),
-        ];
         let len = body.len() as u64;
-        let make = move || Some(reqwest::Body::from(body.clone()));
-        let head = self
-            .http
-            .send(
-                &judge::MANIFEST_PUT,
-                Method::PUT,
-                url.clone(),
-                &headers,
-                &make,
-            )
-            .await?;
-        let first_byte = Some(head.at);
-        let head = expect(head, 201, "PUT", &url).await?;
-        self.tracker.record(Created {
-            kind: Kind::Manifest,
-            repo: self.pool.repo.clone(),
-            digest: digest.clone(),
-            run_unique: true,
-        });
-        self.http.judge(&judge::MANIFEST_PUT, &head, &headers)?;
-        discard(head).await;
+        let first_byte = self.put_manifest(&self.pool.repo, &tag, body).await?;
         Ok(Done {
             bytes: len,
-            first_byte,
+            first_byte: Some(first_byte),
         })
     }
 

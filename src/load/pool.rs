@@ -76,6 +76,8 @@ pub struct Pool {
     pub images: Vec<PoolImage>,
     /// The image config blob manifests refer to: (digest, size).
     pub config: Option<(String, u64)>,
+    /// Its bytes (image pushes upload it into their own repository).
+    pub config_bytes: Option<Bytes>,
 }
 
 /// Manifests pushed for the manifest workloads at most.
@@ -105,6 +107,12 @@ impl Pool {
 
     /// An OCI image manifest over `layers`, made unique by `annotation`.
     pub fn manifest_over(&self, layers: &[&PoolBlob], annotation: &str) -> Result<Bytes, Failure> {
+        let layers: Vec<(&str, u64)> = layers.iter().map(|l| (l.digest.as_str(), l.size)).collect();
+        self.manifest_of(&layers, annotation)
+    }
+
+    /// An OCI image manifest over layers given as (digest, size), made unique by `annotation`.
+    pub fn manifest_of(&self, layers: &[(&str, u64)], annotation: &str) -> Result<Bytes, Failure> {
         let (config, config_size) = self
             .config
             .as_ref()
@@ -117,10 +125,10 @@ impl Pool {
                 "digest": config,
                 "size": config_size,
             },
-            "layers": layers.iter().map(|l| serde_json::json!({
+            "layers": layers.iter().map(|(digest, size)| serde_json::json!({
                 "mediaType": crate::vocab::media::OCI_LAYER_TAR,
-                "digest": l.digest,
-                "size": l.size,
+                "digest": digest,
+                "size": size,
             })).collect::<Vec<_>>(),
             "annotations": { "io.regcheck.load": annotation },
         });
@@ -183,6 +191,7 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
         let config_digest = crate::blob::sha256_digest(&config_bytes);
         push_bytes(ctx, &repo, &config_bytes, &config_digest).await?;
         ctx.pool.config = Some((config_digest, config_bytes.len() as u64));
+        ctx.pool.config_bytes = Some(config_bytes);
         let count = ctx.pool.blobs.len().min(POOL_MANIFESTS);
         for i in 0..count {
             let layer = ctx.pool.blobs[i].clone();

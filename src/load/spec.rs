@@ -31,11 +31,14 @@ pub enum Workload {
     /// A whole image as a client pulls it: the tag resolved (`HEAD` manifest), the manifest by
     /// digest, then its config and layers (concurrently, bounded), every byte verified.
     ImagePull,
+    /// A whole new image pushed: `image_layers` unique layers (monolithic, concurrently,
+    /// bounded) and the config, then the manifest under a new tag.
+    ImagePush,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 10] = [
         Workload::Pull,
         Workload::PullRange,
         Workload::Head,
@@ -45,6 +48,7 @@ impl Workload {
         Workload::ManifestPut,
         Workload::Token,
         Workload::ImagePull,
+        Workload::ImagePush,
     ];
 
     /// The name used in flags, thresholds and reports.
@@ -59,6 +63,7 @@ impl Workload {
             Workload::ManifestPut => "manifest-put",
             Workload::Token => "token",
             Workload::ImagePull => "image-pull",
+            Workload::ImagePush => "image-push",
         }
     }
 

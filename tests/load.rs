@@ -632,9 +632,14 @@ impl Drop for Served {
 }
 
 fn serve() -> Served {
-    let port = crate::common::free_port();
+    serve_with(crate::common::free_port(), &[])
+}
+
+/// `regcheck serve` on `port` with `extra` flags.
+fn serve_with(port: u16, extra: &[&std::ffi::OsStr]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -654,24 +659,7 @@ fn serve() -> Served {
 
 /// `regcheck serve` on `port` keeping blobs in `storage` (so a restart serves the same pool).
 fn serve_stored(port: u16, storage: &std::path::Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--storage"])
-        .arg(storage)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start regcheck serve");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout
-        .read_line(&mut line)
-        .expect("serve prints its address");
-    assert!(line.contains("listening"), "{line}");
-    Served {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _stdout: stdout,
-    }
+    serve_with(port, &["--storage".as_ref(), storage.as_os_str()])
 }
 
 /// A closed-model pull load during which the registry is killed for about two seconds and
@@ -772,24 +760,7 @@ fn an_error_threshold_decides_over_an_outage() {
 /// `regcheck serve --one-at-a-time DELAY` on a free port: capacity 1/DELAY.
 fn serve_one_at_a_time(delay: &str) -> Served {
     let port = crate::common::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .args(["--one-at-a-time", delay])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start regcheck serve");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout
-        .read_line(&mut line)
-        .expect("serve prints its address");
-    assert!(line.contains("listening"), "{line}");
-    Served {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _stdout: stdout,
-    }
+    serve_with(port, &["--one-at-a-time".as_ref(), delay.as_ref()])
 }
 
 #[test]

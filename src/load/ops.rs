@@ -237,7 +237,12 @@ impl Ctx {
     }
 
     /// A small blob from memory, monolithic (POST, then PUT with the bytes); recorded.
-    async fn push_small(&self, repo: &str, bytes: Bytes, digest: &str) -> Result<(), Failure> {
+    pub(super) async fn push_small(
+        &self,
+        repo: &str,
+        bytes: Bytes,
+        digest: &str,
+    ) -> Result<(), Failure> {
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
         let checks = &judge::START_UPLOAD;
         let head = self
@@ -249,17 +254,10 @@ impl Ctx {
         let mut put = location(&head, &url)?;
         discard(head).await;
         put.query_pairs_mut().append_pair("digest", digest);
-        let headers = [
-            ("content-type", "application/octet-stream".to_string()),
-            ("content-length", bytes.len().to_string()),
-        ];
-        let make = move || Some(reqwest::Body::from(bytes.clone()));
         let checks = &judge::COMPLETE_UPLOAD;
-        let head = self
-            .http
-            .send(checks, Method::PUT, put.clone(), &headers, &make)
+        let (head, headers) = self
+            .put_bytes(checks, &put, "application/octet-stream", bytes)
             .await?;
-        let head = expect(head, 201, "PUT", &put).await?;
         self.tracker.record(Created {
             kind: Kind::Blob,
             repo: repo.to_string(),
@@ -272,22 +270,41 @@ impl Ctx {
         Ok(())
     }
 
-    /// PUTs a manifest under `tag` in `repo`; recorded for cleanup.
-    async fn put_manifest(&self, repo: &str, tag: &str, body: Bytes) -> Result<Instant, Failure> {
-        let digest = crate::blob::sha256_digest(&body);
-        let url = self.url(&format!("/v2/{repo}/manifests/{tag}"))?;
+    /// `PUT url` with `bytes` as `content_type`; the 201 head (unjudged: the caller records
+    /// what was created first) and the headers sent.
+    async fn put_bytes(
+        &self,
+        checks: &judge::Checks,
+        url: &Url,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<(Head, [(&'static str, String); 2]), Failure> {
         let headers = [
-            ("content-type", MANIFEST_TYPE.to_string()),
-            ("content-length", body.len().to_string()),
+            ("content-type", content_type.to_string()),
+            ("content-length", bytes.len().to_string()),
         ];
-        let make = move || Some(reqwest::Body::from(body.clone()));
-        let checks = &judge::MANIFEST_PUT;
+        let make = move || Some(reqwest::Body::from(bytes.clone()));
         let head = self
             .http
             .send(checks, Method::PUT, url.clone(), &headers, &make)
             .await?;
+        let head = expect(head, 201, "PUT", url).await?;
+        Ok((head, headers))
+    }
+
+    /// PUTs a manifest under `tag` in `repo`; recorded for cleanup. Returns when its answer
+    /// arrived.
+    pub(super) async fn put_manifest(
+        &self,
+        repo: &str,
+        tag: &str,
+        body: Bytes,
+    ) -> Result<Instant, Failure> {
+        let digest = crate::blob::sha256_digest(&body);
+        let url = self.url(&format!("/v2/{repo}/manifests/{tag}"))?;
+        let checks = &judge::MANIFEST_PUT;
+        let (head, headers) = self.put_bytes(checks, &url, MANIFEST_TYPE, body).await?;
         let at = head.at;
-        let head = expect(head, 201, "PUT", &url).await?;
         self.tracker.record(Created {
             kind: Kind::Manifest,
             repo: repo.to_string(),

@@ -4,15 +4,12 @@
 //! namespace and is recorded for cleanup.
 
 use super::error::LoadError;
-use super::judge::{self, Checks};
 use super::metrics::{ErrorKind, Failure};
 use super::ops::{Ctx, MANIFEST_TYPE, splitmix};
 use super::spec::Workload;
 use crate::blob::BlobGen;
-use crate::namespace::cleanup::{Created, Kind};
 use bytes::Bytes;
 use futures::StreamExt;
-use reqwest::Method;
 use std::time::Instant;
 
 /// A blob of the pool.
@@ -201,7 +198,7 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
                 .map_err(|f| LoadError::Prepare(f.detail))?;
             let digest = crate::blob::sha256_digest(&body);
             let tag = format!("pool-s{}-{i}", ctx.spec.shard.index);
-            put_manifest(ctx, &repo, &tag, &body, &digest).await?;
+            put_manifest(ctx, &repo, &tag, &body).await?;
             ctx.pool.manifests.push(PoolManifest { tag, digest, body });
             stats.manifests += 1;
         }
@@ -227,7 +224,7 @@ async fn push_images(ctx: &mut Ctx, repo: &str, stats: &mut PrepareStats) -> Res
             .map_err(|f| LoadError::Prepare(f.detail))?;
         let digest = crate::blob::sha256_digest(&body);
         let tag = format!("image-s{}-{i}", ctx.spec.shard.index);
-        put_manifest(ctx, repo, &tag, &body, &digest).await?;
+        put_manifest(ctx, repo, &tag, &body).await?;
         ctx.pool.images.push(PoolImage {
             tag,
             digest,
@@ -240,88 +237,14 @@ async fn push_images(ctx: &mut Ctx, repo: &str, stats: &mut PrepareStats) -> Res
 }
 
 async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Result<(), LoadError> {
-    let url = ctx
-        .url(&format!("/v2/{repo}/blobs/uploads/"))
-        .map_err(|f| LoadError::Prepare(f.detail))?;
-    let head = ctx
-        .http
-        .send(
-            &judge::START_UPLOAD,
-            Method::POST,
-            url.clone(),
-            &[],
-            &|| None,
-        )
+    ctx.push_small(repo, bytes.clone(), digest)
         .await
-        .map_err(|f| LoadError::Prepare(f.detail))?;
-    if head.status != 202 {
-        return Err(LoadError::Prepare(format!(
-            "POST {}: {} (expected 202)",
-            super::http::shown(&url),
-            head.status
-        )));
-    }
-    let mut put = head
-        .header("location")
-        .and_then(|l| url.join(l).ok())
-        .ok_or_else(|| LoadError::Prepare("upload started without a Location".into()))?;
-    put.query_pairs_mut().append_pair("digest", digest);
-    let checks = &judge::COMPLETE_UPLOAD;
-    put_created(ctx, checks, put, "application/octet-stream", bytes).await?;
-    record(ctx, Kind::Blob, repo, digest);
-    Ok(())
+        .map_err(|f| LoadError::Prepare(f.detail))
 }
 
-async fn put_manifest(
-    ctx: &Ctx,
-    repo: &str,
-    tag: &str,
-    body: &Bytes,
-    digest: &str,
-) -> Result<(), LoadError> {
-    let url = ctx
-        .url(&format!("/v2/{repo}/manifests/{tag}"))
-        .map_err(|f| LoadError::Prepare(f.detail))?;
-    put_created(ctx, &judge::MANIFEST_PUT, url, MANIFEST_TYPE, body).await?;
-    record(ctx, Kind::Manifest, repo, digest);
-    Ok(())
-}
-
-/// `PUT url` with `bytes`; anything but 201 fails the prepare phase.
-async fn put_created(
-    ctx: &Ctx,
-    checks: &Checks,
-    url: url::Url,
-    content_type: &str,
-    bytes: &Bytes,
-) -> Result<(), LoadError> {
-    let body = bytes.clone();
-    let headers = [
-        ("content-type", content_type.to_string()),
-        ("content-length", body.len().to_string()),
-    ];
-    let make = move || Some(reqwest::Body::from(body.clone()));
-    let head = ctx
-        .http
-        .send(checks, Method::PUT, url.clone(), &headers, &make)
+async fn put_manifest(ctx: &Ctx, repo: &str, tag: &str, body: &Bytes) -> Result<(), LoadError> {
+    ctx.put_manifest(repo, tag, body.clone())
         .await
-        .map_err(|f| LoadError::Prepare(f.detail))?;
-    if head.status != 201 {
-        return Err(LoadError::Prepare(format!(
-            "PUT {}: {} (expected 201)",
-            super::http::shown(&url),
-            head.status
-        )));
-    }
-    Ok(())
-}
-
-/// Records a pool object for cleanup.
-fn record(ctx: &Ctx, kind: Kind, repo: &str, digest: &str) {
-    ctx.tracker.record(Created {
-        kind,
-        repo: repo.to_string(),
-        digest: digest.to_string(),
-        run_unique: true,
-    });
+        .map(|_| ())
+        .map_err(|f| LoadError::Prepare(f.detail))
 }

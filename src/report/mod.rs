@@ -261,19 +261,7 @@ mod tests {
     #[test]
     fn load_runs_write_every_format() {
         let dir = tempfile::tempdir().unwrap();
-        let run = crate::load::LoadRunReport {
-            schema_version: 1,
-            kind: "load".into(),
-            tool: "regcheck test".into(),
-            target: "http://127.0.0.1:1/".into(),
-            run_id: "0000abcd".into(),
-            namespace: "ns".into(),
-            started_at: "2026-11-26T00:00:00Z".into(),
-            ended_at: "2026-11-26T00:00:03Z".into(),
-            cleanup: Default::default(),
-            load: load::tests::load_report(),
-            errors_bounded: false,
-        };
+        let run = testdata::load_run(load::tests::load_report());
         for f in Format::ALL {
             let spec = ReportSpec {
                 format: f,

@@ -53,6 +53,7 @@ fn recording(c: &mut Criterion) {
                 bytes: 4096,
                 at: Duration::from_millis(i % 60_000),
                 failure: None,
+                parts: Vec::new(),
             }))
         })
     });

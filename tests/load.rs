@@ -517,6 +517,25 @@ fn image_pull_fetches_whole_images_verified() {
         (4 * 16384..4 * 16384 + 4096).contains(&per_op),
         "{per_op} bytes per image"
     );
+    // Each request kind inside the images is measured apart.
+    let kinds = &img["requests_by_kind"];
+    for (kind, count) in [
+        ("resolve", 40),
+        ("manifest", 40),
+        ("config", 40),
+        ("layer", 160),
+    ] {
+        assert_eq!(u(&kinds[kind]["count"]), count, "{kind}: {kinds}");
+        assert!(
+            u(&kinds[kind]["p99_us"]) <= u(&img["latency"]["max_us"]),
+            "{kind}"
+        );
+    }
+    assert!(
+        out.stdout.contains("image-pull requests: config"),
+        "{}",
+        out.stdout
+    );
     // One single-layer manifest per pool blob, and pool / layers images.
     assert_eq!(
         u(&r["load"]["prepare"]["manifests"]),
@@ -565,6 +584,17 @@ fn image_push_pushes_whole_images_and_cleans_them_up() {
     assert_eq!(u(&push["errors"]), 0, "{push}");
     let per_op = u(&push["bytes"]) / u(&push["requests"]);
     assert!((3 * 16384..3 * 16384 + 4096).contains(&per_op), "{per_op}");
+    let kinds = &push["requests_by_kind"];
+    assert_eq!(
+        u(&kinds["layer"]["count"]),
+        3 * u(&push["requests"]),
+        "{kinds}"
+    );
+    assert_eq!(
+        u(&kinds["manifest"]["count"]),
+        u(&push["requests"]),
+        "{kinds}"
+    );
     // Every layer, config and manifest pushed was deleted again (Distribution allows it).
     let cleanup = &r["cleanup"];
     assert!(

@@ -197,13 +197,14 @@ fn record(
     result: Result<super::ops::Done, super::metrics::Failure>,
 ) {
     let end = Instant::now();
-    let (bytes, ttfb, failure) = match result {
+    let (bytes, ttfb, failure, parts) = match result {
         Ok(d) => (
             d.bytes,
             d.first_byte.map(|f| f.saturating_duration_since(start)),
             None,
+            d.parts,
         ),
-        Err(f) => (0, None, Some(f)),
+        Err(f) => (0, None, Some(f), Vec::new()),
     };
     let sample = Sample {
         op,
@@ -212,6 +213,7 @@ fn record(
         bytes,
         at: end.saturating_duration_since(warm_end),
         failure,
+        parts,
     };
     metrics
         .lock()

@@ -118,6 +118,8 @@ pub struct Sample {
     pub at: Duration,
     /// `None` on success.
     pub failure: Option<Failure>,
+    /// The requests inside the operation, by kind, with their latency (image workloads).
+    pub parts: Vec<(&'static str, Duration)>,
 }
 
 /// Counters and histograms of one workload.
@@ -141,6 +143,9 @@ pub struct OpMetrics {
     pub rules: BTreeMap<String, u64>,
     /// The first few failure details.
     pub examples: Vec<String>,
+    /// Latency of the requests inside successful operations, by kind (`manifest`, `layer`, …;
+    /// the image workloads).
+    pub parts: BTreeMap<&'static str, Histogram<u64>>,
 }
 
 /// Failure details kept per workload.
@@ -163,6 +168,7 @@ impl Default for OpMetrics {
             statuses: BTreeMap::new(),
             rules: BTreeMap::new(),
             examples: Vec::new(),
+            parts: BTreeMap::new(),
         }
     }
 }
@@ -205,6 +211,12 @@ impl Metrics {
         match &s.failure {
             None => {
                 m.latency.saturating_record(micros(s.latency));
+                for (kind, d) in &s.parts {
+                    m.parts
+                        .entry(kind)
+                        .or_insert_with(new_histogram)
+                        .saturating_record(micros(*d));
+                }
                 if let Some(t) = s.ttfb {
                     m.ttfb.saturating_record(micros(t));
                 }
@@ -268,6 +280,7 @@ mod tests {
             bytes: 100,
             at: Duration::from_secs(at),
             failure,
+            parts: Vec::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use futures::StreamExt;
 use rand::Rng;
 use reqwest::Method;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// What every operation shares.
@@ -41,12 +41,14 @@ pub struct Ctx {
 }
 
 /// What a successful operation did.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct Done {
     /// Payload bytes moved.
     pub bytes: u64,
     /// When the first response head arrived.
     pub first_byte: Option<Instant>,
+    /// The requests inside it by kind, with their latency (image workloads; empty otherwise).
+    pub parts: Vec<(&'static str, Duration)>,
 }
 
 /// Media type of the manifests the load pushes and reads.
@@ -108,6 +110,8 @@ impl Ctx {
         }
         let img = &self.pool.images[rand::thread_rng().gen_range(0..self.pool.images.len())];
         let accept = [("accept", MANIFEST_TYPE.to_string())];
+        let mut parts: Vec<(&'static str, Duration)> = Vec::with_capacity(img.layers.len() + 3);
+        let t = Instant::now();
         let by_tag = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.tag))?;
         let head = self
             .http
@@ -135,6 +139,8 @@ impl Ctx {
             ));
         }
         discard(head).await;
+        parts.push(("resolve", t.elapsed()));
+        let t = Instant::now();
         let checks = &judge::MANIFEST_GET;
         let by_digest = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.digest))?;
         let head = self
@@ -158,29 +164,37 @@ impl Ctx {
             digest,
         )
         .await?;
+        parts.push(("manifest", t.elapsed()));
         let (config, config_size) = self
             .pool
             .config
             .clone()
             .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
         let config_url = self.url(&format!("/v2/{}/blobs/{config}", self.pool.repo))?;
-        let config_fetch = async {
-            self.fetch_blob(&config_url, &config, config_size, None)
-                .await
-                .map(|d| d.bytes)
-        };
-        let layers = img
-            .layers
-            .iter()
-            .map(|&i| async move { self.pull_blob(&self.pool.blobs[i]).await.map(|d| d.bytes) });
+        let t = Instant::now();
+        bytes += self
+            .fetch_blob(&config_url, &config, config_size, None)
+            .await?
+            .bytes;
+        parts.push(("config", t.elapsed()));
+        let layers = img.layers.iter().map(|&i| async move {
+            let t = Instant::now();
+            let d = self.pull_blob(&self.pool.blobs[i]).await?;
+            Ok::<_, Failure>((d.bytes, t.elapsed()))
+        });
         let mut fetches = futures::stream::iter(layers)
             .buffer_unordered(IMAGE_FETCHES)
             .boxed();
-        bytes += config_fetch.await?;
         while let Some(r) = fetches.next().await {
-            bytes += r?;
+            let (n, took) = r?;
+            bytes += n;
+            parts.push(("layer", took));
         }
-        Ok(Done { bytes, first_byte })
+        Ok(Done {
+            bytes,
+            first_byte,
+            parts,
+        })
     }
 
     /// A whole new image: unique layers (monolithic, at most [`IMAGE_FETCHES`] at a time) and
@@ -198,41 +212,53 @@ impl Ctx {
             .collect();
         let repo = self.push_repo.clone();
         let mut first_head: Option<Instant> = None;
+        let mut parts: Vec<(&'static str, Duration)> = Vec::with_capacity(layers.len() + 2);
         let digests: Vec<String> = layers.iter().map(BlobGen::digest).collect();
         {
-            let uploads = layers
-                .iter()
-                .zip(&digests)
-                .map(|(b, d)| self.push_blob(&repo, b, d, false));
+            let uploads = layers.iter().zip(&digests).map(|(b, d)| async {
+                let t = Instant::now();
+                let at = self.push_blob(&repo, b, d, false).await?;
+                Ok::<_, Failure>((at, t.elapsed()))
+            });
             let mut uploads = futures::stream::iter(uploads)
                 .buffer_unordered(IMAGE_FETCHES)
                 .boxed();
             while let Some(r) = uploads.next().await {
-                let at = r?;
+                let (at, took) = r?;
                 first_head = Some(first_head.map_or(at, |f| f.min(at)));
+                parts.push(("layer", took));
             }
         }
-        let (config, config_size) = self
-            .pool
-            .config
-            .clone()
-            .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
-        let config_bytes = self.pool.config_bytes.clone().unwrap_or_default();
+        // Each image its own config (as real images have): no two pushes write the same blob
+        // at once (Distribution 2.8 then briefly loses the blob a concurrent manifest names).
+        let config_bytes = Bytes::from(format!(
+            "{{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[]}},\"regcheck\":\"{}-image-{n}\"}}",
+            self.run_id
+        ));
+        let config = crate::blob::sha256_digest(&config_bytes);
+        let config_size = config_bytes.len() as u64;
+        let t = Instant::now();
         self.push_small(&repo, config_bytes, &config).await?;
+        parts.push(("config", t.elapsed()));
         let refs: Vec<(&str, u64)> = digests
             .iter()
             .zip(&layers)
             .map(|(d, b)| (d.as_str(), b.size))
             .collect();
-        let body = self
-            .pool
-            .manifest_of(&refs, &format!("{}-image-{n}", self.run_id))?;
+        let body = self.pool.manifest_of(
+            (&config, config_size),
+            &refs,
+            &format!("{}-image-{n}", self.run_id),
+        )?;
         let tag = format!("image-s{}-{n}", self.spec.shard.index);
         let manifest = body.len() as u64;
+        let t = Instant::now();
         self.put_manifest(&repo, &tag, body).await?;
+        parts.push(("manifest", t.elapsed()));
         Ok(Done {
             bytes: layers.iter().map(|b| b.size).sum::<u64>() + config_size + manifest,
             first_byte: first_head,
+            parts,
         })
     }
 
@@ -262,7 +288,7 @@ impl Ctx {
             kind: Kind::Blob,
             repo: repo.to_string(),
             digest: digest.to_string(),
-            // The pool's config names the run id: no other run pushes these bytes.
+            // Configs name the run id: no other run pushes these bytes.
             run_unique: true,
         });
         self.http.judge(checks, &head, &headers)?;
@@ -342,7 +368,11 @@ impl Ctx {
             (None, true) => Verify::Digest(digest),
         };
         let bytes = drain(head, Some(size), verify).await?;
-        Ok(Done { bytes, first_byte })
+        Ok(Done {
+            bytes,
+            first_byte,
+            ..Done::default()
+        })
     }
 
     async fn pull_range(&self) -> Result<Done, Failure> {
@@ -375,7 +405,11 @@ impl Ctx {
             Verify::None
         };
         let bytes = drain_judged(&self.http, checks, head, &range, Some(len), verify, None).await?;
-        Ok(Done { bytes, first_byte })
+        Ok(Done {
+            bytes,
+            first_byte,
+            ..Done::default()
+        })
     }
 
     async fn head(&self) -> Result<Done, Failure> {
@@ -404,6 +438,7 @@ impl Ctx {
         Ok(Done {
             bytes: 0,
             first_byte: Some(head.at),
+            ..Done::default()
         })
     }
 
@@ -419,6 +454,7 @@ impl Ctx {
         Ok(Done {
             bytes: size,
             first_byte: Some(first_byte),
+            ..Done::default()
         })
     }
 
@@ -539,7 +575,11 @@ impl Ctx {
         };
         let len = Some(m.body.len() as u64);
         let bytes = drain_judged(&self.http, checks, head, &accept, len, verify, digest).await?;
-        Ok(Done { bytes, first_byte })
+        Ok(Done {
+            bytes,
+            first_byte,
+            ..Done::default()
+        })
     }
 
     async fn manifest_put(&self) -> Result<Done, Failure> {
@@ -552,6 +592,7 @@ impl Ctx {
         Ok(Done {
             bytes: len,
             first_byte: Some(first_byte),
+            ..Done::default()
         })
     }
 
@@ -576,6 +617,7 @@ impl Ctx {
         Ok(Done {
             bytes: 0,
             first_byte: None,
+            ..Done::default()
         })
     }
 }

@@ -73,8 +73,6 @@ pub struct Pool {
     pub images: Vec<PoolImage>,
     /// The image config blob manifests refer to: (digest, size).
     pub config: Option<(String, u64)>,
-    /// Its bytes (image pushes upload it into their own repository).
-    pub config_bytes: Option<Bytes>,
 }
 
 /// Manifests pushed for the manifest workloads at most.
@@ -104,16 +102,23 @@ impl Pool {
 
     /// An OCI image manifest over `layers`, made unique by `annotation`.
     pub fn manifest_over(&self, layers: &[&PoolBlob], annotation: &str) -> Result<Bytes, Failure> {
-        let layers: Vec<(&str, u64)> = layers.iter().map(|l| (l.digest.as_str(), l.size)).collect();
-        self.manifest_of(&layers, annotation)
-    }
-
-    /// An OCI image manifest over layers given as (digest, size), made unique by `annotation`.
-    pub fn manifest_of(&self, layers: &[(&str, u64)], annotation: &str) -> Result<Bytes, Failure> {
         let (config, config_size) = self
             .config
             .as_ref()
             .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
+        let layers: Vec<(&str, u64)> = layers.iter().map(|l| (l.digest.as_str(), l.size)).collect();
+        self.manifest_of((config, *config_size), &layers, annotation)
+    }
+
+    /// An OCI image manifest over `config` and `layers`, each (digest, size), made unique by
+    /// `annotation`.
+    pub fn manifest_of(
+        &self,
+        config: (&str, u64),
+        layers: &[(&str, u64)],
+        annotation: &str,
+    ) -> Result<Bytes, Failure> {
+        let (config, config_size) = config;
         let doc = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": MANIFEST_TYPE,
@@ -188,7 +193,6 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
         let config_digest = crate::blob::sha256_digest(&config_bytes);
         push_bytes(ctx, &repo, &config_bytes, &config_digest).await?;
         ctx.pool.config = Some((config_digest, config_bytes.len() as u64));
-        ctx.pool.config_bytes = Some(config_bytes);
         let count = ctx.pool.blobs.len().min(POOL_MANIFESTS);
         for i in 0..count {
             let layer = ctx.pool.blobs[i].clone();

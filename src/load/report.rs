@@ -115,6 +115,10 @@ pub struct OpReport {
     pub ttfb: LatencySummary,
     /// The first few failures, one line each.
     pub examples: Vec<String>,
+    /// Latency of the requests inside successful operations, by kind (image workloads:
+    /// `resolve`, `manifest`, `config`, `layer`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests_by_kind: BTreeMap<String, LatencySummary>,
 }
 
 /// A second of the timeline.
@@ -248,6 +252,11 @@ fn op_report(name: &str, m: &OpMetrics, secs: f64) -> OpReport {
         latency: LatencySummary::of(&m.latency),
         ttfb: LatencySummary::of(&m.ttfb),
         examples: m.examples.clone(),
+        requests_by_kind: m
+            .parts
+            .iter()
+            .map(|(k, h)| (k.to_string(), LatencySummary::of(h)))
+            .collect(),
     }
 }
 
@@ -276,6 +285,9 @@ fn merge_metrics(into: &mut OpMetrics, m: &OpMetrics) {
         *into.rules.entry(k.clone()).or_default() += v;
     }
     into.examples.extend(m.examples.iter().cloned());
+    for (k, h) in &m.parts {
+        let _ = into.parts.entry(k).or_insert_with(new_histogram).add(h);
+    }
 }
 
 /// Facts of a run that the metrics do not hold.
@@ -458,5 +470,18 @@ fn metrics_of(o: &OpReport) -> Result<OpMetrics, String> {
         statuses,
         rules: o.contract_violations.clone(),
         examples: o.examples.clone(),
+        parts: o
+            .requests_by_kind
+            .iter()
+            .filter_map(|(k, l)| PART_KINDS.iter().find(|p| **p == k).map(|p| (*p, l)))
+            .map(|(k, l)| {
+                l.decode()
+                    .map(|h| (k, h))
+                    .map_err(|e| format!("{} {k}: {e}", o.name))
+            })
+            .collect::<Result<_, String>>()?,
     })
 }
+
+/// The kinds of requests inside operations that are measured apart.
+pub const PART_KINDS: [&str; 4] = ["resolve", "manifest", "config", "layer"];

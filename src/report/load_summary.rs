@@ -27,6 +27,24 @@ pub fn render(r: &LoadReport) -> String {
         r.auth.token_requests,
         r.auth.token_refreshes,
     ));
+    for o in &r.operations {
+        if o.requests_by_kind.is_empty() {
+            continue;
+        }
+        let kinds: Vec<String> = o
+            .requests_by_kind
+            .iter()
+            .map(|(k, l)| {
+                format!(
+                    "{k} ×{} p50 {:.2} ms p99 {:.2} ms",
+                    l.count,
+                    l.p50_us as f64 / 1000.0,
+                    l.p99_us as f64 / 1000.0
+                )
+            })
+            .collect();
+        out.push_str(&format!("{} requests: {}\n", o.name, kinds.join("; ")));
+    }
     if r.late_starts > 0 {
         out.push_str(&format!(
             "{} operations started over 1 s late (all --max-in-flight slots busy); their wait is in the latency\n",

@@ -566,9 +566,11 @@ fn image_push_pushes_whole_images_and_cleans_them_up() {
         "--target",
         &d.url,
         "--workload",
-        "image-push=50,image-pull=50",
+        "image-push=40,image-push-chunked=20,image-pull=40",
         "--blob-size",
         "16KiB",
+        "--chunk-size",
+        "4KiB",
         "--pool",
         "4",
         "--image-layers",
@@ -596,11 +598,11 @@ fn image_push_pushes_whole_images_and_cleans_them_up() {
         "{kinds}"
     );
     // Every layer, config and manifest pushed was deleted again (Distribution allows it).
+    let chunked = op(&r, "image-push-chunked");
+    assert_eq!(u(&chunked["errors"]), 0, "{chunked}");
+    let pushed = u(&push["requests"]) + u(&chunked["requests"]);
     let cleanup = &r["cleanup"];
-    assert!(
-        u(&cleanup["deleted"]) >= 4 * u(&push["requests"]),
-        "{cleanup}"
-    );
+    assert!(u(&cleanup["deleted"]) >= 4 * pushed, "{cleanup}");
     assert!(
         cleanup["leftovers"].as_array().unwrap().is_empty(),
         "{cleanup}"

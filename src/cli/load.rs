@@ -18,7 +18,7 @@ pub struct LoadArgs {
     /// A YAML load profile (see scenarios/load/); flags override its fields.
     pub profile: Option<PathBuf>,
     /// Workload mix: pull, pull-range, head, push, push-chunked, manifest-get, manifest-put,
-    /// token, image-pull, image-push, with weights (`pull=70,push=20,head=10`). Default: pull.
+    /// token, image-pull, image-push, image-push-chunked, with weights (`pull=70,push=20,head=10`). Default: pull.
     #[arg(long)]
     pub workload: Option<String>,
     /// Blob size, or a weighted distribution (`4KiB:50,1MiB:40,64MiB:10`). Default: 1MiB.

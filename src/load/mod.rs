@@ -212,7 +212,10 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
         w.reads_pool()
             || matches!(
                 w,
-                Workload::ManifestPut | Workload::Token | Workload::ImagePush
+                Workload::ManifestPut
+                    | Workload::Token
+                    | Workload::ImagePush
+                    | Workload::ImagePushChunked
             )
     });
     let needs_manifests = opts.spec.mix.iter().any(|(w, _)| {
@@ -222,6 +225,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
                 | Workload::ManifestPut
                 | Workload::ImagePull
                 | Workload::ImagePush
+                | Workload::ImagePushChunked
         )
     });
     progress.phase(&format!(

@@ -86,7 +86,8 @@ impl Ctx {
             Workload::ManifestPut => self.manifest_put().await,
             Workload::Token => self.token().await,
             Workload::ImagePull => self.image_pull().await,
-            Workload::ImagePush => self.image_push().await,
+            Workload::ImagePush => self.image_push(false).await,
+            Workload::ImagePushChunked => self.image_push(true).await,
         }
     }
 
@@ -197,9 +198,9 @@ impl Ctx {
         })
     }
 
-    /// A whole new image: unique layers (monolithic, at most [`IMAGE_FETCHES`] at a time) and
-    /// the config into the push repository, then the manifest under a new tag.
-    async fn image_push(&self) -> Result<Done, Failure> {
+    /// A whole new image: unique layers (monolithic or `chunked`, at most [`IMAGE_FETCHES`] at
+    /// a time) and the config into the push repository, then the manifest under a new tag.
+    async fn image_push(&self, chunked: bool) -> Result<Done, Failure> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let per = self.spec.image_layers.max(1) as u64;
         let shard = u64::from(self.spec.shard.index);
@@ -217,7 +218,7 @@ impl Ctx {
         {
             let uploads = layers.iter().zip(&digests).map(|(b, d)| async {
                 let t = Instant::now();
-                let at = self.push_blob(&repo, b, d, false).await?;
+                let at = self.push_blob(&repo, b, d, chunked).await?;
                 Ok::<_, Failure>((at, t.elapsed()))
             });
             let mut uploads = futures::stream::iter(uploads)

@@ -34,11 +34,13 @@ pub enum Workload {
     /// A whole new image pushed: `image_layers` unique layers (monolithic, concurrently,
     /// bounded) and the config, then the manifest under a new tag.
     ImagePush,
+    /// `ImagePush` with each layer uploaded in `chunk_size` PATCHes.
+    ImagePushChunked,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 11] = [
         Workload::Pull,
         Workload::PullRange,
         Workload::Head,
@@ -49,6 +51,7 @@ impl Workload {
         Workload::Token,
         Workload::ImagePull,
         Workload::ImagePush,
+        Workload::ImagePushChunked,
     ];
 
     /// The name used in flags, thresholds and reports.
@@ -64,6 +67,7 @@ impl Workload {
             Workload::Token => "token",
             Workload::ImagePull => "image-pull",
             Workload::ImagePush => "image-push",
+            Workload::ImagePushChunked => "image-push-chunked",
         }
     }
 

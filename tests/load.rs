@@ -795,14 +795,16 @@ fn serve_one_at_a_time(delay: &str) -> Served {
     serve_with(port, &["--one-at-a-time".as_ref(), delay.as_ref()])
 }
 
-#[test]
-fn find_max_reports_a_known_capacity_within_15_percent() {
-    // One request at a time, 20 ms each: 50 operations a second at most.
-    let s = serve_one_at_a_time("20ms");
-    let t = Instant::now();
-    let (out, r, _d) = load(&[
+/// `load --find-max` of 4 KiB pulls against `url` with one SLO and steps of `step`.
+fn find_max(
+    url: &str,
+    slo: &str,
+    extra: &[&str],
+    step: &str,
+) -> (crate::common::CliOutput, Value, tempfile::TempDir) {
+    let mut args = vec![
         "--target",
-        &s.url,
+        url,
         "--workload",
         "pull",
         "--blob-size",
@@ -811,12 +813,20 @@ fn find_max_reports_a_known_capacity_within_15_percent() {
         "2",
         "--find-max",
         "--slo",
-        "pull.p99<100ms",
-        "--start-rate",
-        "10",
+        slo,
         "--step-duration",
-        "2s",
-    ]);
+        step,
+    ];
+    args.extend_from_slice(extra);
+    load(&args)
+}
+
+#[test]
+fn find_max_reports_a_known_capacity_within_15_percent() {
+    // One request at a time, 20 ms each: 50 operations a second at most.
+    let s = serve_one_at_a_time("20ms");
+    let t = Instant::now();
+    let (out, r, _d) = find_max(&s.url, "pull.p99<100ms", &["--start-rate", "10"], "2s");
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let c = &r["load"]["capacity"];
@@ -840,21 +850,7 @@ fn find_max_reports_a_known_capacity_within_15_percent() {
     assert!(achieved(80.0).unwrap() < 60.0, "{c}");
     assert!(out.stdout.contains("capacity:"), "{}", out.stdout);
     // An SLO no rate can hold: no capacity, exit 1.
-    let (out, r, _d) = load(&[
-        "--target",
-        &s.url,
-        "--workload",
-        "pull",
-        "--blob-size",
-        "4KiB",
-        "--pool",
-        "2",
-        "--find-max",
-        "--slo",
-        "pull.p99<1ms",
-        "--step-duration",
-        "1s",
-    ]);
+    let (out, r, _d) = find_max(&s.url, "pull.p99<1ms", &[], "1s");
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(r["load"]["capacity"]["max_rate_held"].is_null());
 }

@@ -279,11 +279,18 @@ impl Head {
 /// Reads a body to its end, checking it; returns the bytes received. Reading stops as soon as
 /// more than `expected_len` bytes arrived.
 pub async fn drain(
-    head: Head,
+    mut head: Head,
     expected_len: Option<u64>,
     verify: Verify<'_>,
 ) -> Result<u64, Failure> {
-    let mut response = head.response;
+    read_body(&mut head.response, expected_len, verify).await
+}
+
+async fn read_body(
+    response: &mut LeanResponse,
+    expected_len: Option<u64>,
+    verify: Verify<'_>,
+) -> Result<u64, Failure> {
     let mut check = BodyCheck::new(verify, expected_len);
     loop {
         match response.chunk().await {
@@ -316,35 +323,28 @@ pub async fn drain(
 pub async fn drain_judged(
     http: &Http,
     checks: &Checks,
-    head: Head,
+    mut head: Head,
     sent: &[(&str, String)],
     expected_len: Option<u64>,
     verify: Verify<'_>,
     digest: Option<&str>,
 ) -> Result<u64, Failure> {
+    let len = read_body(&mut head.response, expected_len, verify).await?;
     if checks.body.is_empty() {
-        return drain(head, expected_len, verify).await;
+        return Ok(len);
     }
-    let (method, url) = (head.method.clone(), head.url().clone());
-    let (status, authenticated, via_redirect) =
-        (head.status, head.sent_auth.is_some(), head.via_redirect);
-    let headers = head.response.headers().clone();
-    let len = drain(head, expected_len, verify).await?;
-    let seen = Seen {
-        method: &method,
-        url: &url,
-        sent,
-        authenticated,
-        via_redirect,
-        status,
-        headers: &headers,
-    };
     let body = ObservedBody {
         len,
         digest: digest.unwrap_or_default().to_string(),
         ..ObservedBody::default()
     };
-    judge::judge(checks.op, checks.body, &seen, Some(body), &http.warnings)?;
+    judge::judge(
+        checks.op,
+        checks.body,
+        &head.seen(sent),
+        Some(body),
+        &http.warnings,
+    )?;
     Ok(len)
 }
 

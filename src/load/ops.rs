@@ -115,17 +115,15 @@ impl Ctx {
         let t = Instant::now();
         let by_tag = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.tag))?;
         let head = self
-            .http
-            .send(
+            .ask(
                 &judge::RESOLVE_TAG,
                 Method::HEAD,
-                by_tag.clone(),
+                &by_tag,
                 &accept,
-                &|| None,
+                200,
+                "HEAD",
             )
             .await?;
-        self.http.judge(&judge::RESOLVE_TAG, &head, &accept)?;
-        let head = expect(head, 200, "HEAD", &by_tag).await?;
         let first_byte = Some(head.at);
         if let Some(d) = head.header("docker-content-digest")
             && d.trim() != img.digest
@@ -145,11 +143,8 @@ impl Ctx {
         let checks = &judge::MANIFEST_GET;
         let by_digest = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.digest))?;
         let head = self
-            .http
-            .send(checks, Method::GET, by_digest.clone(), &accept, &|| None)
+            .ask(checks, Method::GET, &by_digest, &accept, 200, "GET")
             .await?;
-        self.http.judge(checks, &head, &accept)?;
-        let head = expect(head, 200, "GET", &by_digest).await?;
         let (verify, digest) = if self.spec.verify {
             (Verify::Digest(&img.digest), Some(img.digest.as_str()))
         } else {
@@ -196,6 +191,24 @@ impl Ctx {
             first_byte,
             parts,
         })
+    }
+
+    /// Sends a request judged by `checks` and expects `want` (`what` names it in messages).
+    async fn ask(
+        &self,
+        checks: &judge::Checks,
+        method: Method,
+        url: &Url,
+        headers: &[(&str, String)],
+        want: u16,
+        what: &str,
+    ) -> Result<Head, Failure> {
+        let head = self
+            .http
+            .send(checks, method, url.clone(), headers, &|| None)
+            .await?;
+        self.http.judge(checks, &head, headers)?;
+        expect(head, want, what, url).await
     }
 
     /// A whole new image: unique layers (monolithic or `chunked`, at most [`IMAGE_FETCHES`] at
@@ -246,7 +259,7 @@ impl Ctx {
             .zip(&layers)
             .map(|(d, b)| (d.as_str(), b.size))
             .collect();
-        let body = self.pool.manifest_of(
+        let body = Pool::manifest_of(
             (&config, config_size),
             &refs,
             &format!("{}-image-{n}", self.run_id),
@@ -271,13 +284,9 @@ impl Ctx {
         digest: &str,
     ) -> Result<(), Failure> {
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
-        let checks = &judge::START_UPLOAD;
         let head = self
-            .http
-            .send(checks, Method::POST, url.clone(), &[], &|| None)
+            .ask(&judge::START_UPLOAD, Method::POST, &url, &[], 202, "POST")
             .await?;
-        self.http.judge(checks, &head, &[])?;
-        let head = expect(head, 202, "POST", &url).await?;
         let mut put = location(&head, &url)?;
         discard(head).await;
         put.query_pairs_mut().append_pair("digest", digest);
@@ -357,11 +366,8 @@ impl Ctx {
         content: Option<&[u8]>,
     ) -> Result<Done, Failure> {
         let head = self
-            .http
-            .send(&judge::PULL, Method::GET, url.clone(), &[], &|| None)
+            .ask(&judge::PULL, Method::GET, url, &[], 200, "GET")
             .await?;
-        self.http.judge(&judge::PULL, &head, &[])?;
-        let head = expect(head, 200, "GET", url).await?;
         let first_byte = Some(head.at);
         let verify = match (content, self.spec.verify) {
             (_, false) => Verify::None,
@@ -391,11 +397,8 @@ impl Ctx {
         let range = [("range", format!("bytes={start}-{end}"))];
         let checks = &judge::PULL_RANGE;
         let head = self
-            .http
-            .send(checks, Method::GET, url.clone(), &range, &|| None)
+            .ask(checks, Method::GET, &url, &range, 206, "GET (Range)")
             .await?;
-        self.http.judge(checks, &head, &range)?;
-        let head = expect(head, 206, "GET (Range)", &url).await?;
         let first_byte = Some(head.at);
         let verify = if self.spec.verify {
             Verify::Bytes {
@@ -417,11 +420,8 @@ impl Ctx {
         let b = self.pick()?;
         let url = b.url.clone();
         let head = self
-            .http
-            .send(&judge::HEAD, Method::HEAD, url.clone(), &[], &|| None)
+            .ask(&judge::HEAD, Method::HEAD, &url, &[], 200, "HEAD")
             .await?;
-        self.http.judge(&judge::HEAD, &head, &[])?;
-        let head = expect(head, 200, "HEAD", &url).await?;
         // The blob's size is known here: a HEAD's Content-Length, when sent, MUST be what a
         // GET would send (RFC 9110 §8.6); without one the answer is allowed (MAY).
         if let Some(cl) = head.header("content-length")
@@ -474,18 +474,9 @@ impl Ctx {
     ) -> Result<Instant, Failure> {
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
         let head = self
-            .http
-            .send(
-                &judge::START_UPLOAD,
-                Method::POST,
-                url.clone(),
-                &[],
-                &|| None,
-            )
+            .ask(&judge::START_UPLOAD, Method::POST, &url, &[], 202, "POST")
             .await?;
         let first_byte = head.at;
-        self.http.judge(&judge::START_UPLOAD, &head, &[])?;
-        let head = expect(head, 202, "POST", &url).await?;
         let mut location = location(&head, &url)?;
         discard(head).await;
         if chunked && blob.size > 0 {
@@ -562,11 +553,8 @@ impl Ctx {
         let accept = [("accept", MANIFEST_TYPE.to_string())];
         let checks = &judge::MANIFEST_GET;
         let head = self
-            .http
-            .send(checks, Method::GET, url.clone(), &accept, &|| None)
+            .ask(checks, Method::GET, &url, &accept, 200, "GET")
             .await?;
-        self.http.judge(checks, &head, &accept)?;
-        let head = expect(head, 200, "GET", &url).await?;
         let first_byte = Some(head.at);
         // A verified body hashes to the digest pushed: the body rules see that digest.
         let (verify, digest) = if self.spec.verify {

@@ -107,13 +107,12 @@ impl Pool {
             .as_ref()
             .ok_or_else(|| Failure::new(ErrorKind::Body, "no config blob in the pool"))?;
         let layers: Vec<(&str, u64)> = layers.iter().map(|l| (l.digest.as_str(), l.size)).collect();
-        self.manifest_of((config, *config_size), &layers, annotation)
+        Self::manifest_of((config, *config_size), &layers, annotation)
     }
 
     /// An OCI image manifest over `config` and `layers`, each (digest, size), made unique by
     /// `annotation`.
     pub fn manifest_of(
-        &self,
         config: (&str, u64),
         layers: &[(&str, u64)],
         annotation: &str,

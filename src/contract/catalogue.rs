@@ -1,4 +1,4 @@
-//! The operation catalogue: for each of the 31 operations, the statuses the contract documents,
+//! The operation catalogue: for each of the 32 operations, the statuses the contract documents,
 //! the other statuses real registries legally send, the headers each status carries (with their
 //! format) and the body kind. Pure data; the rules in `contract::rules` read it.
 //!
@@ -216,7 +216,7 @@ const fn entry(
 
 use Operation as O;
 
-static CATALOGUE: [OperationSpec; 31] = [
+static CATALOGUE: [OperationSpec; 32] = [
     entry(
         O::CheckDockerV2Support,
         "API version check",
@@ -556,6 +556,20 @@ static CATALOGUE: [OperationSpec; 31] = [
         "List repositories (Docker catalog)",
         &[doc(200, LINK, B::Json("Catalog"))],
         "Docker Registry HTTP API v2 §Catalog; ACR AAD-OAuth.md",
+    ),
+    entry(
+        O::GetReferrers,
+        "List the manifests whose subject is a digest (OCI 1.1 referrers API)",
+        &[doc(
+            200,
+            &[
+                req("Content-Type", F::MediaType),
+                opt("OCI-Filters-Applied", F::Token),
+                opt("Link", F::Link),
+            ],
+            B::Json("OciIndex"),
+        )],
+        "OCI distribution-spec 1.1.1 §Listing Referrers (end-12a/12b)",
     ),
 ];
 

@@ -456,7 +456,7 @@ mod tests {
         assert!(html.contains("<td class=\"expected\"><code>sha256:aa</code></td><td class=\"actual\"><code>sha256:bb</code></td>"));
         assert!(html.contains("&gt; Authorization: Bearer &lt;redacted&gt;"));
         assert!(html.contains("Failures (2)"), "bad and down");
-        assert!(html.contains("1 of 31 documented operations exercised"));
+        assert!(html.contains("1 of 32 documented operations exercised"));
         assert!(!html.contains("id=\"load\""));
         // Nothing is loaded from elsewhere.
         for bad in ["<script", "src=", "href=", "@import", "url("] {

@@ -1,6 +1,6 @@
 //! The names of the documented operations: the vocabulary shared by scenarios (`op:`), contract
 //! rules, the runner and the reports. One variant per operation of the ACR 2021-07-01 stable
-//! contract plus the two OCI listing endpoints (`GetTagList`, `GetCatalog`).
+//! contract plus the OCI endpoints it lacks (`GetTagList`, `GetCatalog`, `GetReferrers`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -117,6 +117,8 @@ operations! {
     GetTagList => ("GET", "/v2/{name}/tags/list", Oci),
     /// `GET /v2/_catalog` (OCI).
     GetCatalog => ("GET", "/v2/_catalog", Oci),
+    /// `GET /v2/{name}/referrers/{digest}` (OCI 1.1 referrers API, end-12a/12b).
+    GetReferrers => ("GET", "/v2/{name}/referrers/{digest}", Oci),
 }
 
 impl fmt::Display for Operation {
@@ -146,12 +148,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalogue_has_31_operations_with_unique_names() {
-        assert_eq!(Operation::ALL.len(), 31);
+    fn catalogue_has_32_operations_with_unique_names() {
+        assert_eq!(Operation::ALL.len(), 32);
         let mut names: Vec<_> = Operation::ALL.iter().map(|o| o.name()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 31);
+        assert_eq!(names.len(), 32);
     }
 
     #[test]

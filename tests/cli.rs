@@ -135,7 +135,7 @@ fn invalid_scenario_file_gives_file_line_col() {
 fn list_shows_every_operation_and_rule() {
     let out = regcheck(&["list", "--operations"]);
     assert_eq!(out.code, 0);
-    assert_eq!(out.stdout.lines().count(), 31, "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 32, "{}", out.stdout);
     assert!(
         out.stdout
             .contains("ExchangeAadAccessTokenForAcrRefreshToken")

@@ -288,6 +288,49 @@ norm!(
     ""
 );
 
+norm!(
+    OCI_REFERRERS_NO_404,
+    "oci/referrers/no-404",
+    OciDist,
+    "Listing Referrers",
+    "Assuming a repository is found, this request MUST return a `200 OK` response code. If the registry supports the referrers API, the registry MUST NOT return a `404 Not Found` to a referrers API requests."
+);
+norm!(
+    OCI_REFERRERS_INVALID,
+    "oci/referrers/invalid",
+    OciDist,
+    "Listing Referrers",
+    "If the request is invalid, such as a `<digest>` with an invalid syntax, a `400 Bad Request` MUST be returned."
+);
+norm!(
+    OCI_REFERRERS_INDEX,
+    "oci/referrers/index",
+    OciDist,
+    "Listing Referrers",
+    "Upon success, the response MUST be a JSON body with an image index containing a list of descriptors. The `Content-Type` header MUST be set to `application/vnd.oci.image.index.v1+json`."
+);
+norm!(
+    OCI_REFERRERS_ARTIFACT_TYPE,
+    "oci/referrers/artifact-type",
+    OciDist,
+    "Listing Referrers",
+    "The descriptors MUST include an `artifactType` field that is set to the value of the `artifactType` in the image manifest or index, if present. If the `artifactType` is empty or missing in the image manifest, the value of `artifactType` MUST be set to the config descriptor `mediaType` value."
+);
+norm!(
+    OCI_REFERRERS_FILTER,
+    "oci/referrers/filter",
+    OciDist,
+    "Listing Referrers",
+    "If filtering is requested and applied, the response MUST include a header `OCI-Filters-Applied: artifactType` denoting that an `artifactType` filter was applied."
+);
+norm!(
+    OCI_SUBJECT,
+    "oci/push-manifest/subject",
+    OciDist,
+    "Pushing Manifests with Subject",
+    "When processing a request for an image manifest with the `subject` field, a registry implementation that supports the referrers API MUST respond with the response header `OCI-Subject: <subject digest>` to indicate to the client that the registry processed the request's `subject`."
+);
+
 macro_rules! bindings {
     ($name:ident = [$($b:expr),* $(,)?]) => {
         #[doc = concat!("Bindings `", stringify!($name), "`.")]
@@ -338,3 +381,9 @@ bindings!(B_MOUNT_TARGET = [convention(OCI, &OCI_MOUNT), must(ACR, &ACR_HEADERS)
 bindings!(B_CHUNK = [must(ALL, &OCI_CHUNK)]);
 bindings!(B_CHUNK_ORDER = [must(ALL, &OCI_CHUNK_ORDER)]);
 bindings!(B_UPLOAD_STATUS = [must(ALL, &OCI_UPLOAD_STATUS)]);
+bindings!(B_REFERRERS_NO_404 = [must_not(ALL, &OCI_REFERRERS_NO_404)]);
+bindings!(B_REFERRERS_INVALID = [must(ALL, &OCI_REFERRERS_INVALID)]);
+bindings!(B_REFERRERS_INDEX = [must(ALL, &OCI_REFERRERS_INDEX)]);
+bindings!(B_REFERRERS_ARTIFACT_TYPE = [must(ALL, &OCI_REFERRERS_ARTIFACT_TYPE)]);
+bindings!(B_REFERRERS_FILTER = [must(ALL, &OCI_REFERRERS_FILTER)]);
+bindings!(B_OCI_SUBJECT = [must(ALL, &OCI_SUBJECT)]);

@@ -98,6 +98,9 @@ pub struct ExchangeContext {
     pub ranges_advertised: bool,
     /// The request carried credentials (for rules about 401 challenges).
     pub authenticated: bool,
+    /// The target claims the OCI 1.1 referrers API (probe evidence), so the sentences that bind
+    /// "a registry that supports the referrers API" apply.
+    pub referrers_api: bool,
     /// The profile the target is judged by: which texts bind it.
     pub target: crate::vocab::Target,
 }

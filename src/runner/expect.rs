@@ -232,6 +232,17 @@ fn json_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Whether `item` includes `needle`: an object has every member of `needle`, each included in
+/// turn; any other value is equal.
+fn json_includes(item: &Value, needle: &Value) -> bool {
+    match (item, needle) {
+        (Value::Object(x), Value::Object(y)) => y
+            .iter()
+            .all(|(k, w)| x.get(k).is_some_and(|v| json_includes(v, w))),
+        _ => json_equal(item, needle),
+    }
+}
+
 /// The value as an array for the array matchers (`null` = empty).
 fn as_items(v: &Value) -> Option<&[Value]> {
     match v {
@@ -286,6 +297,8 @@ fn json_verdicts(m: &JsonMatch, body: &Result<Value, String>, out: &mut Vec<Verd
         || m.length.is_some()
         || m.contains.is_some()
         || m.not_contains.is_some()
+        || m.includes.is_some()
+        || m.not_includes.is_some()
         || m.sorted.is_some();
     if !needs_value {
         return;
@@ -341,7 +354,26 @@ fn json_verdicts(m: &JsonMatch, body: &Result<Value, String>, out: &mut Vec<Verd
             }),
         });
     }
-    for (needle, wanted) in [(&m.contains, true), (&m.not_contains, false)] {
+    let equal: fn(&Value, &Value) -> bool = json_equal;
+    let included: fn(&Value, &Value) -> bool = json_includes;
+    for (needle, wanted, matches, missing, found_msg) in [
+        (&m.contains, true, equal, "does not contain", ""),
+        (&m.not_contains, false, equal, "", "contains"),
+        (
+            &m.includes,
+            true,
+            included,
+            "has no element that includes",
+            "",
+        ),
+        (
+            &m.not_includes,
+            false,
+            included,
+            "",
+            "has an element that includes",
+        ),
+    ] {
         let Some(needle) = needle else { continue };
         out.push(match as_items(value) {
             None => fail(
@@ -351,13 +383,9 @@ fn json_verdicts(m: &JsonMatch, body: &Result<Value, String>, out: &mut Vec<Verd
                 value.to_string(),
             ),
             Some(items) => {
-                let found = items.iter().any(|i| json_equal(i, needle));
+                let found = items.iter().any(|i| matches(i, needle));
                 verdict(found == wanted, || {
-                    let what = if wanted {
-                        "does not contain"
-                    } else {
-                        "contains"
-                    };
+                    let what = if wanted { missing } else { found_msg };
                     fail(
                         rule(),
                         format!("{at} {what} {needle}"),
@@ -677,6 +705,30 @@ mod tests {
         assert!(o[0].contains("/tags does not contain \"z\""), "{o:?}");
         assert!(o[1].contains("/tags contains \"a\""), "{o:?}");
         assert!(o[2].contains("is a string, not an array"), "{o:?}");
+    }
+
+    #[test]
+    fn json_includes_matches_elements_with_at_least_the_given_members() {
+        let r = resp(
+            200,
+            &[],
+            br#"{"m":[{"digest":"d1","artifactType":"a","annotations":{"k":"v","x":"y"}},{"digest":"d2"}]}"#,
+        );
+        let e = expect(
+            r#"json:
+  - { pointer: /m, includes: { digest: d1, annotations: { k: v } } }
+  - { pointer: /m, not_includes: { digest: d3 } }
+  - { pointer: /m, not_contains: { digest: d1 } }"#,
+        );
+        assert_eq!(outcome(&e, &r), ["pass"; 3]);
+        let e = expect(
+            r#"json:
+  - { pointer: /m, includes: { digest: d1, annotations: { k: other } } }
+  - { pointer: /m, not_includes: { digest: d2 } }"#,
+        );
+        let o = outcome(&e, &r);
+        assert!(o[0].contains("/m has no element that includes"), "{o:?}");
+        assert!(o[1].contains("/m has an element that includes"), "{o:?}");
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub(super) fn contract(
                 via_redirect,
                 ranges_advertised: caps.ranges_advertised,
                 authenticated: observed.authenticated,
+                referrers_api: caps.has(crate::scenario::Capability::Referrers),
                 target: caps.target(),
             },
         };

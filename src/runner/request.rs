@@ -199,6 +199,8 @@ pub fn render_expect(e: &Expect, vars: &Vars) -> Result<Expect, TemplateError> {
             &mut j.not_equals,
             &mut j.contains,
             &mut j.not_contains,
+            &mut j.includes,
+            &mut j.not_includes,
         ]
         .into_iter()
         .flatten()

@@ -107,6 +107,10 @@ impl Vars {
             let g = BlobGen::new(&b.run_id, spec.seed, spec.size.0);
             v.set(&format!("blobs.{name}.digest"), TValue::Str(g.digest()));
             v.set(&format!("blobs.{name}.size"), TValue::Int(g.size as i64));
+            v.set(
+                &format!("blobs.{name}.encoded"),
+                TValue::Str(encoded(&g.digest())),
+            );
             if g.size > 0 {
                 v.run_unique.insert(g.digest());
             }
@@ -125,6 +129,10 @@ impl Vars {
             v.set(
                 &format!("documents.{name}.digest"),
                 TValue::Str(doc.digest.clone()),
+            );
+            v.set(
+                &format!("documents.{name}.encoded"),
+                TValue::Str(encoded(&doc.digest)),
             );
             v.set(
                 &format!("documents.{name}.size"),
@@ -175,4 +183,14 @@ fn render_document(spec: &DocumentSpec, vars: &Vars) -> Result<Document, Templat
         digest: sha256_digest(&bytes),
         bytes,
     })
+}
+
+/// The encoded part of a digest (`<hex>` of `sha256:<hex>`), as the referrers tag schema
+/// `<alg>-<ref>` and other digest-derived names need it.
+fn encoded(digest: &str) -> String {
+    digest
+        .split_once(':')
+        .map(|(_, e)| e)
+        .unwrap_or(digest)
+        .to_string()
 }

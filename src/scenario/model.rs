@@ -54,6 +54,9 @@ pub enum Capability {
     Range,
     /// `/v2/_catalog` is served.
     Catalog,
+    /// The OCI 1.1 referrers API is offered (`OCI-Subject` on a PUT with a subject, or an image
+    /// index from `GET /v2/<name>/referrers/<digest>`).
+    Referrers,
     /// ACR token endpoints `/oauth2/exchange` and `/oauth2/token` are served.
     #[serde(rename = "oauth2")]
     OAuth2,
@@ -79,6 +82,7 @@ impl Capability {
         Capability::TagDelete,
         Capability::Range,
         Capability::Catalog,
+        Capability::Referrers,
         Capability::OAuth2,
         Capability::Auth,
         Capability::TokenAuth,
@@ -97,6 +101,7 @@ impl Capability {
             Capability::Auth => "auth",
             Capability::Range => "range",
             Capability::Catalog => "catalog",
+            Capability::Referrers => "referrers",
             Capability::OAuth2 => "oauth2",
             Capability::TokenAuth => "token-auth",
             Capability::AadToken => "aad-token",
@@ -383,6 +388,14 @@ pub struct JsonMatch {
     /// The value is an array not containing this element (templated).
     #[serde(default)]
     pub not_contains: Option<serde_json::Value>,
+    /// The value is an array with an element that includes this one: an object has at least
+    /// these members (each included in turn), anything else is equal (templated). For answers
+    /// whose elements may carry more than the scenario knows (descriptors, in any order).
+    #[serde(default)]
+    pub includes: Option<serde_json::Value>,
+    /// The value is an array with no element that includes this one (templated).
+    #[serde(default)]
+    pub not_includes: Option<serde_json::Value>,
     /// The value is an array sorted as given.
     #[serde(default)]
     pub sorted: Option<SortSpec>,

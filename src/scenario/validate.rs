@@ -169,7 +169,7 @@ impl Validator<'_> {
             let path = join(&[], &["blobs", name]);
             self.check_item_name(&path, name, "blob");
             self.blobs.push(name.clone());
-            for field in ["digest", "size"] {
+            for field in ["digest", "encoded", "size"] {
                 self.defined.push(format!("blobs.{name}.{field}"));
             }
         }
@@ -185,7 +185,7 @@ impl Validator<'_> {
             self.template(&join(&path, &["media_type"]), &doc.media_type);
             self.json(&join(&path, &["json"]), &doc.json);
             self.documents.push(name.clone());
-            for field in ["digest", "size", "media_type"] {
+            for field in ["digest", "encoded", "size", "media_type"] {
                 self.defined.push(format!("documents.{name}.{field}"));
             }
         }
@@ -807,13 +807,15 @@ impl Validator<'_> {
                 || m.length.is_some()
                 || m.contains.is_some()
                 || m.not_contains.is_some()
+                || m.includes.is_some()
+                || m.not_includes.is_some()
                 || m.sorted.is_some();
             if !tests {
                 self.key_err(
                     &jp,
                     format!("the JSON matcher for `{}` tests nothing", m.pointer),
                     Some(
-                        "give `equals`, `not_equals`, `present`, `length`, `contains`, `not_contains` or `sorted`"
+                        "give `equals`, `not_equals`, `present`, `length`, `contains`, `not_contains`, `includes`, `not_includes` or `sorted`"
                             .to_string(),
                     ),
                 );
@@ -823,6 +825,8 @@ impl Validator<'_> {
                 ("not_equals", &m.not_equals),
                 ("contains", &m.contains),
                 ("not_contains", &m.not_contains),
+                ("includes", &m.includes),
+                ("not_includes", &m.not_includes),
             ] {
                 if let Some(v) = value {
                     self.json(&join(&jp, &[key]), v);
@@ -1162,7 +1166,7 @@ steps:
                 "t.yaml:9:34: `bytes: 5-1` is not an inclusive range `START-END`\n  hint: e.g. `0-1023` or `\"{{chunk.start}}-{{chunk.end}}\"`",
                 "t.yaml:12:9: the matcher for header `X-A` tests nothing\n  hint: give `equals`, `regex` or `present`",
                 "t.yaml:13:23: invalid regex `([a-{{item}}`: unclosed character class",
-                "t.yaml:15:11: the JSON matcher for `tags` tests nothing\n  hint: give `equals`, `not_equals`, `present`, `length`, `contains`, `not_contains` or `sorted`",
+                "t.yaml:15:11: the JSON matcher for `tags` tests nothing\n  hint: give `equals`, `not_equals`, `present`, `length`, `contains`, `not_contains`, `includes`, `not_includes` or `sorted`",
                 "t.yaml:15:22: JSON pointer `tags` must be empty or start with `/`\n  hint: e.g. `/tags/0/name` (RFC 6901); `\"\"` is the whole document",
                 "t.yaml:16:20: `body_length: ten` is not a number of bytes",
                 "t.yaml:18:7: capture `repo` would hide the built-in variable of the same name\n  hint: choose another name",

@@ -13,3 +13,5 @@ pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const DOCKER_V2: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// Docker manifest list.
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// The OCI empty descriptor's media type (the `{}` config of artifacts without one).
+pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";

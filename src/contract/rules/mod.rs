@@ -6,7 +6,8 @@
 //! Rules accept what real ACR and the OCI spec allow (307 redirects, 202 mount fallback,
 //! `Range: 0-N` without `bytes=`, `tags: null`, …) and fail what they forbid. The areas live in
 //! one file each: `common` (status, headers, error bodies), `auth`, `blobs`, `uploads`,
-//! `manifests`, `listing` (OCI tag list and catalog, paging) and `acr` (ACR metadata bodies).
+//! `manifests`, `listing` (OCI tag list and catalog, paging), `referrers` (OCI 1.1 referrers API,
+//! `OCI-Subject`) and `acr` (ACR metadata bodies).
 
 mod acr;
 mod auth;
@@ -15,6 +16,7 @@ mod common;
 mod encoding;
 mod listing;
 mod manifests;
+mod referrers;
 mod support;
 mod uploads;
 
@@ -108,6 +110,7 @@ pub fn rules() -> &'static [Rule] {
             uploads::RULES,
             manifests::RULES,
             listing::RULES,
+            referrers::RULES,
             acr::RULES,
         ]
         .concat()
@@ -147,6 +150,7 @@ mod tests {
             uploads::cases(),
             manifests::cases(),
             listing::cases(),
+            referrers::cases(),
             acr::cases(),
         ]
         .into_iter()

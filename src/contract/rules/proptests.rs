@@ -126,6 +126,7 @@ pub(crate) fn exchange() -> impl Strategy<Value = Exchange> {
                         via_redirect: !flags,
                         ranges_advertised: flags,
                         authenticated: !flags,
+                        referrers_api: flags,
                         target: if flags {
                             crate::contract::Target::Acr
                         } else {

@@ -19,8 +19,12 @@ pub(super) struct ProbeImage {
     pub layer_len: usize,
     /// The config's digest.
     pub config: String,
+    /// The config's size in bytes.
+    pub config_len: usize,
     /// The manifest's digest.
     pub manifest: String,
+    /// The manifest's size in bytes.
+    pub manifest_len: usize,
 }
 
 /// The tag the probe manifest is pushed under.
@@ -75,7 +79,9 @@ pub(super) async fn push(
         layer: ld,
         layer_len: layer.len(),
         config: cd,
+        config_len: config.len(),
         manifest: sha256_digest(manifest.as_bytes()),
+        manifest_len: manifest.len(),
     }))
 }
 

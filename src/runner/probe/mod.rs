@@ -2,8 +2,9 @@
 //! decided by one probe on evidence (a schema-valid answer, a negative control) and recorded
 //! with that evidence for the reports: `/v2/` (auth challenge, API version header), ACR
 //! extensions (`/acr/v1/_catalog`), token endpoints, `/v2/_catalog`, and — on a small image of
-//! its own pushed into `<namespace>/regcheck-probe` — range reads and the three deletes (tag,
-//! manifest, blob), each tried on its own.
+//! its own pushed into `<namespace>/regcheck-probe` — range reads, the referrers API (an artifact
+//! whose subject is the probe image) and the three deletes (tag, manifest, blob), each tried on
+//! its own.
 //!
 //! One module per kind of evidence; each probe returns its `Evidence` (present or not, and
 //! what decided it) and [`probe`] only composes them, in order, into [`Capabilities`].
@@ -15,6 +16,7 @@ mod given;
 mod http;
 mod image;
 mod range;
+mod referrers;
 mod root;
 
 pub use capabilities::Capabilities;
@@ -57,6 +59,7 @@ pub async fn probe(
         Err(why) => {
             for c in [
                 Capability::Range,
+                Capability::Referrers,
                 Capability::TagDelete,
                 Capability::ManifestDelete,
                 Capability::BlobDelete,
@@ -80,6 +83,11 @@ async fn probe_image(
     let ranges = range::range(client, repo, image).await?;
     caps.ranges_advertised = ranges.advertised;
     caps.set(Capability::Range, ranges.evidence);
+    let referrers = referrers::referrers(client, repo, image).await?;
+    if let Some(artifact) = referrers.leftover {
+        caps.probe_objects.push((Kind::Manifest, artifact));
+    }
+    caps.set(Capability::Referrers, referrers.evidence);
     caps.set(
         Capability::TagDelete,
         deletes::tag_delete(client, repo).await?,

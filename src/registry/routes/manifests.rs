@@ -325,7 +325,9 @@ pub(crate) async fn put(
         ("location", format!("/v2/{name}/manifests/{digest}")),
         ("docker-content-digest", digest.clone()),
     ];
-    if let Some(subject) = parsed.subject {
+    if let Some(subject) = parsed.subject
+        && !ctx.app.has(Fault::OciSubjectMissing)
+    {
         headers.push(("oci-subject", subject));
     }
     Ok(empty_response(StatusCode::CREATED, &headers))

@@ -11,6 +11,7 @@
 
 use super::super::digest::{DigestKind, parse_digest};
 use super::super::errors::ApiError;
+use super::super::faults::{Fault, FaultSet};
 use super::super::store::ManifestRecord;
 use super::manifests::{OCI_INDEX, is_index};
 use super::{Ctx, body_response};
@@ -19,7 +20,7 @@ use axum::http::{HeaderValue, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
 /// The referrers descriptor of one manifest (`artifactType` and `annotations` as the spec says).
-fn descriptor(digest: &str, record: &ManifestRecord) -> Value {
+fn descriptor(faults: &FaultSet, digest: &str, record: &ManifestRecord) -> Value {
     let mut d = Map::new();
     d.insert("mediaType".into(), json!(record.media_type));
     d.insert("digest".into(), json!(digest));
@@ -32,10 +33,14 @@ fn descriptor(digest: &str, record: &ManifestRecord) -> Value {
         (None, false) => record.config_media_type.clone(),
         (None, true) => None,
     };
-    if let Some(t) = artifact_type {
+    if let Some(t) = artifact_type
+        && !faults.has(Fault::ReferrersArtifactTypeMissing)
+    {
         d.insert("artifactType".into(), json!(t));
     }
-    if let Some(a) = &record.annotations {
+    if let Some(a) = &record.annotations
+        && !faults.has(Fault::ReferrersAnnotationsDropped)
+    {
         d.insert("annotations".into(), a.clone());
     }
     Value::Object(d)
@@ -56,24 +61,32 @@ pub(crate) fn get(ctx: &Ctx, name: &str, raw_digest: &str) -> Result<Response<Bo
             repo.manifests
                 .iter()
                 .filter(|(_, r)| r.subject.as_deref() == Some(subject.as_str()))
-                .map(|(digest, r)| descriptor(digest, r))
+                .map(|(digest, r)| descriptor(&ctx.app.faults, digest, r))
                 .collect()
         })
     });
+    if all.is_empty() && ctx.app.has(Fault::Referrers404) {
+        return Err(ApiError::manifest_unknown(&subject));
+    }
     let filter = ctx.q("artifactType").filter(|t| !t.is_empty());
     let manifests: Vec<Value> = match filter {
-        Some(wanted) => all
+        Some(wanted) if !ctx.app.has(Fault::ReferrersFilterIgnored) => all
             .into_iter()
             .filter(|d| d.get("artifactType").and_then(Value::as_str) == Some(wanted))
             .collect(),
-        None => all,
+        _ => all,
     };
     let body = json!({
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
         "manifests": manifests,
     });
-    let mut resp = body_response(StatusCode::OK, OCI_INDEX, body.to_string());
+    let content_type = if ctx.app.has(Fault::ReferrersWrongContentType) {
+        "application/json"
+    } else {
+        OCI_INDEX
+    };
+    let mut resp = body_response(StatusCode::OK, content_type, body.to_string());
     if filter.is_some() {
         resp.headers_mut().insert(
             "oci-filters-applied",

@@ -2,7 +2,7 @@
 //! protocol, ACR metadata, attribute enforcement, auth and tokens, redirect mode, disk
 //! persistence, concurrency, and one test per injected fault.
 
-use regcheck::registry::{self, AuthMode, Fault, RegistryConfig, RunningRegistry};
+use regcheck::registry::{self, AuthMode, Fault, RegistryConfig, RunningRegistry, Surface};
 use reqwest::{Body, Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -1758,4 +1758,443 @@ fn every_fault_has_a_test_here() {
             f.name()
         );
     }
+}
+
+// ---------------------------------------------------------------- OCI 1.1 referrers
+
+const EMPTY_TYPE: &str = "application/vnd.oci.empty.v1+json";
+const SBOM: &str = "application/vnd.example.sbom.v1";
+
+/// An image manifest with a `subject`: config `{}` of `config_type`, no layers.
+fn referrer_image(
+    subject: &str,
+    config_type: &str,
+    artifact_type: Option<&str>,
+    annotations: Option<Value>,
+) -> Vec<u8> {
+    let mut m = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": config_type, "digest": sha(b"{}"), "size": 2},
+        "layers": [],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": 100},
+    });
+    if let Some(t) = artifact_type {
+        m["artifactType"] = json!(t);
+    }
+    if let Some(a) = annotations {
+        m["annotations"] = a;
+    }
+    m.to_string().into_bytes()
+}
+
+/// An image index with a `subject` and no children.
+fn referrer_index(
+    subject: &str,
+    artifact_type: Option<&str>,
+    annotations: Option<Value>,
+) -> Vec<u8> {
+    let mut m = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": 100},
+    });
+    if let Some(t) = artifact_type {
+        m["artifactType"] = json!(t);
+    }
+    if let Some(a) = annotations {
+        m["annotations"] = a;
+    }
+    m.to_string().into_bytes()
+}
+
+impl Reg {
+    /// PUTs a manifest by digest (linking the `{}` config first); returns the digest and the
+    /// PUT's `OCI-Subject` header.
+    async fn push_referrer(&self, repo: &str, ct: &str, body: &[u8]) -> (String, String) {
+        self.push_blob(repo, b"{}").await;
+        let d = sha(body);
+        let r = self.put_manifest(repo, &d, ct, body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "push referrer");
+        (d, header(&r, "oci-subject"))
+    }
+
+    /// GET of the referrers list: status, Content-Type, OCI-Filters-Applied and the body.
+    async fn referrers(
+        &self,
+        repo: &str,
+        subject: &str,
+        query: &str,
+    ) -> (StatusCode, String, String, Value) {
+        let r = self
+            .get(&format!("/v2/{repo}/referrers/{subject}{query}"))
+            .await;
+        let status = r.status();
+        let ct = header(&r, "content-type");
+        let filters = header(&r, "oci-filters-applied");
+        let body = r.json().await.unwrap_or(Value::Null);
+        (status, ct, filters, body)
+    }
+}
+
+/// The descriptors of a referrers answer, by digest.
+fn by_digest(index: &Value) -> std::collections::BTreeMap<String, Value> {
+    index["manifests"]
+        .as_array()
+        .expect("manifests array")
+        .iter()
+        .map(|d| (d["digest"].as_str().unwrap_or("").to_owned(), d.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn referrers_list_images_and_indexes_with_artifact_type_and_annotations() {
+    let r = Reg::plain().await;
+    let (_, subject) = r.push_image("ref/a", "v1", "1").await;
+    let sbom_body = referrer_image(&subject, EMPTY_TYPE, Some(SBOM), Some(json!({"k": "v"})));
+    let (sbom, s1) = r.push_referrer("ref/a", OCI_MANIFEST, &sbom_body).await;
+    let sig_body = referrer_image(&subject, "application/vnd.example.sig.config", None, None);
+    let (sig, s2) = r.push_referrer("ref/a", OCI_MANIFEST, &sig_body).await;
+    let plain_index = referrer_index(&subject, None, Some(json!({"i": "1"})));
+    let (idx, s3) = r.push_referrer("ref/a", OCI_INDEX, &plain_index).await;
+    let typed_index = referrer_index(&subject, Some("application/vnd.example.bundle"), None);
+    let (tidx, s4) = r.push_referrer("ref/a", OCI_INDEX, &typed_index).await;
+    // OCI-Subject answers the PUT of an image manifest and of an index alike.
+    for s in [s1, s2, s3, s4] {
+        assert_eq!(s, subject);
+    }
+    // Neither a manifest without a subject nor one with another subject is listed.
+    r.push_image("ref/a", "v2", "2").await;
+    let other = referrer_image(&sha(b"other"), EMPTY_TYPE, Some(SBOM), None);
+    let (elsewhere, _) = r.push_referrer("ref/a", OCI_MANIFEST, &other).await;
+
+    let (status, ct, filters, body) = r.referrers("ref/a", &subject, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ct, OCI_INDEX);
+    assert_eq!(filters, "");
+    assert_eq!(body["schemaVersion"], 2);
+    assert_eq!(body["mediaType"], OCI_INDEX);
+    let got = by_digest(&body);
+    assert_eq!(got.len(), 4, "{body}");
+    let want = [
+        (
+            &sbom,
+            OCI_MANIFEST,
+            sbom_body.len(),
+            Some(SBOM),
+            Some(json!({"k": "v"})),
+        ),
+        (
+            &sig,
+            OCI_MANIFEST,
+            sig_body.len(),
+            Some("application/vnd.example.sig.config"),
+            None,
+        ),
+        (
+            &idx,
+            OCI_INDEX,
+            plain_index.len(),
+            None,
+            Some(json!({"i": "1"})),
+        ),
+        (
+            &tidx,
+            OCI_INDEX,
+            typed_index.len(),
+            Some("application/vnd.example.bundle"),
+            None,
+        ),
+    ];
+    for (digest, media_type, size, artifact_type, annotations) in want {
+        let d = &got[digest.as_str()];
+        assert_eq!(d["mediaType"], media_type, "{d}");
+        assert_eq!(d["size"], size, "{d}");
+        assert_eq!(
+            d.get("artifactType").and_then(Value::as_str),
+            artifact_type,
+            "{d}"
+        );
+        assert_eq!(d.get("annotations").cloned(), annotations, "{d}");
+    }
+    let (_, _, _, other_list) = r.referrers("ref/a", &sha(b"other"), "").await;
+    assert_eq!(
+        by_digest(&other_list).keys().collect::<Vec<_>>(),
+        vec![&elsewhere]
+    );
+}
+
+#[tokio::test]
+async fn referrers_filter_by_artifact_type() {
+    let r = Reg::plain().await;
+    let subject = sha(b"a subject that was never pushed");
+    let (sbom, _) = r
+        .push_referrer(
+            "ref/f",
+            OCI_MANIFEST,
+            &referrer_image(&subject, EMPTY_TYPE, Some(SBOM), None),
+        )
+        .await;
+    let cfg = "application/vnd.example.sig.config";
+    let (sig, _) = r
+        .push_referrer(
+            "ref/f",
+            OCI_MANIFEST,
+            &referrer_image(&subject, cfg, None, None),
+        )
+        .await;
+    let (idx, _) = r
+        .push_referrer("ref/f", OCI_INDEX, &referrer_index(&subject, None, None))
+        .await;
+    let (_, _, filters, all) = r.referrers("ref/f", &subject, "").await;
+    assert_eq!(filters, "");
+    assert_eq!(
+        by_digest(&all).len(),
+        3,
+        "the subject need not exist: {all}"
+    );
+    for (wanted, expect) in [
+        (SBOM, vec![&sbom]),
+        (cfg, vec![&sig]),
+        ("application/x.none", vec![]),
+    ] {
+        let q = format!("?artifactType={}", wanted.replace('+', "%2B"));
+        let (status, ct, filters, body) = r.referrers("ref/f", &subject, &q).await;
+        assert_eq!((status, ct.as_str()), (StatusCode::OK, OCI_INDEX));
+        assert_eq!(filters, "artifactType");
+        assert_eq!(
+            by_digest(&body).keys().collect::<Vec<_>>(),
+            expect,
+            "{wanted}: {body}"
+        );
+    }
+    // An empty filter value is no filter.
+    let (_, _, filters, body) = r.referrers("ref/f", &subject, "?artifactType=").await;
+    assert_eq!(filters, "");
+    assert!(by_digest(&body).contains_key(&idx));
+}
+
+#[tokio::test]
+async fn referrers_of_unknown_subject_or_repo_are_empty_and_bad_digests_400() {
+    let r = Reg::plain().await;
+    let (_, subject) = r.push_image("ref/e", "v1", "1").await;
+    let sha512 = format!("sha512:{}", "a".repeat(128));
+    for (repo, digest) in [
+        ("ref/e", subject.as_str()),
+        ("ref/e", sha512.as_str()),
+        ("no/such/repo", subject.as_str()),
+    ] {
+        let (status, ct, _, body) = r.referrers(repo, digest, "").await;
+        assert_eq!(status, StatusCode::OK, "{repo} {digest}");
+        assert_eq!(ct, OCI_INDEX);
+        assert_eq!(
+            body,
+            json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []})
+        );
+    }
+    for bad in ["sha256:abc", "sha256:ZZ", "nodigest", "sha256:"] {
+        let resp = r.get(&format!("/v2/ref/e/referrers/{bad}")).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_codes(resp).await, vec!["DIGEST_INVALID"], "{bad}");
+    }
+    // Only GET is offered.
+    let put = r.put(&format!("/v2/ref/e/referrers/{subject}"), "x").await;
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn deleting_a_referrer_removes_it_from_the_list() {
+    let r = Reg::plain().await;
+    let (_, subject) = r.push_image("ref/d", "v1", "1").await;
+    let (keep, _) = r
+        .push_referrer(
+            "ref/d",
+            OCI_MANIFEST,
+            &referrer_image(&subject, EMPTY_TYPE, Some(SBOM), None),
+        )
+        .await;
+    let (gone, _) = r
+        .push_referrer("ref/d", OCI_INDEX, &referrer_index(&subject, None, None))
+        .await;
+    let tagged = r
+        .put_manifest(
+            "ref/d",
+            "sig",
+            OCI_MANIFEST,
+            &referrer_image(&subject, EMPTY_TYPE, Some("a/b"), None),
+        )
+        .await;
+    assert_eq!(header(&tagged, "oci-subject"), subject);
+    let (_, _, _, before) = r.referrers("ref/d", &subject, "").await;
+    assert_eq!(by_digest(&before).len(), 3);
+    // Deleting a tag keeps the manifest, so it stays a referrer.
+    assert_eq!(
+        r.delete("/v2/ref/d/manifests/sig").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let (_, _, _, after_tag) = r.referrers("ref/d", &subject, "").await;
+    assert_eq!(by_digest(&after_tag).len(), 3);
+    assert_eq!(
+        r.delete(&format!("/v2/ref/d/manifests/{gone}"))
+            .await
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    let (_, _, _, after) = r.referrers("ref/d", &subject, "").await;
+    let left = by_digest(&after);
+    assert_eq!(left.len(), 2);
+    assert!(left.contains_key(&keep) && !left.contains_key(&gone));
+}
+
+#[tokio::test]
+async fn referrers_need_pull_rights_and_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = RegistryConfig {
+        storage: Some(dir.path().to_owned()),
+        auth: AuthMode::Basic,
+        ..RegistryConfig::default()
+    };
+    let (subject, referrer) = {
+        let r = Reg::start(config.clone()).await;
+        let creds = r.reg.config().credentials.clone();
+        let path = "/v2/ref/p/referrers/".to_owned();
+        let subject = sha(b"subject");
+        let anon = r.get(&format!("{path}{subject}")).await;
+        assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+        let body = referrer_index(&subject, Some(SBOM), Some(json!({"x": "y"})));
+        let d = sha(&body);
+        let put = sent(
+            "PUT",
+            r.req(Method::PUT, &format!("/v2/ref/p/manifests/{d}"))
+                .basic_auth(&creds.username, Some(&creds.password))
+                .header("content-type", OCI_INDEX)
+                .body(body),
+        )
+        .await;
+        assert_eq!(put.status(), StatusCode::CREATED);
+        assert_eq!(header(&put, "oci-subject"), subject);
+        r.reg.shutdown().await;
+        (subject, d)
+    };
+    let r = Reg::start(config).await;
+    let creds = r.reg.config().credentials.clone();
+    let got = sent(
+        "GET",
+        r.req(Method::GET, &format!("/v2/ref/p/referrers/{subject}"))
+            .basic_auth(&creds.username, Some(&creds.password)),
+    )
+    .await;
+    assert_eq!(got.status(), StatusCode::OK);
+    let body: Value = got.json().await.expect("JSON");
+    let d = &by_digest(&body)[&referrer];
+    assert_eq!(d["artifactType"], SBOM);
+    assert_eq!(d["annotations"], json!({"x": "y"}));
+}
+
+#[tokio::test]
+async fn minimal_surface_has_no_referrers_api_and_the_tag_schema_works() {
+    let r = Reg::start(RegistryConfig {
+        surface: Surface::Minimal,
+        ..RegistryConfig::default()
+    })
+    .await;
+    let (_, subject) = r.push_image("ref/m", "v1", "1").await;
+    let body = referrer_image(&subject, EMPTY_TYPE, Some(SBOM), None);
+    let (d, oci_subject) = r.push_referrer("ref/m", OCI_MANIFEST, &body).await;
+    assert_eq!(
+        oci_subject, "",
+        "the minimal registry does not process subjects"
+    );
+    let (status, _, _, _) = r.referrers("ref/m", &subject, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The client's fallback: the referrers list as an index tagged `<alg>-<hex>`.
+    let list = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": d, "size": body.len(), "artifactType": SBOM}],
+    })
+    .to_string()
+    .into_bytes();
+    let tag = subject.replace(':', "-");
+    let put = r.put_manifest("ref/m", &tag, OCI_INDEX, &list).await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let got = r
+        .get_accepting(&format!("/v2/ref/m/manifests/{tag}"), OCI_INDEX)
+        .await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), list);
+}
+
+/// A registry with `fault`, a pushed subject and one SBOM referrer with annotations.
+async fn referrers_fixture(fault: Fault) -> (Reg, String, String, String) {
+    let r = Reg::with_fault(fault).await;
+    let (_, subject) = r.push_image("ref/x", "v1", "1").await;
+    let body = referrer_image(&subject, EMPTY_TYPE, Some(SBOM), Some(json!({"k": "v"})));
+    let (d, oci_subject) = r.push_referrer("ref/x", OCI_MANIFEST, &body).await;
+    (r, subject, d, oci_subject)
+}
+
+#[tokio::test]
+async fn fault_referrers_404() {
+    let (r, subject, d, oci_subject) = referrers_fixture(Fault::Referrers404).await;
+    assert_eq!(oci_subject, subject);
+    let (status, _, _, body) = r.referrers("ref/x", &subject, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(by_digest(&body).contains_key(&d));
+    let resp = r
+        .get(&format!("/v2/ref/x/referrers/{}", sha(b"lonely")))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn fault_referrers_wrong_content_type() {
+    let (r, subject, d, _) = referrers_fixture(Fault::ReferrersWrongContentType).await;
+    let (status, ct, _, body) = r.referrers("ref/x", &subject, "").await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/json"));
+    assert!(by_digest(&body).contains_key(&d));
+}
+
+#[tokio::test]
+async fn fault_oci_subject_missing() {
+    let (r, subject, d, oci_subject) = referrers_fixture(Fault::OciSubjectMissing).await;
+    assert_eq!(oci_subject, "");
+    let index = referrer_index(&subject, None, None);
+    let (_, on_index) = r.push_referrer("ref/x", OCI_INDEX, &index).await;
+    assert_eq!(on_index, "");
+    let (status, ct, _, body) = r.referrers("ref/x", &subject, "").await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, OCI_INDEX));
+    assert!(by_digest(&body).contains_key(&d));
+}
+
+#[tokio::test]
+async fn fault_referrers_filter_ignored() {
+    let (r, subject, d, _) = referrers_fixture(Fault::ReferrersFilterIgnored).await;
+    let other = referrer_image(&subject, EMPTY_TYPE, Some("application/x.other"), None);
+    let (o, _) = r.push_referrer("ref/x", OCI_MANIFEST, &other).await;
+    let (_, _, filters, body) = r
+        .referrers("ref/x", &subject, &format!("?artifactType={SBOM}"))
+        .await;
+    assert_eq!(filters, "artifactType");
+    let got = by_digest(&body);
+    assert!(got.contains_key(&d) && got.contains_key(&o), "{body}");
+}
+
+#[tokio::test]
+async fn fault_referrers_artifact_type_missing() {
+    let (r, subject, d, _) = referrers_fixture(Fault::ReferrersArtifactTypeMissing).await;
+    let (_, _, _, body) = r.referrers("ref/x", &subject, "").await;
+    let desc = &by_digest(&body)[&d];
+    assert!(desc.get("artifactType").is_none(), "{desc}");
+    assert_eq!(desc["annotations"], json!({"k": "v"}));
+}
+
+#[tokio::test]
+async fn fault_referrers_annotations_dropped() {
+    let (r, subject, d, _) = referrers_fixture(Fault::ReferrersAnnotationsDropped).await;
+    let (_, _, _, body) = r.referrers("ref/x", &subject, "").await;
+    let desc = &by_digest(&body)[&d];
+    assert!(desc.get("annotations").is_none(), "{desc}");
+    assert_eq!(desc["artifactType"], SBOM);
 }

@@ -117,6 +117,18 @@ faults! {
     TokenNotVerified => ("token-not-verified", "bearer tokens are accepted without checking their signature or expiry"),
     /// Bearer challenges carry no `scope`.
     ChallengeScopeMissing => ("challenge-scope-missing", "Bearer challenges omit the scope parameter"),
+    /// The referrers API answers 404 for a subject that has no referrers.
+    Referrers404 => ("referrers-404", "GET /v2/<name>/referrers/<digest> answers 404 MANIFEST_UNKNOWN when the subject has no referrers"),
+    /// The referrers API answers with `Content-Type: application/json`.
+    ReferrersWrongContentType => ("referrers-wrong-content-type", "the referrers API answers 200 with Content-Type application/json instead of the OCI image index type"),
+    /// A manifest PUT with a `subject` gets no `OCI-Subject` header (the API is still served).
+    OciSubjectMissing => ("oci-subject-missing", "a manifest PUT with a subject is answered without the OCI-Subject header"),
+    /// `?artifactType=` is announced in `OCI-Filters-Applied` but every referrer is returned.
+    ReferrersFilterIgnored => ("referrers-filter-ignored", "the referrers API sends OCI-Filters-Applied: artifactType but returns every referrer"),
+    /// Referrers descriptors carry no `artifactType`.
+    ReferrersArtifactTypeMissing => ("referrers-artifact-type-missing", "referrers descriptors carry no artifactType"),
+    /// Referrers descriptors carry no `annotations`.
+    ReferrersAnnotationsDropped => ("referrers-annotations-dropped", "referrers descriptors carry no annotations"),
 }
 
 impl Fault {

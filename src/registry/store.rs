@@ -60,6 +60,15 @@ pub(crate) struct ManifestRecord {
     pub quarantine_state: Option<String>,
     #[serde(default)]
     pub quarantine_details: Option<String>,
+    /// `subject.digest` of the manifest (OCI 1.1: it is listed in that digest's referrers).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Non-empty top-level `artifactType` of the manifest.
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    /// Top-level `annotations` object of the manifest, verbatim.
+    #[serde(default)]
+    pub annotations: Option<serde_json::Value>,
 }
 
 /// One tag of a repository.

@@ -11,6 +11,11 @@
 //! * Range reads: OCI does not require them (RFC 9110 §14.2: a server MAY ignore `Range`);
 //!   no `Accept-Ranges`, `Range` ignored.
 //! * `/v2/_catalog` (a Docker v2 convention, not OCI), `/acr/...`, `/oauth2/...`: router miss.
+//! * The referrers API (`/v2/<name>/referrers/<digest>`, new in 1.1 and optional: "A client
+//!   querying the referrers API and receiving a `404 Not Found` MUST fallback to using an image
+//!   index pushed to a tag described by the referrers tag schema"): router miss, and no
+//!   `OCI-Subject` on a manifest PUT (only "a registry implementation that supports the
+//!   referrers API MUST respond with" it). The `<alg>-<hex>` tag schema is a plain tag push.
 //! * Deletes (blob, manifest, tag) and upload cancel: `405` ("If the registry does not support
 //!   deletion, it MUST return 405 Method Not Allowed"; cancel is not in 1.1.1).
 //! * `Link` on listings (MAY), single-POST monolithic uploads and cross-repository mounts
@@ -87,7 +92,8 @@ pub(crate) fn admit(faults: &FaultSet, method: &Method, route: &Route) -> Admiss
         | Route::AcrTags { .. }
         | Route::AcrTag { .. }
         | Route::AcrManifests { .. }
-        | Route::AcrManifest { .. } => Admission::RouterMiss,
+        | Route::AcrManifest { .. }
+        | Route::Referrers { .. } => Admission::RouterMiss,
         // A delete that pretends to work needs deletes to be offered.
         Route::Manifest { .. } if *method == Method::DELETE && faults.has(Fault::DeleteIgnored) => {
             Admission::Handle
@@ -125,6 +131,7 @@ pub(crate) fn trim_response(faults: &FaultSet, headers: &mut HeaderMap) {
     headers.remove("docker-upload-uuid");
     headers.remove("docker-distribution-api-version");
     headers.remove("oci-chunk-min-length");
+    headers.remove("oci-subject");
     headers.remove(header::LINK);
     if !ranges_offered(faults) {
         headers.remove(header::ACCEPT_RANGES);
@@ -156,6 +163,14 @@ mod tests {
         assert_eq!(admit(&ignored, &Method::DELETE, &m), Admission::Handle);
         assert_eq!(
             admit(&none, &Method::GET, &Route::V2Catalog),
+            Admission::RouterMiss
+        );
+        let referrers = Route::Referrers {
+            name: "a".into(),
+            digest: "sha256:ab".into(),
+        };
+        assert_eq!(
+            admit(&none, &Method::GET, &referrers),
             Admission::RouterMiss
         );
     }

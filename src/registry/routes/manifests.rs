@@ -18,7 +18,7 @@ const MAX_CONFIG: u64 = 1024 * 1024;
 
 pub(crate) use crate::vocab::media::{DOCKER_LIST, DOCKER_V2, OCI_INDEX, OCI_MANIFEST};
 
-fn is_index(media_type: &str) -> bool {
+pub(crate) fn is_index(media_type: &str) -> bool {
     media_type == DOCKER_LIST || media_type == OCI_INDEX
 }
 
@@ -64,6 +64,8 @@ struct Parsed {
     blobs: Vec<String>,
     children: Vec<PlatformRef>,
     subject: Option<String>,
+    artifact_type: Option<String>,
+    annotations: Option<Value>,
 }
 
 fn descriptor_digest(v: &Value, what: &str) -> Result<String, ApiError> {
@@ -117,6 +119,12 @@ fn parse_manifest(content_type: Option<&str>, raw: &[u8]) -> Result<Parsed, ApiE
         blobs: Vec::new(),
         children: Vec::new(),
         subject,
+        artifact_type: obj
+            .get("artifactType")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned),
+        annotations: obj.get("annotations").filter(|a| a.is_object()).cloned(),
     };
     if is_index(&media_type) {
         let list = obj
@@ -285,6 +293,9 @@ pub(crate) async fn put(
                     references: Vec::new(),
                     quarantine_state: None,
                     quarantine_details: None,
+                    subject: None,
+                    artifact_type: None,
+                    annotations: None,
                 });
             record.media_type = parsed.media_type.clone();
             record.size = size;
@@ -292,6 +303,9 @@ pub(crate) async fn put(
             record.os = os;
             record.config_media_type = parsed.config.as_ref().and_then(|(_, t)| t.clone());
             record.references = parsed.children.clone();
+            record.subject = parsed.subject.clone();
+            record.artifact_type = parsed.artifact_type.clone();
+            record.annotations = parsed.annotations.clone();
             if let Reference::Tag(tag) = &reference {
                 let entry = repo.tags.entry(tag.clone()).or_insert_with(|| TagRecord {
                     digest: digest.clone(),
@@ -311,7 +325,9 @@ pub(crate) async fn put(
         ("location", format!("/v2/{name}/manifests/{digest}")),
         ("docker-content-digest", digest.clone()),
     ];
-    if let Some(subject) = parsed.subject {
+    if let Some(subject) = parsed.subject
+        && !ctx.app.has(Fault::OciSubjectMissing)
+    {
         headers.push(("oci-subject", subject));
     }
     Ok(empty_response(StatusCode::CREATED, &headers))

@@ -7,6 +7,7 @@ mod blobs;
 mod listing;
 mod manifests;
 pub(crate) mod oauth2;
+mod referrers;
 pub(crate) mod storage;
 pub(crate) mod uploads;
 
@@ -113,6 +114,7 @@ pub(crate) enum Route {
     Blob { name: String, digest: String },
     Manifest { name: String, reference: String },
     TagsList { name: String },
+    Referrers { name: String, digest: String },
     AcrCatalog,
     AcrRepo { name: String },
     AcrTags { name: String },
@@ -182,6 +184,12 @@ fn parse_v2(rest: &str) -> Option<Route> {
             name: named(&segs[..n - 2])?,
         });
     }
+    if n >= 3 && segs[n - 2] == "referrers" && !segs[n - 1].is_empty() {
+        return Some(Route::Referrers {
+            name: named(&segs[..n - 2])?,
+            digest: segs[n - 1].to_owned(),
+        });
+    }
     None
 }
 
@@ -249,7 +257,9 @@ pub(crate) fn required_scopes(
             vec![Scope::repo(name, &["delete"])]
         }
         Route::Manifest { name, .. } if m == "PUT" => vec![Scope::repo(name, &["push", "pull"])],
-        Route::TagsList { name } if m == "GET" => vec![Scope::repo(name, &["pull"])],
+        Route::TagsList { name } | Route::Referrers { name, .. } if m == "GET" => {
+            vec![Scope::repo(name, &["pull"])]
+        }
         Route::AcrRepo { name } | Route::AcrTag { name, .. } => match m {
             "GET" => vec![Scope::repo(name, &["metadata_read"])],
             "PATCH" => vec![Scope::repo(name, &["metadata_write"])],
@@ -368,6 +378,7 @@ async fn handle(app: Arc<App>, req: Request) -> Result<Response<Body>, ApiError>
         Route::V2Root => Ok(json_response(StatusCode::OK, "{}".to_owned())),
         Route::V2Catalog => listing::v2_catalog(&ctx),
         Route::TagsList { name } => listing::v2_tags(&ctx, &name),
+        Route::Referrers { name, digest } => referrers::get(&ctx, &name, &digest),
         Route::Uploads { name } => uploads::post(&ctx, &name, body).await,
         Route::Upload { name, uuid } => match m {
             "GET" => uploads::status(&ctx, &name, &uuid).await,
@@ -519,6 +530,20 @@ mod tests {
         assert_eq!(
             parse_route("/v2/a/tags/list"),
             Some(Route::TagsList { name: "a".into() })
+        );
+        assert_eq!(
+            parse_route("/v2/a/b/referrers/sha256:ab"),
+            Some(Route::Referrers {
+                name: "a/b".into(),
+                digest: "sha256:ab".into()
+            })
+        );
+        assert_eq!(
+            parse_route("/v2/referrers/manifests/sha256:ab"),
+            Some(Route::Manifest {
+                name: "referrers".into(),
+                reference: "sha256:ab".into()
+            })
         );
         assert_eq!(parse_route("/v2/Upper/tags/list"), None);
         assert_eq!(parse_route("/acr/v1/_catalog"), Some(Route::AcrCatalog));

@@ -49,7 +49,17 @@ const NOT_ON_MINIMAL: &[(&str, &str)] = &[
     ("oauth2-any-service", "/oauth2 is not offered"),
     ("challenge-scope-missing", "token auth is not offered"),
     ("token-not-verified", "token auth is not offered"),
+    ("referrers-404", NO_REFERRERS),
+    ("referrers-wrong-content-type", NO_REFERRERS),
+    ("oci-subject-missing", NO_REFERRERS),
+    ("referrers-filter-ignored", NO_REFERRERS),
+    ("referrers-artifact-type-missing", NO_REFERRERS),
+    ("referrers-annotations-dropped", NO_REFERRERS),
 ];
+
+/// Why the referrers faults cannot show on the minimal registry.
+const NO_REFERRERS: &str =
+    "the referrers API is conditional in OCI 1.1.1 and not offered (clients use the tag schema)";
 
 fn run_minimal(extra: &[&str]) -> (crate::common::CliOutput, serde_json::Value) {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,7 +1,9 @@
 //! Real clients against the embedded reference registry: `skopeo` (containers/image), the Python
 //! `azure-containerregistry` SDK and the Python `oras` client push content, read it back and
-//! compare bytes and digests. Each test starts its own in-process registry on an ephemeral
-//! loopback port. The Python scripts live in `tests/interop/`; the interpreter is
+//! compare bytes and digests; oras-py attaches artifacts with a `subject` and discovers them
+//! through the OCI 1.1 referrers API; skopeo copies a multi-platform index in and out. Each test
+//! starts its own registry (in-process, or a `regcheck serve` process) on an ephemeral loopback
+//! port. The Python scripts live in `tests/interop/`; the interpreter is
 //! `REGCHECK_PYTHON` (the CI venv built from `.ci/requirements.txt`).
 
 use regcheck::registry::{AuthMode, Credentials, Fault, RegistryConfig, RunningRegistry};
@@ -1158,5 +1160,203 @@ fn oras_referrers_script_notices_broken_referrers() {
         assert_eq!(done.code, Some(1), "{}", done.describe(fault.name()));
         let failures = summary["failures"].to_string();
         assert!(failures.contains(says), "{fault}: {failures}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// skopeo: a multi-platform OCI image index
+
+/// Writes a small linux image for `arch` (one gzip'd layer) into the blobs of layout `dir`.
+fn write_platform_image(dir: &Path, scratch: &Path, arch: &str) -> Image {
+    let (layer, diff_id) = tar_gz(
+        scratch,
+        &format!("layer-{arch}"),
+        &[(
+            "arch.txt",
+            format!("{arch} {}\n", rand::random::<u64>()).into_bytes(),
+        )],
+    );
+    let config = json!({
+        "architecture": arch,
+        "os": "linux",
+        "config": {"Cmd": ["/bin/true"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    });
+    let config = Blob {
+        media_type: OCI_CONFIG,
+        bytes: serde_json::to_vec(&config).expect("config JSON"),
+    };
+    let layers = vec![Blob {
+        media_type: OCI_LAYER_GZIP,
+        bytes: layer,
+    }];
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config.descriptor(),
+        "layers": layers.iter().map(Blob::descriptor).collect::<Vec<_>>(),
+    });
+    let manifest = Blob {
+        media_type: OCI_MANIFEST,
+        bytes: serde_json::to_vec(&manifest).expect("manifest JSON"),
+    };
+    let image = Image {
+        config,
+        layers,
+        manifest,
+    };
+    let blob_dir = dir.join("blobs").join("sha256");
+    std::fs::create_dir_all(&blob_dir).expect("blob dir");
+    for blob in image.blobs() {
+        let hex = blob.digest().trim_start_matches("sha256:").to_owned();
+        std::fs::write(blob_dir.join(hex), &blob.bytes).expect("write blob");
+    }
+    image
+}
+
+/// An OCI layout in `dir` whose `tag` is an index of linux/amd64 and linux/arm64 images.
+fn write_multi_platform_layout(dir: &Path, scratch: &Path, tag: &str) -> (Vec<Image>, Blob) {
+    let images: Vec<Image> = ["amd64", "arm64"]
+        .iter()
+        .map(|arch| write_platform_image(dir, scratch, arch))
+        .collect();
+    let children: Vec<Value> = images
+        .iter()
+        .zip(["amd64", "arm64"])
+        .map(|(image, arch)| {
+            let mut d = image.manifest.descriptor();
+            d["platform"] = json!({"architecture": arch, "os": "linux"});
+            d
+        })
+        .collect();
+    let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children});
+    let index = Blob {
+        media_type: OCI_INDEX,
+        bytes: serde_json::to_vec(&index).expect("index JSON"),
+    };
+    let hex = index.digest().trim_start_matches("sha256:").to_owned();
+    std::fs::write(dir.join("blobs").join("sha256").join(hex), &index.bytes).expect("index blob");
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("layout");
+    let mut entry = index.descriptor();
+    entry["annotations"] = json!({"org.opencontainers.image.ref.name": tag});
+    let layout_index = json!({"schemaVersion": 2, "manifests": [entry]});
+    std::fs::write(dir.join("index.json"), layout_index.to_string()).expect("index.json");
+    (images, index)
+}
+
+#[test]
+fn skopeo_copies_a_multi_platform_index_in_and_out_of_regcheck_serve() {
+    let serve = Serve::start(&[]);
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let scratch = scratch.path();
+    std::fs::write(scratch.join("registries.conf"), "").expect("registries.conf");
+    let src = scratch.join("src");
+    let back = scratch.join("back");
+    let (images, index) = write_multi_platform_layout(&src, scratch, "v1");
+    let reference = format!("docker://{}/interop/platforms:v1", serve.host);
+
+    let mut push = skopeo(scratch);
+    push.args([
+        "copy",
+        "--all",
+        "--retry-times",
+        "0",
+        "--dest-tls-verify=false",
+    ])
+    .arg(format!("oci:{}:v1", src.display()))
+    .arg(&reference);
+    let done = run(push, scratch, "skopeo-push-platforms");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo copy --all (push)")
+    );
+
+    // `inspect --raw` prints the index exactly as pushed.
+    let mut raw = skopeo(scratch);
+    raw.args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(&reference);
+    let done = run(raw, scratch, "skopeo-inspect-raw");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo inspect --raw")
+    );
+    assert_eq!(
+        done.stdout.trim_end().as_bytes(),
+        index.bytes.as_slice(),
+        "inspect --raw differs from the pushed index"
+    );
+    // Platform selection resolves the index to the arm64 child (GET of the child by digest).
+    let mut arm = skopeo(scratch);
+    arm.args([
+        "--override-arch",
+        "arm64",
+        "--override-os",
+        "linux",
+        "inspect",
+        "--tls-verify=false",
+    ])
+    .arg(&reference);
+    let done = run(arm, scratch, "skopeo-inspect-arm64");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo inspect (arm64)")
+    );
+    let inspected: Value = serde_json::from_str(&done.stdout).expect("inspect prints JSON");
+    // skopeo 1.9 names the digest of what the tag points at (the index), and describes the
+    // child it chose.
+    assert_eq!(inspected["Digest"], index.digest(), "{inspected}");
+    assert_eq!(inspected["Architecture"], "arm64", "{inspected}");
+    assert_eq!(
+        inspected["Layers"],
+        json!([images[1].layers[0].digest()]),
+        "{inspected}"
+    );
+
+    let mut pull = skopeo(scratch);
+    pull.args([
+        "copy",
+        "--all",
+        "--retry-times",
+        "0",
+        "--src-tls-verify=false",
+    ])
+    .arg(&reference)
+    .arg(format!("oci:{}:v1", back.display()));
+    let done = run(pull, scratch, "skopeo-pull-platforms");
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo copy --all (pull)")
+    );
+    let layout: Value =
+        serde_json::from_slice(&std::fs::read(back.join("index.json")).expect("index.json"))
+            .expect("index.json is JSON");
+    assert_eq!(layout["manifests"][0]["digest"], index.digest(), "{layout}");
+    assert_eq!(layout["manifests"][0]["mediaType"], OCI_INDEX, "{layout}");
+    // Every digest made the round trip unchanged: index, both manifests, configs and layers.
+    for blob in images
+        .iter()
+        .flat_map(Image::blobs)
+        .chain(std::iter::once(&index))
+    {
+        let digest = blob.digest();
+        let path = back
+            .join("blobs")
+            .join("sha256")
+            .join(digest.trim_start_matches("sha256:"));
+        let got = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{digest} missing after the round trip: {e}"));
+        assert_eq!(
+            sha256_digest(&got),
+            digest,
+            "{digest} differs after the round trip"
+        );
     }
 }

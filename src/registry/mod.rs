@@ -21,6 +21,9 @@
 //!   (OCI's DENIED; ACR's exact status for locks is UNVERIFIED). Like ACR's image lock,
 //!   `writeEnabled=false` also blocks deletes.
 //! * Only `sha256` digests are accepted for uploads; other algorithms → `400 DIGEST_INVALID`.
+//! * The OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`, `routes/referrers.rs`)
+//!   is served, and a manifest PUT (image or index) with a `subject` answers `OCI-Subject`;
+//!   an unknown subject or repository lists no referrers (an empty index, never 404).
 //! * Auth: `basic` mode challenges with `Basic realm="regcheck"`; `token` mode challenges with
 //!   ACR's `Bearer realm=...,service=...,scope=...`. Like ACR, both modes accept the configured
 //!   Basic credentials (or the null-GUID user with one of our refresh tokens as password) and

@@ -610,6 +610,83 @@ fn image_push_pushes_whole_images_and_cleans_them_up() {
 }
 
 #[test]
+fn image_workloads_go_through_a_multi_platform_index() {
+    // Three platforms of two 8 KiB layers: a pull reads the index, one platform's manifest,
+    // its config and its two layers; a push writes three platform images and the index.
+    let args = [
+        "--workload",
+        "image-pull=50,image-push=50",
+        "--image-platforms",
+        "3",
+        "--image-layers",
+        "2",
+        "--blob-size",
+        "8KiB",
+        "--pool",
+        "12",
+        "-n",
+        "30",
+        "-c",
+        "3",
+    ];
+    let check = |r: &serde_json::Value| {
+        let pull = op(r, "image-pull");
+        let pulls = u(&pull["requests"]);
+        assert!(pulls > 0 && u(&pull["errors"]) == 0, "{pull}");
+        let kinds = &pull["requests_by_kind"];
+        for kind in ["resolve", "index", "manifest", "config"] {
+            assert_eq!(u(&kinds[kind]["count"]), pulls, "{kind}: {kinds}");
+        }
+        assert_eq!(u(&kinds["layer"]["count"]), 2 * pulls, "{kinds}");
+        let per_pull = u(&pull["bytes"]) / pulls;
+        assert!(
+            (2 * 8192..2 * 8192 + 8192).contains(&per_pull),
+            "{per_pull}"
+        );
+        let push = op(r, "image-push");
+        let pushes = u(&push["requests"]);
+        assert!(pushes > 0 && u(&push["errors"]) == 0, "{push}");
+        let kinds = &push["requests_by_kind"];
+        assert_eq!(u(&kinds["index"]["count"]), pushes, "{kinds}");
+        assert_eq!(u(&kinds["manifest"]["count"]), 3 * pushes, "{kinds}");
+        assert_eq!(u(&kinds["config"]["count"]), 3 * pushes, "{kinds}");
+        assert_eq!(u(&kinds["layer"]["count"]), 6 * pushes, "{kinds}");
+        pushes
+    };
+    let (out, r, _d) = load(&args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_consistent(&r);
+    check(&r);
+    // Pool: 12 single-layer manifests, then 2 images of 3 platform manifests and an index.
+    assert_eq!(u(&r["load"]["prepare"]["manifests"]), 12 + 2 * 4);
+    // A real registry serves and takes multi-platform images too, and the cleanup removes
+    // every index, manifest, config and layer pushed (13 objects per push).
+    let d = Distribution::start();
+    let mut real = vec!["--target", d.url.as_str()];
+    real.extend_from_slice(&args);
+    let (out, r, _d) = load(&real);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let pushes = check(&r);
+    let cleanup = &r["cleanup"];
+    assert!(u(&cleanup["deleted"]) >= 13 * pushes, "{cleanup}");
+    assert!(
+        cleanup["leftovers"].as_array().unwrap().is_empty(),
+        "{cleanup}"
+    );
+    // Past the bound it is a configuration error.
+    let (out, _, _d) = load(&[
+        "--workload",
+        "image-pull",
+        "--image-platforms",
+        "65",
+        "-n",
+        "1",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--image-platforms"), "{}", out.stderr);
+}
+
+#[test]
 fn distribution_holds_a_mixed_load() {
     let d = Distribution::start();
     let (out, r, _d) = load(&[

@@ -36,6 +36,10 @@ pub struct LoadArgs {
     /// Layers per image for image-pull (pool blobs, sizes from --blob-size). Default: 3.
     #[arg(long)]
     pub image_layers: Option<usize>,
+    /// Image workloads through a multi-platform image: an OCI index over N platform images
+    /// (image-pull picks one platform per pull). Default: 0, a plain image manifest.
+    #[arg(long, value_name = "N")]
+    pub image_platforms: Option<usize>,
     /// Closed model: workers sending back to back. Default: 8.
     #[arg(long, short = 'c')]
     pub concurrency: Option<usize>,
@@ -134,6 +138,7 @@ impl LoadArgs {
             chunk_size: self.chunk_size.clone(),
             pool: self.pool,
             image_layers: self.image_layers,
+            image_platforms: self.image_platforms,
             concurrency: self.concurrency,
             rate: self.rate.clone(),
             max_in_flight: self.max_in_flight,

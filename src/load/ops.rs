@@ -103,15 +103,26 @@ impl Ctx {
         self.pull_blob(self.pick()?).await
     }
 
-    /// A whole image: the tag resolved by a manifest HEAD, the manifest by digest, then its
-    /// config and layers, at most [`IMAGE_FETCHES`] at a time; every byte verified.
+    /// A whole image: the tag resolved by a manifest HEAD, the manifest by digest (for a
+    /// multi-platform image: the index by digest, then one platform's manifest by digest), then
+    /// its config and layers, at most [`IMAGE_FETCHES`] at a time; every byte verified.
     async fn image_pull(&self) -> Result<Done, Failure> {
         if self.pool.images.is_empty() {
             return Err(Failure::new(ErrorKind::Body, "no image in the pool"));
         }
-        let img = &self.pool.images[rand::thread_rng().gen_range(0..self.pool.images.len())];
-        let accept = [("accept", MANIFEST_TYPE.to_string())];
-        let mut parts: Vec<(&'static str, Duration)> = Vec::with_capacity(img.layers.len() + 3);
+        let (img, platform) = {
+            let mut rng = rand::thread_rng();
+            let img = &self.pool.images[rng.gen_range(0..self.pool.images.len())];
+            let platform = (!img.platforms.is_empty())
+                .then(|| &img.platforms[rng.gen_range(0..img.platforms.len())]);
+            (img, platform)
+        };
+        let accept = match platform {
+            Some(_) => format!("{}, {MANIFEST_TYPE}", crate::vocab::media::OCI_INDEX),
+            None => MANIFEST_TYPE.to_string(),
+        };
+        let accept = [("accept", accept)];
+        let mut parts: Vec<(&'static str, Duration)> = Vec::with_capacity(img.layers.len() + 4);
         let t = Instant::now();
         let by_tag = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.tag))?;
         let head = self
@@ -139,28 +150,29 @@ impl Ctx {
         }
         discard(head).await;
         parts.push(("resolve", t.elapsed()));
-        let t = Instant::now();
-        let checks = &judge::MANIFEST_GET;
-        let by_digest = self.url(&format!("/v2/{}/manifests/{}", self.pool.repo, img.digest))?;
-        let head = self
-            .ask(checks, Method::GET, &by_digest, &accept, 200, "GET")
-            .await?;
-        let (verify, digest) = if self.spec.verify {
-            (Verify::Digest(&img.digest), Some(img.digest.as_str()))
-        } else {
-            (Verify::None, None)
+        let mut bytes = 0;
+        let layers = match platform {
+            Some(p) => {
+                let t = Instant::now();
+                bytes += self
+                    .manifest_by_digest(&img.digest, img.size, &accept)
+                    .await?;
+                parts.push(("index", t.elapsed()));
+                let t = Instant::now();
+                let accept = [("accept", MANIFEST_TYPE.to_string())];
+                bytes += self.manifest_by_digest(&p.digest, p.size, &accept).await?;
+                parts.push(("manifest", t.elapsed()));
+                &p.layers
+            }
+            None => {
+                let t = Instant::now();
+                bytes += self
+                    .manifest_by_digest(&img.digest, img.size, &accept)
+                    .await?;
+                parts.push(("manifest", t.elapsed()));
+                &img.layers
+            }
         };
-        let mut bytes = drain_judged(
-            &self.http,
-            checks,
-            head,
-            &accept,
-            Some(img.size),
-            verify,
-            digest,
-        )
-        .await?;
-        parts.push(("manifest", t.elapsed()));
         let (config, config_size) = self
             .pool
             .config
@@ -173,7 +185,7 @@ impl Ctx {
             .await?
             .bytes;
         parts.push(("config", t.elapsed()));
-        let layers = img.layers.iter().map(|&i| async move {
+        let layers = layers.iter().map(|&i| async move {
             let t = Instant::now();
             let d = self.pull_blob(&self.pool.blobs[i]).await?;
             Ok::<_, Failure>((d.bytes, t.elapsed()))
@@ -191,6 +203,26 @@ impl Ctx {
             first_byte,
             parts,
         })
+    }
+
+    /// A manifest (or index) of the pool by digest, judged and verified: its bytes.
+    async fn manifest_by_digest(
+        &self,
+        digest: &str,
+        size: u64,
+        accept: &[(&str, String)],
+    ) -> Result<u64, Failure> {
+        let checks = &judge::MANIFEST_GET;
+        let url = self.url(&format!("/v2/{}/manifests/{digest}", self.pool.repo))?;
+        let head = self
+            .ask(checks, Method::GET, &url, accept, 200, "GET")
+            .await?;
+        let (verify, want) = if self.spec.verify {
+            (Verify::Digest(digest), Some(digest))
+        } else {
+            (Verify::None, None)
+        };
+        drain_judged(&self.http, checks, head, accept, Some(size), verify, want).await
     }
 
     /// Sends a request judged by `checks` and expects `want` (`what` names it in messages).
@@ -212,21 +244,55 @@ impl Ctx {
     }
 
     /// A whole new image: unique layers (monolithic or `chunked`, at most [`IMAGE_FETCHES`] at
-    /// a time) and the config into the push repository, then the manifest under a new tag.
+    /// a time) and the config into the push repository, then the manifest under a new tag; with
+    /// `image_platforms`, that many platform images (each pushed by digest) and then the index
+    /// over them under the tag.
     async fn image_push(&self, chunked: bool) -> Result<Done, Failure> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let platforms = self.spec.image_platforms;
+        let mut done = Done::default();
+        if platforms == 0 {
+            let tag = format!("image-s{}-{n}", self.spec.shard.index);
+            self.push_image(n, 0, &tag, chunked, &mut done).await?;
+            return Ok(done);
+        }
+        let mut images = Vec::with_capacity(platforms);
+        for p in 0..platforms {
+            images.push(self.push_image(n, p, "", chunked, &mut done).await?);
+        }
+        let refs: Vec<(&str, u64)> = images.iter().map(|(d, s)| (d.as_str(), *s)).collect();
+        let body = Pool::index_of(&refs, &format!("{}-image-{n}", self.run_id))?;
+        let tag = format!("image-s{}-{n}", self.spec.shard.index);
+        done.bytes += body.len() as u64;
+        let t = Instant::now();
+        self.put_manifest_as(&self.push_repo, &tag, body, crate::vocab::media::OCI_INDEX)
+            .await?;
+        done.parts.push(("index", t.elapsed()));
+        Ok(done)
+    }
+
+    /// The `p`-th platform image of push `n`: its unique layers, its own config, its manifest
+    /// under `tag` (by digest when `tag` is empty). Adds to `done`; returns the manifest's
+    /// digest and size.
+    async fn push_image(
+        &self,
+        n: u64,
+        p: usize,
+        tag: &str,
+        chunked: bool,
+        done: &mut Done,
+    ) -> Result<(String, u64), Failure> {
         let per = self.spec.image_layers.max(1) as u64;
         let shard = u64::from(self.spec.shard.index);
+        let first = (n * (self.spec.image_platforms.max(1) as u64) + p as u64) * per;
         let layers: Vec<BlobGen> = (0..per)
             .map(|j| {
-                let k = n * per + j;
+                let k = first + j;
                 let seed = IMAGE_SEED_BASE + shard * (1 << 32) + k;
                 BlobGen::new(&self.run_id, seed, self.pick_size(k))
             })
             .collect();
         let repo = self.push_repo.clone();
-        let mut first_head: Option<Instant> = None;
-        let mut parts: Vec<(&'static str, Duration)> = Vec::with_capacity(layers.len() + 2);
         let digests: Vec<String> = layers.iter().map(BlobGen::digest).collect();
         {
             let uploads = layers.iter().zip(&digests).map(|(b, d)| async {
@@ -239,21 +305,22 @@ impl Ctx {
                 .boxed();
             while let Some(r) = uploads.next().await {
                 let (at, took) = r?;
-                first_head = Some(first_head.map_or(at, |f| f.min(at)));
-                parts.push(("layer", took));
+                done.first_byte = Some(done.first_byte.map_or(at, |f| f.min(at)));
+                done.parts.push(("layer", took));
             }
         }
         // Each image its own config (as real images have): no two pushes write the same blob
         // at once (Distribution 2.8 then briefly loses the blob a concurrent manifest names).
+        let platform = super::pool::platform(p);
         let config_bytes = Bytes::from(format!(
-            "{{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[]}},\"regcheck\":\"{}-image-{n}\"}}",
-            self.run_id
+            "{{\"architecture\":{},\"os\":\"linux\",\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[]}},\"regcheck\":\"{}-image-{n}-p{p}\"}}",
+            platform["architecture"], self.run_id
         ));
         let config = crate::blob::sha256_digest(&config_bytes);
         let config_size = config_bytes.len() as u64;
         let t = Instant::now();
         self.push_small(&repo, config_bytes, &config).await?;
-        parts.push(("config", t.elapsed()));
+        done.parts.push(("config", t.elapsed()));
         let refs: Vec<(&str, u64)> = digests
             .iter()
             .zip(&layers)
@@ -262,18 +329,16 @@ impl Ctx {
         let body = Pool::manifest_of(
             (&config, config_size),
             &refs,
-            &format!("{}-image-{n}", self.run_id),
+            &format!("{}-image-{n}-p{p}", self.run_id),
         )?;
-        let tag = format!("image-s{}-{n}", self.spec.shard.index);
-        let manifest = body.len() as u64;
+        let digest = crate::blob::sha256_digest(&body);
+        let size = body.len() as u64;
+        let reference = if tag.is_empty() { digest.as_str() } else { tag };
         let t = Instant::now();
-        self.put_manifest(&repo, &tag, body).await?;
-        parts.push(("manifest", t.elapsed()));
-        Ok(Done {
-            bytes: layers.iter().map(|b| b.size).sum::<u64>() + config_size + manifest,
-            first_byte: first_head,
-            parts,
-        })
+        self.put_manifest(&repo, reference, body).await?;
+        done.parts.push(("manifest", t.elapsed()));
+        done.bytes += layers.iter().map(|b| b.size).sum::<u64>() + config_size + size;
+        Ok((digest, size))
     }
 
     /// A small blob from memory, monolithic (POST, then PUT with the bytes); recorded.
@@ -328,18 +393,30 @@ impl Ctx {
         Ok((head, headers))
     }
 
-    /// PUTs a manifest under `tag` in `repo`; recorded for cleanup. Returns when its answer
-    /// arrived.
+    /// PUTs an image manifest under `tag` in `repo`; recorded for cleanup. Returns when its
+    /// answer arrived.
     pub(super) async fn put_manifest(
         &self,
         repo: &str,
         tag: &str,
         body: Bytes,
     ) -> Result<Instant, Failure> {
+        self.put_manifest_as(repo, tag, body, MANIFEST_TYPE).await
+    }
+
+    /// PUTs a manifest of `media_type` under `reference` (a tag or its digest) in `repo`;
+    /// recorded for cleanup. Returns when its answer arrived.
+    pub(super) async fn put_manifest_as(
+        &self,
+        repo: &str,
+        reference: &str,
+        body: Bytes,
+        media_type: &str,
+    ) -> Result<Instant, Failure> {
         let digest = crate::blob::sha256_digest(&body);
-        let url = self.url(&format!("/v2/{repo}/manifests/{tag}"))?;
+        let url = self.url(&format!("/v2/{repo}/manifests/{reference}"))?;
         let checks = &judge::MANIFEST_PUT;
-        let (head, headers) = self.put_bytes(checks, &url, MANIFEST_TYPE, body).await?;
+        let (head, headers) = self.put_bytes(checks, &url, media_type, body).await?;
         let at = head.at;
         self.tracker.record(Created {
             kind: Kind::Manifest,

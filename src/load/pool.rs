@@ -44,17 +44,46 @@ pub struct PoolManifest {
     pub body: Bytes,
 }
 
-/// An image of the pool (for `image-pull`): a manifest over several pool blobs.
+/// An image of the pool (for `image-pull`): a manifest over several pool blobs, or (with
+/// `image_platforms`) an OCI index over platform images that are.
 #[derive(Debug, Clone)]
 pub struct PoolImage {
     /// Tag it was pushed under.
     pub tag: String,
-    /// Digest of the manifest.
+    /// Digest of the manifest (of the index, for a multi-platform image).
+    pub digest: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its layers, as indices into the pool's blobs (none for a multi-platform image).
+    pub layers: Vec<usize>,
+    /// The platform images of a multi-platform image (empty otherwise).
+    pub platforms: Vec<PoolPlatform>,
+}
+
+/// One platform image of a multi-platform pool image.
+#[derive(Debug, Clone)]
+pub struct PoolPlatform {
+    /// Digest of its manifest.
     pub digest: String,
     /// Manifest size in bytes.
     pub size: u64,
     /// Its layers, as indices into the pool's blobs.
     pub layers: Vec<usize>,
+}
+
+/// Architectures the platforms of a multi-platform image are named after, in turn (a
+/// `variant` tells apart platforms past the end of the list).
+const ARCHITECTURES: &[&str] = &[
+    "amd64", "arm64", "ppc64le", "s390x", "riscv64", "386", "arm",
+];
+
+/// The `platform` of the `j`-th platform image.
+pub fn platform(j: usize) -> serde_json::Value {
+    let arch = ARCHITECTURES[j % ARCHITECTURES.len()];
+    match j / ARCHITECTURES.len() {
+        0 => serde_json::json!({ "architecture": arch, "os": "linux" }),
+        v => serde_json::json!({ "architecture": arch, "os": "linux", "variant": format!("v{v}") }),
+    }
 }
 
 /// Images pushed for `image-pull` at most.
@@ -139,6 +168,27 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// An OCI image index over `images` (digest, size), the `j`-th with platform `j`, made unique
+    /// by `annotation`.
+    pub fn index_of(images: &[(&str, u64)], annotation: &str) -> Result<Bytes, Failure> {
+        let doc = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": crate::vocab::media::OCI_INDEX,
+            "manifests": images.iter().enumerate().map(|(j, (digest, size))| serde_json::json!({
+                "mediaType": MANIFEST_TYPE,
+                "digest": digest,
+                "size": size,
+                "platform": platform(j),
+            })).collect::<Vec<_>>(),
+            "annotations": { "io.regcheck.load": annotation },
+        });
+        serde_json::to_vec(&doc)
+            .map(Bytes::from)
+            .map_err(|e| Failure::new(ErrorKind::Body, e.to_string()))
+    }
+}
+
 /// Pushes this shard's pool (and, when `manifests`, a config blob and manifests) into
 /// `ctx.pool.repo`.
 pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, LoadError> {
@@ -201,7 +251,7 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
                 .map_err(|f| LoadError::Prepare(f.detail))?;
             let digest = crate::blob::sha256_digest(&body);
             let tag = format!("pool-s{}-{i}", ctx.spec.shard.index);
-            put_manifest(ctx, &repo, &tag, &body).await?;
+            put_manifest(ctx, &repo, &tag, &body, MANIFEST_TYPE).await?;
             ctx.pool.manifests.push(PoolManifest { tag, digest, body });
             stats.manifests += 1;
         }
@@ -213,30 +263,68 @@ pub async fn prepare(ctx: &mut Ctx, manifests: bool) -> Result<PrepareStats, Loa
     Ok(stats)
 }
 
-/// Pushes the images `image-pull` reads: each a manifest over `image_layers` pool blobs.
+/// Pushes the images `image-pull` reads: each a manifest over `image_layers` pool blobs, or an
+/// index over `image_platforms` platform images (each by digest, then the index by tag).
 async fn push_images(ctx: &mut Ctx, repo: &str, stats: &mut PrepareStats) -> Result<(), LoadError> {
     let n = ctx.pool.blobs.len();
     let per = ctx.spec.image_layers.max(1);
-    let count = (n / per).clamp(1, POOL_IMAGES);
+    let platforms = ctx.spec.image_platforms;
+    let count = (n / (per * platforms.max(1))).clamp(1, POOL_IMAGES);
     for i in 0..count {
-        let layers: Vec<usize> = (0..per).map(|j| (i * per + j) % n).collect();
-        let blobs: Vec<&PoolBlob> = layers.iter().map(|&k| &ctx.pool.blobs[k]).collect();
-        let body = ctx
-            .pool
-            .manifest_over(&blobs, &format!("{}-image-{i}", ctx.run_id))
-            .map_err(|f| LoadError::Prepare(f.detail))?;
-        let digest = crate::blob::sha256_digest(&body);
         let tag = format!("image-s{}-{i}", ctx.spec.shard.index);
-        put_manifest(ctx, repo, &tag, &body).await?;
-        ctx.pool.images.push(PoolImage {
-            tag,
-            digest,
-            size: body.len() as u64,
-            layers,
-        });
-        stats.manifests += 1;
+        let annotation = format!("{}-image-{i}", ctx.run_id);
+        let image = if platforms == 0 {
+            let layers: Vec<usize> = (0..per).map(|j| (i * per + j) % n).collect();
+            let body = manifest_over(ctx, &layers, &annotation)?;
+            put_manifest(ctx, repo, &tag, &body, MANIFEST_TYPE).await?;
+            stats.manifests += 1;
+            PoolImage {
+                tag,
+                digest: crate::blob::sha256_digest(&body),
+                size: body.len() as u64,
+                layers,
+                platforms: vec![],
+            }
+        } else {
+            let mut images = Vec::with_capacity(platforms);
+            for p in 0..platforms {
+                let first = (i * platforms + p) * per;
+                let layers: Vec<usize> = (0..per).map(|k| (first + k) % n).collect();
+                let body = manifest_over(ctx, &layers, &format!("{annotation}-p{p}"))?;
+                let digest = crate::blob::sha256_digest(&body);
+                put_manifest(ctx, repo, &digest, &body, MANIFEST_TYPE).await?;
+                stats.manifests += 1;
+                images.push(PoolPlatform {
+                    digest,
+                    size: body.len() as u64,
+                    layers,
+                });
+            }
+            let refs: Vec<(&str, u64)> =
+                images.iter().map(|m| (m.digest.as_str(), m.size)).collect();
+            let body =
+                Pool::index_of(&refs, &annotation).map_err(|f| LoadError::Prepare(f.detail))?;
+            put_manifest(ctx, repo, &tag, &body, crate::vocab::media::OCI_INDEX).await?;
+            stats.manifests += 1;
+            PoolImage {
+                tag,
+                digest: crate::blob::sha256_digest(&body),
+                size: body.len() as u64,
+                layers: vec![],
+                platforms: images,
+            }
+        };
+        ctx.pool.images.push(image);
     }
     Ok(())
+}
+
+/// An image manifest over the pool blobs `layers`.
+fn manifest_over(ctx: &Ctx, layers: &[usize], annotation: &str) -> Result<Bytes, LoadError> {
+    let blobs: Vec<&PoolBlob> = layers.iter().map(|&k| &ctx.pool.blobs[k]).collect();
+    ctx.pool
+        .manifest_over(&blobs, annotation)
+        .map_err(|f| LoadError::Prepare(f.detail))
 }
 
 async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Result<(), LoadError> {
@@ -245,8 +333,14 @@ async fn push_bytes(ctx: &Ctx, repo: &str, bytes: &Bytes, digest: &str) -> Resul
         .map_err(|f| LoadError::Prepare(f.detail))
 }
 
-async fn put_manifest(ctx: &Ctx, repo: &str, tag: &str, body: &Bytes) -> Result<(), LoadError> {
-    ctx.put_manifest(repo, tag, body.clone())
+async fn put_manifest(
+    ctx: &Ctx,
+    repo: &str,
+    reference: &str,
+    body: &Bytes,
+    media_type: &str,
+) -> Result<(), LoadError> {
+    ctx.put_manifest_as(repo, reference, body.clone(), media_type)
         .await
         .map(|_| ())
         .map_err(|f| LoadError::Prepare(f.detail))

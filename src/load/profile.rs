@@ -37,6 +37,9 @@ pub struct Settings {
     /// Layers per image (image workloads).
     #[serde(default)]
     pub image_layers: Option<usize>,
+    /// Platforms per image: 0 for plain images, N for an index over N platform images.
+    #[serde(default)]
+    pub image_platforms: Option<usize>,
     /// Closed model workers.
     #[serde(default)]
     pub concurrency: Option<usize>,
@@ -128,6 +131,7 @@ impl Settings {
             chunk_size,
             pool,
             image_layers,
+            image_platforms,
             concurrency,
             rate,
             max_in_flight,
@@ -187,6 +191,7 @@ impl Settings {
                 .image_layers
                 .unwrap_or(spec::DEFAULT_IMAGE_LAYERS)
                 .max(1),
+            image_platforms: self.image_platforms.unwrap_or(0),
             model,
             stages,
             duration: self.duration.as_deref().map(parse_duration).transpose()?,

@@ -29,10 +29,12 @@ pub enum Workload {
     /// A fresh token for a pull scope (token-auth targets only).
     Token,
     /// A whole image as a client pulls it: the tag resolved (`HEAD` manifest), the manifest by
-    /// digest, then its config and layers (concurrently, bounded), every byte verified.
+    /// digest (through the index and one platform's manifest when `image_platforms` > 0), then
+    /// its config and layers (concurrently, bounded), every byte verified.
     ImagePull,
     /// A whole new image pushed: `image_layers` unique layers (monolithic, concurrently,
-    /// bounded) and the config, then the manifest under a new tag.
+    /// bounded) and the config, then the manifest under a new tag (with `image_platforms` > 0:
+    /// that many platform images by digest, then the index over them under the tag).
     ImagePush,
     /// `ImagePush` with each layer uploaded in `chunk_size` PATCHes.
     ImagePushChunked,
@@ -257,6 +259,11 @@ pub struct LoadSpec {
     /// Layers of each image the image workloads pull (pool blobs, so sizes follow `sizes`).
     #[serde(default = "default_image_layers")]
     pub image_layers: usize,
+    /// Platforms of each image of the image workloads: 0 (default) for a plain image manifest,
+    /// N for a multi-platform image, an OCI image index over N platform manifests (each with
+    /// `image_layers` layers and its own config when pushed).
+    #[serde(default)]
+    pub image_platforms: usize,
     /// Load model.
     pub model: Model,
     /// Stages (empty: constant load).
@@ -274,6 +281,9 @@ pub struct LoadSpec {
     /// Shard of a distributed run.
     pub shard: Shard,
 }
+
+/// Platforms of a multi-platform image at most.
+pub const MAX_IMAGE_PLATFORMS: usize = 64;
 
 /// Layers per image unless set.
 pub const DEFAULT_IMAGE_LAYERS: usize = 3;
@@ -310,6 +320,11 @@ impl LoadSpec {
         }
         if self.range_size == 0 {
             return Err(LoadError::Config("--range-size must be positive".into()));
+        }
+        if self.image_platforms > MAX_IMAGE_PLATFORMS {
+            return Err(LoadError::Config(format!(
+                "--image-platforms is limited to {MAX_IMAGE_PLATFORMS} (an index over that many images)"
+            )));
         }
         if self.chunk_size == 0 {
             return Err(LoadError::Config("--chunk-size must be positive".into()));
@@ -445,6 +460,7 @@ mod tests {
             chunk_size: 512,
             pool: 4,
             image_layers: 1,
+            image_platforms: 0,
             model: Model::Closed { concurrency: 2 },
             stages: vec![],
             duration: None,

@@ -169,7 +169,7 @@ impl Validator<'_> {
             let path = join(&[], &["blobs", name]);
             self.check_item_name(&path, name, "blob");
             self.blobs.push(name.clone());
-            for field in ["digest", "size"] {
+            for field in ["digest", "size", "base64"] {
                 self.defined.push(format!("blobs.{name}.{field}"));
             }
         }
@@ -185,7 +185,7 @@ impl Validator<'_> {
             self.template(&join(&path, &["media_type"]), &doc.media_type);
             self.json(&join(&path, &["json"]), &doc.json);
             self.documents.push(name.clone());
-            for field in ["digest", "size", "media_type"] {
+            for field in ["digest", "sha512", "size", "media_type"] {
                 self.defined.push(format!("documents.{name}.{field}"));
             }
         }
@@ -278,11 +278,11 @@ impl Validator<'_> {
             );
         }
         for (prefix, declared, fields) in [
-            ("blobs.", &self.blobs, "`.digest` and `.size`"),
+            ("blobs.", &self.blobs, "`.digest`, `.size` and `.base64`"),
             (
                 "documents.",
                 &self.documents,
-                "`.digest`, `.size` and `.media_type`",
+                "`.digest`, `.sha512`, `.size` and `.media_type`",
             ),
         ] {
             if let Some(rest) = name.strip_prefix(prefix) {
@@ -1087,7 +1087,7 @@ steps:
             vec![
                 "t.yaml:4:35: undefined variable `{{documents.b.digest}}`\n  hint: no documents entry `b` is declared before this point; declare it under `documents:`",
                 "t.yaml:4:64: undefined variable `{{blobs.layr.size}}`\n  hint: no blobs entry `layr` is declared; did you mean `layer`?",
-                "t.yaml:4:90: undefined variable `{{blobs.layer.length}}`\n  hint: `blobs.layer` has `.digest` and `.size`, not `.length`",
+                "t.yaml:4:90: undefined variable `{{blobs.layer.length}}`\n  hint: `blobs.layer` has `.digest`, `.size` and `.base64`, not `.length`",
             ]
         );
     }

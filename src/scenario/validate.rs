@@ -15,6 +15,7 @@ use super::load::LoadedScenario;
 use super::model::{BodySpec, CaptureSpec, Expect, ForEach, PushSpec, RequestSpec, Scenario, Step};
 use super::source::{Seg, SourcePos, YamlIndex};
 use super::template::{placeholders, replace_placeholders};
+use crate::vocab::Level;
 use indexmap::IndexMap;
 use std::path::Path;
 
@@ -495,6 +496,16 @@ impl Validator<'_> {
                         Some("a JSON pointer starts with `/`, e.g. /manifest/changeableAttributes/quarantineState".to_string()),
                     );
                 }
+                if let Some(level @ (Level::Must | Level::MustNot)) = skip.level {
+                    self.val_err(
+                        &join(&indexed(sp, "skip_on", i), &["level"]),
+                        format!("`skip_on` cannot be at level `{level}`"),
+                        Some(
+                            "a skip is a spec-legal variant; give the level of the text it falls short of (should, should-not, may, convention), or judge the status with `expect`"
+                                .to_string(),
+                        ),
+                    );
+                }
                 if skip.reason.trim().is_empty() {
                     self.val_err(
                         &join(&indexed(sp, "skip_on", i), &["reason"]),
@@ -926,6 +937,25 @@ mod tests {
     use super::*;
     use crate::scenario::load::parse_str;
     use std::path::PathBuf;
+
+    #[test]
+    fn a_skip_cannot_be_at_must_level() {
+        let text = r#"name: t
+steps:
+  - name: one
+    op: GetBlob
+    request: { path: /v2/x }
+    skip_on:
+      - { status: 413, level: must, reason: "too big" }
+      - { status: 400, level: should, reason: "refused" }
+"#;
+        let got = errors(text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("t.yaml:7:31: `skip_on` cannot be at level `MUST`"),
+            "{got:?}"
+        );
+    }
 
     fn errors(text: &str) -> Vec<String> {
         let path = PathBuf::from("t.yaml");

@@ -259,3 +259,56 @@ fn completions_and_the_man_page_come_from_the_cli_definitions() {
         "run's options are documented"
     );
 }
+
+#[test]
+fn a_skip_at_a_level_below_must_skips_and_warns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = dir.path().join("skip-level.yaml");
+    std::fs::write(
+        &scenario,
+        r#"name: skip-level
+description: a refusal the text allows only because it is a SHOULD
+tags: [oci]
+steps:
+  - name: refused
+    op: GetManifest
+    request: { path: "/v2/{{repo}}/manifests/nope" }
+    skip_on:
+      - { status: 404, level: should, reason: "stands in for a SHOULD-level refusal" }
+    expect: { status: 200 }
+"#,
+    )
+    .expect("write");
+    let json = dir.path().join("r.json");
+    let scenario_arg = scenario.display().to_string();
+    let report_arg = format!("json={}", json.display());
+    let args = [
+        "run",
+        "-q",
+        "--embedded-auth",
+        "none",
+        "--report",
+        &report_arg,
+        "--scenarios",
+        &scenario_arg,
+    ];
+    let out = regcheck(&args);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let r = crate::common::read_report(&json);
+    let s = &r["scenarios"][0];
+    assert_eq!(s["outcome"], "skip", "{s}");
+    assert!(
+        s["reason"].as_str().unwrap_or("").contains("SHOULD-level"),
+        "{s}"
+    );
+    let f = &s["steps"][0]["findings"][0];
+    assert_eq!(f["rule"], "scenario.skip_on", "{s}");
+    assert_eq!(f["severity"], "warn", "{f}");
+    assert_eq!(f["level"], "should", "{f}");
+    assert!(f["spec"].is_string(), "{f}");
+    assert_eq!(r["summary"]["checks"]["warned"], 1, "{}", r["summary"]);
+    // --strict makes the warning fail the exit code, as any warning.
+    let mut strict = args.to_vec();
+    strict.insert(2, "--strict");
+    assert_eq!(regcheck(&strict).code, 1);
+}

@@ -20,6 +20,13 @@ const KNOWN_DEVIATIONS: &[&str] = &[
     "blob-upload-stale-location ▸ scenario.status",
     // GET manifests/sha256:<not hex> answers 500 instead of 400/404.
     "manifest-malformed-digest ▸ scenario.status",
+    // Warnings, not failures (listed because every finding is pinned). §4 "Debatable": a
+    // manifest with a non-distributable layer is answered 500 although its errors carry
+    // MANIFEST_BLOB_UNKNOWN (rejection is a MAY; nothing constrains a 5xx).
+    "manifest-nondistributable-layer ▸ scenario.skip_on",
+    // The PUT side of D1: PUT manifests/sha256:totallywrong answers 500. For a PUT the text
+    // names no answer to a malformed reference (no N6 404 as for the GET): a convention warning.
+    "manifest-put-malformed-reference ▸ scenario.skip_on",
     // tags/list is not in lexical order, ignores `n` and ignores `last` (D3, D4, D5). A missing
     // Link is no finding: OCI 1.1.1 says a Link MAY be included.
     "tags-list ▸ GetTagList.sorted",

@@ -1375,6 +1375,92 @@ async fn fault_manifest_digest_mismatch() {
 }
 
 #[tokio::test]
+async fn fault_manifest_digest_unchecked() {
+    let r = Reg::with_fault(Fault::ManifestDigestUnchecked).await;
+    let (manifest, _) = r.push_image("f", "v1", "1").await;
+    let claimed = sha(b"another manifest");
+    let put = r.put_manifest("f", &claimed, OCI_MANIFEST, &manifest).await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(header(&put, "docker-content-digest"), claimed);
+    let got = r.get(&format!("/v2/f/manifests/{claimed}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), manifest);
+}
+
+#[tokio::test]
+async fn fault_manifest_bytes_rewritten() {
+    let r = Reg::with_fault(Fault::ManifestBytesRewritten).await;
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let cd = r.push_blob("f", config).await;
+    let compact = image_manifest(&cd, config.len(), &cd, config.len());
+    let value: Value = serde_json::from_slice(&compact).expect("json");
+    let pretty = serde_json::to_vec_pretty(&value).expect("pretty");
+    let d = sha(&pretty);
+    let put = r.put_manifest("f", "v1", OCI_MANIFEST, &pretty).await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(header(&put, "docker-content-digest"), d);
+    let got = r.get(&format!("/v2/f/manifests/{d}")).await;
+    assert_eq!(header(&got, "docker-content-digest"), d);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), compact);
+}
+
+#[tokio::test]
+async fn manifest_limits_sha512_and_tag_query() {
+    let r = Reg::plain().await;
+    let (manifest, d) = r.push_image("m/y", "v1", "1").await;
+    // Over 4 MiB: 413 (OCI: "SHOULD respond ... with a response code `413 Payload Too Large`").
+    let huge = vec![b' '; 4 * 1024 * 1024 + 1];
+    let over = r.put_manifest("m/y", "big", OCI_MANIFEST, &huge).await;
+    assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // sha512 references: stored and served under the sha512 digest.
+    let d512 = format!("sha512:{}", hex::encode(sha2::Sha512::digest(&manifest)));
+    let put = r.put_manifest("m/y", &d512, OCI_MANIFEST, &manifest).await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(header(&put, "docker-content-digest"), d512);
+    let got = r.get(&format!("/v2/m/y/manifests/{d512}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), manifest);
+    let wrong512 = format!("sha512:{}", "0".repeat(128));
+    let bad = r
+        .put_manifest("m/y", &wrong512, OCI_MANIFEST, &manifest)
+        .await;
+    assert_eq!(error_codes(bad).await, vec!["DIGEST_INVALID"]);
+    // `?tag=` on a PUT by digest (post-1.1.1) tags every value; a bad one refuses the PUT.
+    let tagged = r
+        .put_manifest("m/y", &format!("{d}?tag=a&tag=b"), OCI_MANIFEST, &manifest)
+        .await;
+    assert_eq!(tagged.status(), StatusCode::CREATED);
+    for tag in ["a", "b"] {
+        let got = r.get(&format!("/v2/m/y/manifests/{tag}")).await;
+        assert_eq!(got.status(), StatusCode::OK, "tag {tag}");
+    }
+    let bad_tag = r
+        .put_manifest("m/y", &format!("{d}?tag=-x"), OCI_MANIFEST, &manifest)
+        .await;
+    assert_eq!(bad_tag.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn minimal_manifests_have_no_sha512_and_no_tag_query() {
+    let r = Reg::start(RegistryConfig {
+        surface: registry::Surface::Minimal,
+        auth: AuthMode::None,
+        ..RegistryConfig::default()
+    })
+    .await;
+    let (manifest, d) = r.push_image("m/z", "v1", "1").await;
+    let d512 = format!("sha512:{}", hex::encode(sha2::Sha512::digest(&manifest)));
+    let put = r.put_manifest("m/z", &d512, OCI_MANIFEST, &manifest).await;
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST);
+    let tagged = r
+        .put_manifest("m/z", &format!("{d}?tag=a"), OCI_MANIFEST, &manifest)
+        .await;
+    assert_eq!(tagged.status(), StatusCode::CREATED);
+    let got = r.get("/v2/m/z/manifests/a").await;
+    assert_eq!(got.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn fault_manifest_wrong_content_type() {
     let r = Reg::with_fault(Fault::ManifestWrongContentType).await;
     let (_, d) = r.push_image("f", "v1", "1").await;

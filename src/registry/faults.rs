@@ -54,6 +54,10 @@ faults! {
     ManifestDigestMismatch => ("manifest-digest-mismatch", "GET/HEAD manifest Docker-Content-Digest is not the digest of the body"),
     /// GET manifest `Content-Type` is not the stored media type.
     ManifestWrongContentType => ("manifest-wrong-content-type", "GET/HEAD manifest Content-Type is application/json instead of the stored media type"),
+    /// A manifest PUT by digest whose bytes have another digest is accepted.
+    ManifestDigestUnchecked => ("manifest-digest-unchecked", "a manifest PUT by digest whose body has another digest answers 201 and is stored under the given digest"),
+    /// Manifests are stored re-serialised (compact JSON), not in the bytes pushed.
+    ManifestBytesRewritten => ("manifest-bytes-rewritten", "manifests are stored re-serialised as compact JSON instead of the exact bytes pushed (same fields, other bytes)"),
     /// ACR PATCH answers with new values but does not store them.
     AttributesNotStored => ("attributes-not-stored", "ACR PATCH answers 200 with the new attribute values but does not store them"),
     /// `orderby` is ignored by `_tags` / `_manifests`.

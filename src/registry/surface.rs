@@ -20,7 +20,8 @@
 //!   deletion, it MUST return 405 Method Not Allowed"; cancel is not in 1.1.1).
 //! * `Link` on listings (MAY), single-POST monolithic uploads and cross-repository mounts
 //!   (a registry that does not support them answers with an upload session, 202), blob
-//!   redirects, `OCI-Chunk-Min-Length`.
+//!   redirects, `OCI-Chunk-Min-Length`, sha512 manifest references (image-spec: MAY) and
+//!   `?tag=` on a manifest PUT (post-1.1.1).
 //!
 //! Faults still work on the minimal registry: a fault whose violation needs an optional
 //! feature (a wrong `Docker-Content-Digest`, a 206 with a wrong `Content-Range`, a NOT_FOUND
@@ -112,6 +113,10 @@ pub(crate) fn admit(faults: &FaultSet, method: &Method, route: &Route) -> Admiss
 pub(crate) fn trim_query(route: &Route, query: &mut Vec<(String, String)>) {
     if matches!(route, Route::Uploads { .. }) {
         query.retain(|(k, _)| !matches!(k.as_str(), "digest" | "mount" | "from"));
+    }
+    // `?tag=` on a manifest PUT is post-1.1.1 text: not offered.
+    if matches!(route, Route::Manifest { .. }) {
+        query.retain(|(k, _)| k != "tag");
     }
 }
 

@@ -243,7 +243,16 @@ fn judge_and_capture(
     judged: &mut Judgement,
 ) -> Flow {
     let last = &answered.last;
-    if let Some(reason) = judge::skip_reason(&step.skip_on, name, last) {
+    if let Some((reason, skip)) = judge::skip_reason(&step.skip_on, name, last) {
+        if let Some(level) = skip.level {
+            let mut warning = Finding::scenario("scenario.skip_on", reason.clone());
+            warning.actual = Some(format!("status {}", last.status));
+            warning.spec = Some("the text the scenario description quotes (skip_on)".into());
+            warning.quote = Some(skip.reason.clone());
+            warning.level = Some(level);
+            warning.severity = level.severity();
+            judged.findings.push(warning);
+        }
         return Flow::Skip(reason);
     }
     let expectation_failed = match judge::expectations(&step.expect, vars, last, judged) {

@@ -94,12 +94,12 @@ pub(super) fn step_response(hops: &[Observed]) -> ObservedResponse {
 }
 
 /// The spec-legal variant `last` is, when one of the step's `skip_on` applies: why the rest
-/// of the scenario is skipped.
-pub(super) fn skip_reason(
-    skip_on: &[SkipOn],
+/// of the scenario is skipped, and the variant (its `level` asks for a warning).
+pub(super) fn skip_reason<'a>(
+    skip_on: &'a [SkipOn],
     name: &str,
     last: &ObservedResponse,
-) -> Option<String> {
+) -> Option<(String, &'a SkipOn)> {
     let body = (!skip_on.is_empty()).then(|| last.json()).flatten();
     let skip = skip_on
         .iter()
@@ -109,10 +109,11 @@ pub(super) fn skip_reason(
         .as_deref()
         .map(|p| format!(" without {p}"))
         .unwrap_or_default();
-    Some(format!(
+    let reason = format!(
         "{} answered {}{without}: {}",
         name, last.status, skip.reason
-    ))
+    );
+    Some((reason, skip))
 }
 
 /// The step's expectations, rendered with `vars`, on `last`, added to `judged`: whether one

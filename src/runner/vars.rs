@@ -114,6 +114,9 @@ impl Vars {
             if g.size > 0 {
                 v.run_unique.insert(g.digest());
             }
+            if mentions_base64(scenario, name) {
+                v.set(&format!("blobs.{name}.base64"), TValue::Str(base64_of(&g)));
+            }
             v.blobs.push(g);
         }
         for (name, tpl) in &scenario.vars {
@@ -133,6 +136,10 @@ impl Vars {
             v.set(
                 &format!("documents.{name}.encoded"),
                 TValue::Str(encoded(&doc.digest)),
+            );
+            v.set(
+                &format!("documents.{name}.sha512"),
+                TValue::Str(sha512_digest(&doc.bytes)),
             );
             v.set(
                 &format!("documents.{name}.size"),
@@ -173,6 +180,33 @@ impl Vars {
     pub fn pop_layer(&mut self) {
         self.layers.pop();
     }
+}
+
+/// Whether a document or var of `scenario` names `blobs.NAME.base64`: only then is the blob
+/// held in memory to encode it (the `data` field of a descriptor, a manifest near a size limit).
+fn mentions_base64(scenario: &ValidScenario, name: &str) -> bool {
+    let wanted = format!("blobs.{name}.base64");
+    scenario.vars.values().any(|v| v.contains(&wanted))
+        || scenario
+            .documents
+            .values()
+            .any(|d| d.json.to_string().contains(&wanted))
+}
+
+/// The standard base64 (with padding) of the whole blob.
+fn base64_of(g: &BlobGen) -> String {
+    use base64::Engine as _;
+    let mut raw = Vec::with_capacity(g.size as usize);
+    for piece in g.all() {
+        raw.extend_from_slice(&piece);
+    }
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// `sha512:<hex>` of `bytes`.
+fn sha512_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha512};
+    format!("sha512:{}", hex::encode(Sha512::digest(bytes)))
 }
 
 fn render_document(spec: &DocumentSpec, vars: &Vars) -> Result<Document, TemplateError> {

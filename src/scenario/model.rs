@@ -463,6 +463,11 @@ pub struct SkipOn {
     pub absent: Option<String>,
     /// Why this is legal, shown in reports (e.g. "registry does not allow deletes").
     pub reason: String,
+    /// The level of the text the variant falls short of, when it is legal only because that
+    /// text is not a MUST (a SHOULD-level limit refused, a convention): the skip then records a
+    /// warning at that level (`scenario.skip_on`) besides skipping the rest.
+    #[serde(default)]
+    pub level: Option<Level>,
 }
 
 impl SkipOn {
@@ -566,6 +571,10 @@ mod tests {
             "other statuses are judged"
         );
         let plain: SkipOn = serde_yaml::from_str("{ status: [400, 405], reason: r }").unwrap();
+        assert_eq!(plain.level, None);
+        let warned: SkipOn =
+            serde_yaml::from_str("{ status: 413, level: should, reason: r }").unwrap();
+        assert_eq!(warned.level, Some(Level::Should));
         assert!(plain.applies(405, Some(&with)) && !plain.applies(200, None));
     }
 

@@ -15,6 +15,7 @@ use super::load::LoadedScenario;
 use super::model::{BodySpec, CaptureSpec, Expect, ForEach, PushSpec, RequestSpec, Scenario, Step};
 use super::source::{Seg, SourcePos, YamlIndex};
 use super::template::{placeholders, replace_placeholders};
+use crate::vocab::Level;
 use indexmap::IndexMap;
 use std::path::Path;
 
@@ -169,7 +170,7 @@ impl Validator<'_> {
             let path = join(&[], &["blobs", name]);
             self.check_item_name(&path, name, "blob");
             self.blobs.push(name.clone());
-            for field in ["digest", "encoded", "size"] {
+            for field in ["digest", "encoded", "size", "base64"] {
                 self.defined.push(format!("blobs.{name}.{field}"));
             }
         }
@@ -185,7 +186,7 @@ impl Validator<'_> {
             self.template(&join(&path, &["media_type"]), &doc.media_type);
             self.json(&join(&path, &["json"]), &doc.json);
             self.documents.push(name.clone());
-            for field in ["digest", "encoded", "size", "media_type"] {
+            for field in ["digest", "encoded", "sha512", "size", "media_type"] {
                 self.defined.push(format!("documents.{name}.{field}"));
             }
         }
@@ -278,11 +279,11 @@ impl Validator<'_> {
             );
         }
         for (prefix, declared, fields) in [
-            ("blobs.", &self.blobs, "`.digest` and `.size`"),
+            ("blobs.", &self.blobs, "`.digest`, `.size` and `.base64`"),
             (
                 "documents.",
                 &self.documents,
-                "`.digest`, `.size` and `.media_type`",
+                "`.digest`, `.sha512`, `.size` and `.media_type`",
             ),
         ] {
             if let Some(rest) = name.strip_prefix(prefix) {
@@ -493,6 +494,16 @@ impl Validator<'_> {
                         &join(&indexed(sp, "skip_on", i), &["absent"]),
                         format!("`absent` must be a JSON pointer, got `{p}`"),
                         Some("a JSON pointer starts with `/`, e.g. /manifest/changeableAttributes/quarantineState".to_string()),
+                    );
+                }
+                if let Some(level @ (Level::Must | Level::MustNot)) = skip.level {
+                    self.val_err(
+                        &join(&indexed(sp, "skip_on", i), &["level"]),
+                        format!("`skip_on` cannot be at level `{level}`"),
+                        Some(
+                            "a skip is a spec-legal variant; give the level of the text it falls short of (should, should-not, may, convention), or judge the status with `expect`"
+                                .to_string(),
+                        ),
                     );
                 }
                 if skip.reason.trim().is_empty() {
@@ -931,6 +942,25 @@ mod tests {
     use crate::scenario::load::parse_str;
     use std::path::PathBuf;
 
+    #[test]
+    fn a_skip_cannot_be_at_must_level() {
+        let text = r#"name: t
+steps:
+  - name: one
+    op: GetBlob
+    request: { path: /v2/x }
+    skip_on:
+      - { status: 413, level: must, reason: "too big" }
+      - { status: 400, level: should, reason: "refused" }
+"#;
+        let got = errors(text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("t.yaml:7:31: `skip_on` cannot be at level `MUST`"),
+            "{got:?}"
+        );
+    }
+
     fn errors(text: &str) -> Vec<String> {
         let path = PathBuf::from("t.yaml");
         let scenario = match parse_str(&path, text) {
@@ -1091,7 +1121,7 @@ steps:
             vec![
                 "t.yaml:4:35: undefined variable `{{documents.b.digest}}`\n  hint: no documents entry `b` is declared before this point; declare it under `documents:`",
                 "t.yaml:4:64: undefined variable `{{blobs.layr.size}}`\n  hint: no blobs entry `layr` is declared; did you mean `layer`?",
-                "t.yaml:4:90: undefined variable `{{blobs.layer.length}}`\n  hint: `blobs.layer` has `.digest` and `.size`, not `.length`",
+                "t.yaml:4:90: undefined variable `{{blobs.layer.length}}`\n  hint: `blobs.layer` has `.digest`, `.size` and `.base64`, not `.length`",
             ]
         );
     }

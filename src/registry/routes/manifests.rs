@@ -1,6 +1,7 @@
 //! Manifests: PUT (validation of JSON, media type, digest and references; records
-//! architecture/os from the image config for ACR), GET/HEAD with Accept negotiation, DELETE by
-//! digest (manifest and its tags) or by tag (the tag only).
+//! architecture/os from the image config for ACR; sha256 or sha512 references; `?tag=` on a PUT
+//! by digest on the full surface; 413 over the size limit), GET/HEAD with Accept negotiation,
+//! DELETE by digest (manifest and its tags) or by tag (the tag only).
 
 use super::super::digest::{DigestKind, fake_digest, parse_digest, sha256_digest, valid_tag};
 use super::super::errors::ApiError;
@@ -11,7 +12,9 @@ use axum::body::Body;
 use axum::http::{Response, StatusCode, header};
 use serde_json::Value;
 
-/// Largest manifest accepted (the SDKs' MAX_MANIFEST_SIZE).
+/// Largest manifest accepted (the SDKs' MAX_MANIFEST_SIZE); OCI 1.1.1: registries "SHOULD
+/// expect to be able to support manifest pushes of at least 4 megabytes", and a larger one is
+/// answered `413 Payload Too Large` (the SHOULD for a registry that enforces a limit).
 const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 /// Largest image config parsed for architecture/os.
 const MAX_CONFIG: u64 = 1024 * 1024;
@@ -23,18 +26,28 @@ pub(crate) fn is_index(media_type: &str) -> bool {
 }
 
 /// A reference: digest or tag.
+#[derive(Debug)]
 enum Reference {
     Digest(String),
     Tag(String),
 }
 
-fn parse_reference(raw: &str, for_put: bool) -> Result<Reference, ApiError> {
+/// Whether manifests may be addressed by sha512 digests (image-spec: "Implementations MAY
+/// implement SHA-512 digest verification"): on the full surface only.
+fn sha512_offered(ctx: &Ctx) -> bool {
+    !ctx.app.minimal()
+}
+
+fn parse_reference(raw: &str, for_put: bool, sha512: bool) -> Result<Reference, ApiError> {
     if raw.contains(':') {
         match parse_digest(raw) {
             Some(DigestKind::Sha256(d)) => Ok(Reference::Digest(d)),
+            Some(DigestKind::Other(d)) if sha512 && d.starts_with("sha512:") => {
+                Ok(Reference::Digest(d))
+            }
             Some(DigestKind::Other(d)) if !for_put => Err(ApiError::manifest_unknown(&d)),
             Some(DigestKind::Other(_)) => Err(ApiError::digest_invalid(
-                "only sha256 digests are supported by this registry",
+                "this registry does not support this digest algorithm",
             )),
             None => Err(ApiError::digest_invalid(format!(
                 "`{raw}` is not a valid digest"
@@ -43,14 +56,51 @@ fn parse_reference(raw: &str, for_put: bool) -> Result<Reference, ApiError> {
     } else if valid_tag(raw) {
         Ok(Reference::Tag(raw.to_owned()))
     } else if for_put {
-        Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "TAG_INVALID",
-            format!("`{raw}` is not a valid tag"),
-        ))
+        Err(tag_invalid(raw))
     } else {
         Err(ApiError::manifest_unknown(raw))
     }
+}
+
+fn tag_invalid(raw: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "TAG_INVALID",
+        format!("`{raw}` is not a valid tag"),
+    )
+}
+
+/// The manifest body, at most [`MAX_MANIFEST`] bytes: a larger one is `413`.
+async fn read_manifest(body: Body) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_MANIFEST).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "SIZE_INVALID",
+                format!("manifest is larger than {MAX_MANIFEST} bytes"),
+            )
+        } else {
+            ApiError::manifest_invalid(format!("manifest body is unreadable: {e}"))
+        }
+    })
+}
+
+/// Fault `manifest-bytes-rewritten`: the JSON re-serialised compactly, so whitespace and
+/// layout change while every field stays.
+fn rewritten(raw: &[u8]) -> bytes::Bytes {
+    serde_json::from_slice::<Value>(raw)
+        .ok()
+        .and_then(|v| serde_json::to_vec(&v).ok())
+        .map(bytes::Bytes::from)
+        .unwrap_or_else(|| bytes::Bytes::copy_from_slice(raw))
+}
+
+/// `sha512:<hex>` of `bytes`.
+fn sha512_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha512};
+    format!("sha512:{}", hex::encode(Sha512::digest(bytes)))
 }
 
 fn strip_params(v: &str) -> &str {
@@ -202,23 +252,43 @@ pub(crate) async fn put(
     raw_ref: &str,
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
-    let reference = parse_reference(raw_ref, true)?;
-    let bytes = axum::body::to_bytes(body, MAX_MANIFEST)
-        .await
-        .map_err(|_| {
-            ApiError::manifest_invalid(format!(
-                "manifest body is unreadable or larger than {MAX_MANIFEST} bytes"
-            ))
-        })?;
-    let digest = sha256_digest(&bytes);
-    if let Reference::Digest(d) = &reference
-        && *d != digest
-    {
-        return Err(ApiError::digest_invalid(format!(
-            "manifest digest {digest} does not match the reference {d}"
-        )));
-    }
+    let reference = parse_reference(raw_ref, true, sha512_offered(ctx))?;
+    let bytes = read_manifest(body).await?;
+    let digest = match &reference {
+        Reference::Digest(d) if d.starts_with("sha512:") => sha512_digest(&bytes),
+        _ => sha256_digest(&bytes),
+    };
+    let digest = match &reference {
+        Reference::Digest(d) if *d != digest && ctx.app.has(Fault::ManifestDigestUnchecked) => {
+            d.clone()
+        }
+        Reference::Digest(d) if *d != digest => {
+            return Err(ApiError::digest_invalid(format!(
+                "manifest digest {digest} does not match the reference {d}"
+            )));
+        }
+        _ => digest,
+    };
     let parsed = parse_manifest(ctx.header(header::CONTENT_TYPE), &bytes)?;
+    let bytes = if ctx.app.has(Fault::ManifestBytesRewritten) {
+        rewritten(&bytes)
+    } else {
+        bytes
+    };
+    // `?tag=` on a PUT by digest (post-1.1.1 distribution-spec): the full surface tags it too.
+    let mut tags: Vec<String> = match &reference {
+        Reference::Tag(t) => vec![t.clone()],
+        Reference::Digest(_) => ctx
+            .query
+            .iter()
+            .filter(|(k, _)| k == "tag")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    if let Some(bad) = tags.iter().find(|t| !valid_tag(t)) {
+        return Err(tag_invalid(bad));
+    }
+    tags.dedup();
     let (architecture, os) = match &parsed.config {
         Some((config, _)) => config_platform(ctx, name, config).await,
         None => (None, None),
@@ -236,13 +306,11 @@ pub(crate) async fn put(
         .store
         .mutate(|m| {
             if let Some(repo) = m.repos.get(name) {
-                let tag_locked = match &reference {
-                    Reference::Tag(t) => repo
-                        .tags
+                let tag_locked = tags.iter().any(|t| {
+                    repo.tags
                         .get(t)
-                        .is_some_and(|t| !attrs_writable(&app, &t.attrs)),
-                    Reference::Digest(_) => false,
-                };
+                        .is_some_and(|t| !attrs_writable(&app, &t.attrs))
+                });
                 let manifest_locked = repo
                     .manifests
                     .get(&digest)
@@ -306,7 +374,7 @@ pub(crate) async fn put(
             record.subject = parsed.subject.clone();
             record.artifact_type = parsed.artifact_type.clone();
             record.annotations = parsed.annotations.clone();
-            if let Reference::Tag(tag) = &reference {
+            for tag in &tags {
                 let entry = repo.tags.entry(tag.clone()).or_insert_with(|| TagRecord {
                     digest: digest.clone(),
                     created: now,
@@ -352,7 +420,7 @@ fn accepts(ctx: &Ctx, media_type: &str) -> bool {
 
 /// `GET`/`HEAD /v2/<name>/manifests/<reference>`.
 pub(crate) async fn get(ctx: &Ctx, name: &str, raw_ref: &str) -> Result<Response<Body>, ApiError> {
-    let reference = parse_reference(raw_ref, false)?;
+    let reference = parse_reference(raw_ref, false, sha512_offered(ctx))?;
     let (digest, media_type) = ctx.app.store.read(|m| {
         let repo = m.known_repo(name)?;
         let digest = match &reference {
@@ -424,7 +492,7 @@ pub(crate) async fn delete(
     name: &str,
     raw_ref: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let reference = parse_reference(raw_ref, false)?;
+    let reference = parse_reference(raw_ref, false, sha512_offered(ctx))?;
     let ignored = ctx.app.has(Fault::DeleteIgnored);
     let app = ctx.app.clone();
     ctx.app
@@ -494,5 +562,39 @@ mod tests {
         );
         let p = parse_manifest(Some(OCI_INDEX), index.as_bytes()).expect("index");
         assert_eq!(p.children[0].architecture.as_deref(), Some("arm64"));
+    }
+
+    #[test]
+    fn sha512_references_only_where_offered() {
+        let d = sha512_digest(b"{}");
+        assert_eq!(d.len(), "sha512:".len() + 128);
+        assert!(matches!(
+            parse_reference(&d, true, true),
+            Ok(Reference::Digest(r)) if r == d
+        ));
+        let refused = parse_reference(&d, true, false).expect_err("refused");
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let unknown = parse_reference(&d, false, false).expect_err("unknown");
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn a_manifest_over_the_limit_is_413() {
+        let at_limit = Body::from(vec![b' '; MAX_MANIFEST]);
+        assert_eq!(
+            read_manifest(at_limit).await.expect("at limit").len(),
+            MAX_MANIFEST
+        );
+        let over = Body::from(vec![b' '; MAX_MANIFEST + 1]);
+        let e = read_manifest(over).await.expect_err("over the limit");
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn rewritten_keeps_the_fields_and_changes_the_bytes() {
+        let raw = b"{\n  \"b\": 1,\n  \"a\": [ true ]\n}";
+        let out = rewritten(raw);
+        assert_eq!(&out[..], br#"{"b":1,"a":[true]}"#);
+        assert_eq!(rewritten(b"not json"), &b"not json"[..]);
     }
 }

@@ -658,7 +658,9 @@ fn the_aad_refresh_grants_run_only_with_an_aad_refresh_token() {
 fn verbose_runs_show_every_exchange_with_secrets_redacted() {
     let creds = regcheck::registry::Credentials::default();
     let bearer = regex::Regex::new(r"Bearer [A-Za-z0-9_-]{8,}").expect("regex");
-    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{10,}").expect("regex");
+    // A JWT is `header.payload.signature`, each base64url; random base64 (a descriptor's
+    // `data`) may contain "eyJ" but never the dots.
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}").expect("regex");
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("{}:{}", creds.username, creds.password));

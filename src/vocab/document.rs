@@ -212,7 +212,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         methods: &["DELETE"],
         path: "/v2/<name>/blobs/uploads/<reference>",
         success: &[204],
-        failure: &[404],
+        failure: &[404, 400],
         category: C::Push,
         level: Level::Should,
         document: Document::OciDev,

@@ -140,6 +140,41 @@ fn list_shows_every_operation_and_rule() {
         out.stdout
             .contains("ExchangeAadAccessTokenForAcrRefreshToken")
     );
+    // Each operation names the documents it comes from.
+    let line = |op: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{op} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("GetBlob").ends_with("acr-2021-07-01, oci-1.1.1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line("GetReferrers").ends_with(" oci-1.1.1"),
+        "{}",
+        out.stdout
+    );
+    assert!(line("GetCatalog").ends_with(" docker-v2"), "{}", out.stdout);
+    let out = regcheck(&["list", "--endpoints"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ids: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("end-"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ids.len(), 17, "{}", out.stdout);
+    assert_eq!((ids[0], ids[16]), ("end-1", "end-14"));
+    assert!(
+        out.stdout
+            .contains("scenarios (1): blob-upload-single-post"),
+        "{}",
+        out.stdout
+    );
     let out = regcheck(&["list", "--rules"]);
     assert_eq!(out.code, 0);
     assert!(

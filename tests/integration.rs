@@ -24,6 +24,8 @@ mod detection;
 mod minimal;
 // JSON reports validate against reports/schema/report.v1.json
 mod reports;
+// the README coverage section is generated from the endpoint table; a run reaches what it lists
+mod coverage_doc;
 // every report format read by real consumers (junitparser, headless Chromium), default outputs
 mod report_formats;
 // report diff (regressions → exit 1) and run --baseline (known deviations)

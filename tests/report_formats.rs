@@ -233,6 +233,7 @@ fn html_loads_in_headless_chromium_without_console_errors() {
     assert!(dom.contains("<td class=\"expected\">"));
     assert!(dom.contains("class=\"transcript\""));
     assert!(dom.contains("32 of 32 documented operations exercised"));
+    assert!(dom.contains("Coverage per document: OCI endpoints "));
 
     // A screenshot is produced (a real PNG of a rendered page, not an empty one).
     let profile = tempfile::tempdir().expect("tempdir");

@@ -64,6 +64,19 @@ pub fn assert_valid(report: &serde_json::Value, what: &str) {
         .map(|(_, v)| v["failed"].as_u64().unwrap_or(0) + v["warned"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(tallied, contract_findings, "{what}");
+    // `endpoints` tallies the steps that name an OCI endpoint (reports older than it lack both).
+    if let Some(endpoints) = report["endpoints"].as_object() {
+        let steps = scenarios
+            .iter()
+            .flat_map(|sc| sc["steps"].as_array().into_iter().flatten())
+            .filter(|st| st["endpoint"].is_string())
+            .count() as u64;
+        let tallied: u64 = endpoints
+            .values()
+            .map(|v| v["steps"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(tallied, steps, "{what}: endpoints");
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! `regcheck list`: bundled scenarios, contract operations, contract rules or registry faults.
+//! `regcheck list`: bundled scenarios, contract operations (with the documents they come from),
+//! the OCI endpoints (with what checks each), contract rules or registry faults.
 
 use super::scenarios::load_scenarios;
-use crate::contract::{Operation, Target};
+use crate::contract::Target;
 use crate::registry::Fault;
 use anyhow::Result;
 use clap::Args;
@@ -11,9 +12,16 @@ use std::path::PathBuf;
 /// `regcheck list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// List the contract operations instead of scenarios.
-    #[arg(long, conflicts_with = "rules")]
+    /// List the contract operations (and the documents they come from) instead of scenarios.
+    #[arg(long, conflicts_with_all = ["rules", "endpoints"])]
     pub operations: bool,
+    /// List the OCI distribution-spec endpoints (end-1 … end-14) with the operations,
+    /// scenarios and rules that check each.
+    #[arg(long, conflicts_with_all = ["rules", "faults"])]
+    pub endpoints: bool,
+    /// With --endpoints: print the README's coverage section (Markdown).
+    #[arg(long, requires = "endpoints")]
+    pub markdown: bool,
     /// List the contract rules instead of scenarios.
     #[arg(long, conflicts_with = "faults")]
     pub rules: bool,
@@ -28,15 +36,19 @@ pub struct ListArgs {
 pub fn list(args: ListArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     if args.operations {
-        for op in Operation::ALL {
-            writeln!(
-                out,
-                "{:<44} {:<7} {}",
-                op.name(),
-                op.method(),
-                op.path_template()
-            )?;
-        }
+        write!(out, "{}", super::coverage::operations())?;
+        return Ok(0);
+    }
+    if args.endpoints {
+        let Some(scenarios) = load_scenarios(&args.scenarios) else {
+            return Ok(2);
+        };
+        let text = if args.markdown {
+            super::coverage::markdown(&scenarios)
+        } else {
+            super::coverage::listing(&scenarios)
+        };
+        write!(out, "{text}")?;
         return Ok(0);
     }
     if args.faults {

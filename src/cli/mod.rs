@@ -3,6 +3,7 @@
 //! configuration or connection error). Environment variables are read here only (by clap).
 
 mod completions;
+mod coverage;
 mod limits;
 mod list;
 mod load;

@@ -2,15 +2,17 @@
 //! script, no external asset (a Content-Security-Policy of `default-src 'none'` makes any
 //! reference to one fail loudly in a browser). Sections, each an element with an id the tests
 //! look for: `summary` (pass/fail/skip/error/known counts, an inline-SVG outcome bar, checks,
-//! capabilities), `coverage` (every documented operation: steps exercised, checks run and
-//! failed), `failures` (each failed scenario expanded: findings with expected vs actual and the
+//! capabilities), `coverage` (coverage per document, the OCI endpoint table with the steps
+//! that exercised each row, every documented operation with its documents: steps exercised,
+//! checks run and failed), `failures` (each failed scenario expanded: findings with expected vs actual and the
 //! redacted transcripts), `known` and `baseline` (with `--baseline`), `scenarios` (all of them).
 //! A report with load measurements gets the `load` section first (see `report::load`: table,
 //! thresholds, `latency-chart` and `timeline-chart` SVGs); a load-only report has only that.
 
 use super::Document;
-use super::text::{Coverage, coverage, escape_html as esc, transcript_text};
+use super::text::{coverage, endpoint_coverage, escape_html as esc, transcript_text};
 use crate::runner::{Outcome, RunResult, ScenarioResult};
+use crate::vocab::document::Endpoint;
 use std::fmt::Write;
 
 const STYLE: &str = "
@@ -143,7 +145,8 @@ fn summary(out: &mut String, result: &RunResult) {
     let _ = writeln!(out, "</section>");
 }
 
-fn coverage_section(out: &mut String, rows: &[Coverage]) {
+fn coverage_section(out: &mut String, result: &RunResult) {
+    let rows = coverage(result);
     let documented = rows.iter().filter(|c| !c.endpoint.is_empty()).count();
     let exercised = rows
         .iter()
@@ -151,23 +154,40 @@ fn coverage_section(out: &mut String, rows: &[Coverage]) {
         .count();
     let _ = writeln!(
         out,
-        "<section id=\"coverage\"><h2>Coverage per operation</h2><p>{exercised} of {documented} documented operations exercised.</p>"
+        "<section id=\"coverage\"><h2>Coverage</h2><p>Coverage per document: {}.</p>",
+        esc(&result.document_coverage().line())
+    );
+    endpoint_table(out, result);
+    let _ = writeln!(
+        out,
+        "<h3>Per operation</h3><p>{exercised} of {documented} documented operations exercised.</p>"
     );
     let _ = writeln!(
         out,
-        "<table><thead><tr><th>operation</th><th>endpoint</th><th>steps</th><th>passed</th><th>failed</th><th>checks</th><th>checks failed</th></tr></thead><tbody>"
+        "<table><thead><tr><th>operation</th><th>endpoint</th><th>documents</th><th>steps</th><th>passed</th><th>failed</th><th>checks</th><th>checks failed</th></tr></thead><tbody>"
     );
-    for c in rows {
+    for c in &rows {
         let class = if c.steps == 0 {
             " class=\"unused\""
         } else {
             ""
         };
+        let documents =
+            c.op.parse::<crate::contract::Operation>()
+                .map(|op| {
+                    let names: Vec<&str> = crate::vocab::document::documents_of(op)
+                        .iter()
+                        .map(|d| d.name())
+                        .collect();
+                    names.join(", ")
+                })
+                .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr{class}><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr{class}><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&c.op),
             esc(&c.endpoint),
+            esc(&documents),
             c.steps,
             c.passed,
             c.failed,
@@ -176,6 +196,42 @@ fn coverage_section(out: &mut String, rows: &[Coverage]) {
         );
     }
     let _ = writeln!(out, "</tbody></table></section>");
+}
+
+/// The OCI endpoint table with the steps that exercised each row (unexercised rows greyed).
+fn endpoint_table(out: &mut String, result: &RunResult) {
+    let _ = writeln!(
+        out,
+        "<h3 id=\"coverage-endpoints\">Per OCI endpoint</h3><table><thead><tr><th>id</th><th>request</th><th>success</th><th>failure</th><th>category</th><th>level</th><th>operations</th><th>steps</th><th>passed</th><th>failed</th></tr></thead><tbody>"
+    );
+    for c in endpoint_coverage(result) {
+        let e = c.endpoint;
+        let class = if c.steps == 0 {
+            " class=\"unused\""
+        } else {
+            ""
+        };
+        let level = if e.document == crate::vocab::document::Document::OciDev {
+            format!("{} (after 1.1.1)", e.level)
+        } else {
+            e.level.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "<tr{class}><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            e.id,
+            esc(&e.request_line()),
+            Endpoint::statuses(e.success),
+            Endpoint::statuses(e.failure),
+            e.category.name(),
+            esc(&level),
+            esc(&c.operations()),
+            c.steps,
+            c.passed,
+            c.failed
+        );
+    }
+    let _ = writeln!(out, "</tbody></table>");
 }
 
 /// A failed (expanded) or known (collapsed) scenario with its failed steps.
@@ -354,7 +410,7 @@ pub fn render(result: &Document) -> String {
 
 fn conformance_sections(out: &mut String, result: &RunResult) {
     summary(out, result);
-    coverage_section(out, &coverage(result));
+    coverage_section(out, result);
     let failing: Vec<_> = result
         .scenarios
         .iter()

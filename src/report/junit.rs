@@ -302,6 +302,15 @@ fn write_all(w: &mut W, result: &Document) -> std::io::Result<()> {
             format!("{}{evidence}", if *present { "yes" } else { "no" }),
         ));
     }
+    // coverage.<document> = "<exercised>/<total>".
+    let coverage = result.document_coverage();
+    for (k, c) in [
+        ("coverage.oci-endpoints", coverage.oci_endpoints),
+        ("coverage.acr-operations", coverage.acr_operations),
+        ("coverage.operations", coverage.operations),
+    ] {
+        properties.push((k.to_string(), c.to_string()));
+    }
     let mut seen: HashMap<(String, String), u32> = HashMap::new();
     for (file, scenarios) in &files {
         let mut counts = Counts::default();

@@ -33,6 +33,8 @@ pub fn from_load_run(r: &crate::load::LoadRunReport) -> Document {
         capability_evidence: Default::default(),
         summary: Summary::default(),
         operations: Default::default(),
+        endpoints: Default::default(),
+        coverage: Default::default(),
         rules: Default::default(),
         scenarios: Vec::new(),
         cleanup: r.cleanup.clone(),

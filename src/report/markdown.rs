@@ -1,7 +1,7 @@
 //! The Markdown report (`--report md=PATH`): compact, for pull-request comments. A summary line
-//! (verdict, counts, target, checks), a failures table (scenario, step, rule, message,
-//! expected, actual), the known deviations of `--baseline` and the baseline entries that no
-//! longer fail. Table cells are one line, with `|` and HTML escaped (GitHub renders HTML).
+//! (verdict, counts, target, checks), coverage per document, a failures table (scenario, step,
+//! rule, message, expected, actual), the known deviations of `--baseline` and the baseline
+//! entries that no longer fail. Table cells are one line, with `|` and HTML escaped (GitHub renders HTML).
 
 use super::Document;
 use super::text::{FailureRow, failure_rows, one_line};
@@ -135,6 +135,7 @@ pub fn render(result: &Document) -> String {
         result.started_at,
         result.duration_ms / 1000.0
     );
+    let _ = writeln!(out, "\nCoverage: {}.", result.document_coverage().line());
     let rows = failure_rows(result);
     let (warnings, rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.warning());
     let (known, failing): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.known());

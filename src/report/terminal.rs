@@ -1,5 +1,6 @@
 //! The terminal summary: one table of scenarios (outcome, steps, duration), the findings of
-//! failed steps with the rule id, expected vs actual, then totals and per-operation coverage.
+//! failed steps with the rule id, expected vs actual, then totals and coverage per document (OCI
+//! endpoints, ACR operations, the whole catalogue).
 
 use crate::runner::{Outcome, RunResult};
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -137,7 +138,6 @@ pub fn render_with_width(result: &RunResult, width: Option<u16>) -> String {
     }
 
     let sm = &result.summary;
-    let covered = result.operations.len();
     let _ = writeln!(
         out,
         "\ntarget {} ({}), namespace {}, {:.1}s",
@@ -153,13 +153,11 @@ pub fn render_with_width(result: &RunResult, width: Option<u16>) -> String {
         .map(|(k, _)| k.as_str())
         .collect();
     let _ = writeln!(out, "capabilities: {}", caps.join(", "));
+    let _ = writeln!(out, "coverage: {}", result.document_coverage().line());
     let _ = writeln!(
         out,
-        "operations exercised: {covered}/{}; checks: {} passed, {} failed, {} warnings",
-        crate::contract::Operation::ALL.len(),
-        sm.checks.passed,
-        sm.checks.failed,
-        sm.checks.warned
+        "checks: {} passed, {} failed, {} warnings",
+        sm.checks.passed, sm.checks.failed, sm.checks.warned
     );
     if result.cleanup.kept {
         let _ = writeln!(out, "cleanup: skipped (--keep)");

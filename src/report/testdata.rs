@@ -13,6 +13,7 @@ fn step(outcome: Outcome, findings: Vec<Finding>) -> StepResult {
     StepResult {
         name: "step <one> & \"two\"".into(),
         op: "GetBlob".into(),
+        endpoint: Some("end-2".into()),
         outcome,
         status: if outcome == Outcome::Error { 0 } else { 200 },
         duration_ms: 1.0,
@@ -118,6 +119,8 @@ pub fn result() -> RunResult {
         .collect(),
         summary: Summary::default(),
         operations: Default::default(),
+        endpoints: Default::default(),
+        coverage: Default::default(),
         rules: Default::default(),
         scenarios: vec![
             scenario("ok", Outcome::Pass, vec![]),

@@ -1,9 +1,11 @@
 //! What several renderers derive from a `RunResult` the same way: the flat list of failures
-//! (one row per finding), coverage per documented operation, escaping and one-line summaries.
+//! (one row per finding), coverage per documented operation and per OCI endpoint, escaping and
+//! one-line summaries.
 
 use crate::contract::Operation;
 use crate::exchange::Finding;
 use crate::runner::{Outcome, RunResult, ScenarioResult, StepResult};
+use crate::vocab::document::{ENDPOINTS, Endpoint};
 use std::collections::BTreeMap;
 
 /// One failed check (or one step/scenario that could not run) of a run.
@@ -149,6 +151,47 @@ pub fn coverage(result: &RunResult) -> Vec<Coverage> {
     out
 }
 
+/// Coverage of one row of the OCI endpoint table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointCoverage {
+    /// The row (`vocab::document::ENDPOINTS`).
+    pub endpoint: &'static Endpoint,
+    /// Steps whose request exercised it.
+    pub steps: u32,
+    /// Of those, passed.
+    pub passed: u32,
+    /// Of those, failed (known failures included).
+    pub failed: u32,
+}
+
+impl EndpointCoverage {
+    /// The catalogue operations that exercise it, comma-separated.
+    pub fn operations(&self) -> String {
+        let names: Vec<&str> = self.endpoint.ops.iter().map(|o| o.name()).collect();
+        names.join(", ")
+    }
+}
+
+/// Coverage of every row of the OCI endpoint table, in table order.
+pub fn endpoint_coverage(result: &RunResult) -> Vec<EndpointCoverage> {
+    ENDPOINTS
+        .iter()
+        .map(|endpoint| {
+            let stats = result
+                .endpoints
+                .get(endpoint.id)
+                .cloned()
+                .unwrap_or_default();
+            EndpointCoverage {
+                endpoint,
+                steps: stats.steps,
+                passed: stats.passed,
+                failed: stats.failed,
+            }
+        })
+        .collect()
+}
+
 /// `text` on one line (line breaks become spaces), at most 300 characters.
 pub fn one_line(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -247,6 +290,21 @@ mod tests {
         assert_eq!((get_blob.checks, get_blob.checks_failed), (11, 2));
         let never = cov.iter().find(|c| c.op == "GetCatalog").unwrap();
         assert_eq!((never.steps, never.checks), (0, 0));
+    }
+
+    #[test]
+    fn endpoint_coverage_lists_every_row_of_the_table() {
+        let r = testdata::result();
+        let cov = endpoint_coverage(&r);
+        assert_eq!(cov.len(), 17);
+        let blobs = cov.iter().find(|c| c.endpoint.id == "end-2").unwrap();
+        assert_eq!((blobs.steps, blobs.failed), (4, 2));
+        assert_eq!(
+            blobs.operations(),
+            "GetBlob, CheckBlobExists, GetChunk, CheckChunkExists"
+        );
+        assert_eq!(r.document_coverage().oci_endpoints.to_string(), "1/17");
+        assert_eq!(r.document_coverage().acr_operations.to_string(), "1/29");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::result::{Outcome, ScenarioResult, StepResult};
 use super::send::{SendError, send_following};
 use super::transcript;
 use super::vars::{Builtins, Vars};
-use crate::client::{self, Client, Observed};
+use crate::client::{self, Client, Observed, OutgoingRequest};
 use crate::contract::Operation;
 use crate::exchange::{Finding, ObservedResponse};
 use crate::namespace::cleanup::Tracker;
@@ -165,6 +165,7 @@ fn error_step(name: &str, op: Option<Operation>, reason: &str) -> StepResult {
     StepResult {
         name: name.to_string(),
         op: op.map(|o| o.name().to_string()).unwrap_or_default(),
+        endpoint: None,
         outcome: Outcome::Error,
         status: 0,
         duration_ms: 0.0,
@@ -190,6 +191,7 @@ async fn run_request(
         Ok(b) => b,
         Err(r) => return (error_step(&name, Some(op), &r), Flow::Error(r)),
     };
+    let endpoint = endpoint_of(op, &built.request);
     let started = Instant::now();
     let sent = send_following(
         ctx.client,
@@ -204,7 +206,10 @@ async fn run_request(
         Ok(h) => h,
         Err(SendError::Refused(r)) => return (error_step(&name, Some(op), &r), Flow::Error(r)),
         Err(SendError::Transport { hops, error }) => {
-            return transport_failure(name, op, &hops, &error, duration_ms, &vars.secrets);
+            let (mut result, flow) =
+                transport_failure(name, op, &hops, &error, duration_ms, &vars.secrets);
+            result.endpoint = endpoint;
+            return (result, flow);
         }
     };
     let mut judged = judge::contract(op, &hops, ctx.caps, target);
@@ -218,7 +223,22 @@ async fn run_request(
     if let Some(first) = answered.hops.first() {
         record::record_created(ctx.tracker, op, first, &answered.last, &vars.run_unique);
     }
-    step_result(ctx, name, op, &answered, judged, flow, &vars.secrets)
+    let (mut result, flow) = step_result(ctx, name, op, &answered, judged, flow, &vars.secrets);
+    result.endpoint = endpoint;
+    (result, flow)
+}
+
+/// The OCI endpoint a request exercises (`vocab::document::endpoint_for`: its operation,
+/// method and query keys), as its id.
+fn endpoint_of(op: Operation, request: &OutgoingRequest) -> Option<String> {
+    let keys: Vec<String> = request
+        .url
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    crate::vocab::document::endpoint_for(op, request.method.as_str(), &keys)
+        .map(|e| e.id.to_string())
 }
 
 /// What a step's request got.
@@ -302,6 +322,7 @@ fn step_result(
     let result = StepResult {
         name,
         op: op.name().to_string(),
+        endpoint: None,
         outcome,
         status: answered.last.status,
         duration_ms: answered.duration_ms,
@@ -331,6 +352,7 @@ fn transport_failure(
     let result = StepResult {
         name,
         op: op.name().to_string(),
+        endpoint: None,
         outcome: Outcome::Fail,
         status: hops.last().map(|h| h.response.status).unwrap_or(0),
         duration_ms,

@@ -218,6 +218,8 @@ pub async fn run(
             .collect(),
         summary: Summary::default(),
         operations: BTreeMap::new(),
+        endpoints: BTreeMap::new(),
+        coverage: Default::default(),
         rules: BTreeMap::new(),
         scenarios: results,
         cleanup,
@@ -265,6 +267,7 @@ fn lacking_required(
         steps: vec![StepResult {
             name: "capability probe".into(),
             op: "probe".into(),
+            endpoint: None,
             outcome: Outcome::Fail,
             status: 0,
             duration_ms: 0.0,
@@ -296,7 +299,7 @@ impl RunResult {
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let run_id = new_run_id();
-        RunResult {
+        let mut result = RunResult {
             schema_version: 1,
             tool: format!("regcheck {}", env!("CARGO_PKG_VERSION")),
             target: opts.target.to_string(),
@@ -313,13 +316,17 @@ impl RunResult {
             capability_evidence: BTreeMap::new(),
             summary: Summary::default(),
             operations: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
+            coverage: Default::default(),
             rules: BTreeMap::new(),
             scenarios: Vec::new(),
             cleanup: CleanupReport::default(),
             baseline: None,
             strict: false,
             aborted: Some(error.to_string()),
-        }
+        };
+        result.coverage = result.document_coverage();
+        result
     }
 
     /// Warnings of the run that the `--baseline` does not list.
@@ -332,13 +339,14 @@ impl RunResult {
             .count()
     }
 
-    /// Recomputes `summary` and `operations` from the scenarios.
+    /// Recomputes `summary`, `operations`, `endpoints` and `rules` from the scenarios.
     pub fn recount(&mut self) {
         let mut s = Summary {
             scenarios: self.scenarios.len() as u32,
             ..Default::default()
         };
         let mut ops: BTreeMap<String, OperationStats> = BTreeMap::new();
+        let mut endpoints: BTreeMap<String, OperationStats> = BTreeMap::new();
         let mut rules: BTreeMap<String, RuleStats> = BTreeMap::new();
         for sc in &self.scenarios {
             match sc.outcome {
@@ -372,19 +380,26 @@ impl RunResult {
                 if st.op.is_empty() {
                     continue;
                 }
-                let e = ops.entry(st.op.clone()).or_default();
-                e.steps += 1;
-                match st.outcome {
-                    Outcome::Pass | Outcome::Warn => e.passed += 1,
-                    Outcome::Fail | Outcome::Known => e.failed += 1,
-                    _ => {}
+                let tally = |e: &mut OperationStats| {
+                    e.steps += 1;
+                    match st.outcome {
+                        Outcome::Pass | Outcome::Warn => e.passed += 1,
+                        Outcome::Fail | Outcome::Known => e.failed += 1,
+                        _ => {}
+                    }
+                };
+                tally(ops.entry(st.op.clone()).or_default());
+                if let Some(id) = &st.endpoint {
+                    tally(endpoints.entry(id.clone()).or_default());
                 }
             }
         }
         s.checks.total = s.checks.passed + s.checks.failed + s.checks.warned;
         self.summary = s;
         self.operations = ops;
+        self.endpoints = endpoints;
         self.rules = rules;
+        self.coverage = self.document_coverage();
     }
 
     /// Exit code: 0 all passed (skips and warnings allowed), 1 any failure (or, with

@@ -67,6 +67,10 @@ pub struct StepResult {
     pub name: String,
     /// Operation exercised.
     pub op: String,
+    /// The OCI endpoint the request exercised (`end-4b`; `vocab::document`), absent for
+    /// requests outside the OCI table (`_catalog`, the ACR API) and steps that sent nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     /// Outcome.
     pub outcome: Outcome,
     /// HTTP status received (0 when no response).
@@ -158,6 +162,42 @@ pub struct OperationStats {
     pub failed: u32,
 }
 
+/// How many of a document's units (endpoints, operations) the run exercised.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Covered {
+    /// Units with at least one step.
+    pub exercised: u32,
+    /// Units the document defines.
+    pub total: u32,
+}
+
+impl std::fmt::Display for Covered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.exercised, self.total)
+    }
+}
+
+/// Coverage per document (`vocab::document`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DocumentCoverage {
+    /// Rows of the OCI endpoint table (the 16 of distribution-spec 1.1.1 and end-14).
+    pub oci_endpoints: Covered,
+    /// Operations of the ACR 2021-07-01 swagger.
+    pub acr_operations: Covered,
+    /// Operations of regcheck's whole catalogue.
+    pub operations: Covered,
+}
+
+impl DocumentCoverage {
+    /// `OCI endpoints 15/17, ACR 2021-07-01 operations 29/29, catalogue operations 31/32`.
+    pub fn line(&self) -> String {
+        format!(
+            "OCI endpoints {}, ACR 2021-07-01 operations {}, catalogue operations {}",
+            self.oci_endpoints, self.acr_operations, self.operations
+        )
+    }
+}
+
 /// How often one contract rule held and failed over the run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct RuleStats {
@@ -205,6 +245,13 @@ pub struct RunResult {
     pub summary: Summary,
     /// Steps per operation.
     pub operations: BTreeMap<String, OperationStats>,
+    /// Steps per OCI endpoint (`end-1` … `end-14`; reports written before it existed lack it).
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, OperationStats>,
+    /// Coverage per document: what `endpoints` and `operations` cover of each (renderers
+    /// recompute it with [`RunResult::document_coverage`], so older reports render too).
+    #[serde(default)]
+    pub coverage: DocumentCoverage,
     /// Contract rules that applied at least once, with how often they held and failed.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleStats>,
@@ -222,6 +269,44 @@ pub struct RunResult {
     /// report is still written, with no scenarios (exit code 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted: Option<String>,
+}
+
+impl RunResult {
+    /// Coverage per document, from `endpoints` and `operations` (steps that sent a request).
+    pub fn document_coverage(&self) -> DocumentCoverage {
+        use crate::vocab::Operation;
+        use crate::vocab::document::{ENDPOINTS, acr_operations};
+        let hit = |stats: Option<&OperationStats>| stats.is_some_and(|s| s.steps > 0);
+        let count = |n: usize| n as u32;
+        DocumentCoverage {
+            oci_endpoints: Covered {
+                exercised: count(
+                    ENDPOINTS
+                        .iter()
+                        .filter(|e| hit(self.endpoints.get(e.id)))
+                        .count(),
+                ),
+                total: count(ENDPOINTS.len()),
+            },
+            acr_operations: Covered {
+                exercised: count(
+                    acr_operations()
+                        .filter(|o| hit(self.operations.get(o.name())))
+                        .count(),
+                ),
+                total: count(acr_operations().count()),
+            },
+            operations: Covered {
+                exercised: count(
+                    Operation::ALL
+                        .iter()
+                        .filter(|o| hit(self.operations.get(o.name())))
+                        .count(),
+                ),
+                total: count(Operation::ALL.len()),
+            },
+        }
+    }
 }
 
 /// The known-deviation baseline applied to a run (`regcheck run --baseline FILE`).

@@ -1,9 +1,10 @@
 //! The shared vocabulary every layer may use, and that uses no other module of the crate: the
 //! names of the documented operations, requirement levels and target profiles, the registry
 //! URL paths (repository names, references) they are spelled in, content digests and media
-//! types.
+//! types, and the documents the operations come from (with the OCI endpoint table).
 
 pub mod digest;
+pub mod document;
 pub mod level;
 pub mod media;
 pub mod operation;

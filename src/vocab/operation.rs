@@ -1,6 +1,7 @@
 //! The names of the documented operations: the vocabulary shared by scenarios (`op:`), contract
 //! rules, the runner and the reports. One variant per operation of the ACR 2021-07-01 stable
-//! contract plus the OCI endpoints it lacks (`GetTagList`, `GetCatalog`, `GetReferrers`).
+//! contract plus the OCI endpoints it lacks (`GetTagList`, `GetCatalog`, `GetReferrers`); the
+//! documents each comes from and the OCI endpoint rows it exercises are in `vocab::document`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -306,6 +306,16 @@ pub(crate) const EXPECTED: &[(&str, &str, &[&str])] = &[
         "none",
         &["scenario.json./manifests"],
     ),
+    (
+        "referrers-invalid-digest-404",
+        "none",
+        &["GetReferrers.invalid-digest-400", "scenario.status"],
+    ),
+    (
+        "referrers-not-an-index",
+        "none",
+        &["GetReferrers.schema", "scenario.json./manifests"],
+    ),
 ];
 
 /// Rules that may fail in addition, depending on the run's random content: with `orderby`

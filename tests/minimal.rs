@@ -55,6 +55,8 @@ const NOT_ON_MINIMAL: &[(&str, &str)] = &[
     ("referrers-filter-ignored", NO_REFERRERS),
     ("referrers-artifact-type-missing", NO_REFERRERS),
     ("referrers-annotations-dropped", NO_REFERRERS),
+    ("referrers-invalid-digest-404", NO_REFERRERS),
+    ("referrers-not-an-index", NO_REFERRERS),
 ];
 
 /// Why the referrers faults cannot show on the minimal registry.

@@ -133,6 +133,10 @@ faults! {
     ReferrersArtifactTypeMissing => ("referrers-artifact-type-missing", "referrers descriptors carry no artifactType"),
     /// Referrers descriptors carry no `annotations`.
     ReferrersAnnotationsDropped => ("referrers-annotations-dropped", "referrers descriptors carry no annotations"),
+    /// A referrers request with a malformed digest answers 404 instead of 400.
+    ReferrersInvalidDigest404 => ("referrers-invalid-digest-404", "GET /v2/<name>/referrers/<malformed digest> answers 404 instead of 400"),
+    /// The referrers answer lists its descriptors under `referrers`, not `manifests`.
+    ReferrersNotAnIndex => ("referrers-not-an-index", "the referrers API answers 200 with its descriptors under `referrers` instead of an image index's `manifests`"),
 }
 
 impl Fault {

@@ -50,6 +50,9 @@ fn descriptor(faults: &FaultSet, digest: &str, record: &ManifestRecord) -> Value
 pub(crate) fn get(ctx: &Ctx, name: &str, raw_digest: &str) -> Result<Response<Body>, ApiError> {
     let subject = match parse_digest(raw_digest) {
         Some(DigestKind::Sha256(d)) | Some(DigestKind::Other(d)) => d,
+        None if ctx.app.has(Fault::ReferrersInvalidDigest404) => {
+            return Err(ApiError::manifest_unknown(raw_digest));
+        }
         None => {
             return Err(ApiError::digest_invalid(format!(
                 "`{raw_digest}` is not a valid digest"
@@ -76,10 +79,15 @@ pub(crate) fn get(ctx: &Ctx, name: &str, raw_digest: &str) -> Result<Response<Bo
             .collect(),
         _ => all,
     };
+    let list = if ctx.app.has(Fault::ReferrersNotAnIndex) {
+        "referrers"
+    } else {
+        "manifests"
+    };
     let body = json!({
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
-        "manifests": manifests,
+        list: manifests,
     });
     let content_type = if ctx.app.has(Fault::ReferrersWrongContentType) {
         "application/json"

@@ -48,6 +48,8 @@ faults! {
     WrongUploadRange => ("wrong-upload-range", "UploadChunk 202 Range end is off by one"),
     /// Upload `Range` header is written `bytes 0-N`.
     BadRangeFormat => ("bad-range-format", "upload progress Range header is written `bytes 0-N` instead of `0-N`"),
+    /// The closing PUT's `Content-Range` is ignored (its chunk is appended wherever it starts).
+    FinalChunkOrderIgnored => ("final-chunk-order-ignored", "the closing PUT appends its chunk without checking that its Content-Range starts at the upload offset"),
     /// CompleteUpload with a wrong digest is accepted.
     BadDigestAccepted => ("bad-digest-accepted", "CompleteUpload with a digest that does not match the content answers 201"),
     /// GET manifest `Docker-Content-Digest` is wrong.

@@ -282,6 +282,10 @@ pub struct Expect {
     /// Allowed statuses.
     #[serde(default)]
     pub status: Option<StatusSet>,
+    /// Of the allowed statuses, the one(s) a weaker text prefers (a SHOULD, or the wording of
+    /// an unreleased spec version): any other status is a warning at that text's level.
+    #[serde(default)]
+    pub preferred_status: Option<PreferredStatus>,
     /// Header matchers by (case-insensitive) header name.
     #[serde(default)]
     pub headers: IndexMap<String, HeaderMatch>,
@@ -334,6 +338,16 @@ impl<'de> Deserialize<'de> for StatusSet {
         }
         Ok(StatusSet(set))
     }
+}
+
+/// Statuses a text below MUST prefers; another status is a warning at `level`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredStatus {
+    /// The preferred statuses.
+    pub status: StatusSet,
+    /// The level of the text that prefers them (`should`, `convention`, …).
+    pub level: Level,
 }
 
 /// A header matcher; at least one field is set.

@@ -907,6 +907,7 @@ fn static_range(s: &str) -> bool {
 
 fn expect_is_empty(e: &Expect) -> bool {
     e.status.is_none()
+        && e.preferred_status.is_none()
         && e.headers.is_empty()
         && e.json.is_empty()
         && e.body_digest.is_none()

@@ -407,6 +407,47 @@ fn parse_content_range(raw: &str) -> Option<(u64, u64)> {
     (b >= a).then_some((a, b))
 }
 
+/// The length a request's `Content-Range` declares for its chunk (`None` without one): the
+/// chunk must start at the session's offset ("Chunks MUST be uploaded in order", else 416)
+/// and agree with `Content-Length`.
+fn declared_chunk(
+    ctx: &Ctx,
+    name: &str,
+    uuid: &str,
+    session: &Session,
+) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = ctx.header(header::CONTENT_RANGE) else {
+        return Ok(None);
+    };
+    let Some((a, b)) = parse_content_range(raw) else {
+        return Err(ApiError::upload_invalid(format!(
+            "invalid Content-Range `{raw}` (expected `<start>-<end>`)"
+        )));
+    };
+    if a != session.offset {
+        return Err(ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "BLOB_UPLOAD_INVALID",
+            format!(
+                "chunk starts at {a} but the upload is at offset {}",
+                session.offset
+            ),
+        )
+        .with_header(header::RANGE, &range_value(ctx, session.offset, false))
+        .with_header(header::LOCATION, &location(ctx, name, uuid, session.offset))
+        .with_header(header::HeaderName::from_static("docker-upload-uuid"), uuid));
+    }
+    let len = b - a + 1;
+    if let Some(cl) = ctx.header(header::CONTENT_LENGTH)
+        && cl.trim().parse::<u64>().ok() != Some(len)
+    {
+        return Err(ApiError::upload_invalid(format!(
+            "Content-Length {cl} does not match Content-Range {raw}"
+        )));
+    }
+    Ok(Some(len))
+}
+
 /// `PATCH <upload location>`.
 pub(crate) async fn patch(
     ctx: &Ctx,
@@ -417,36 +458,7 @@ pub(crate) async fn patch(
     let shared = ctx.app.sessions.get(uuid)?;
     ensure_repo_writable(ctx, name)?;
     let mut session = lock_open(&shared, name).await?;
-    let mut expected = None;
-    if let Some(raw) = ctx.header(header::CONTENT_RANGE) {
-        let Some((a, b)) = parse_content_range(raw) else {
-            return Err(ApiError::upload_invalid(format!(
-                "invalid Content-Range `{raw}` (expected `<start>-<end>`)"
-            )));
-        };
-        if a != session.offset {
-            return Err(ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "BLOB_UPLOAD_INVALID",
-                format!(
-                    "chunk starts at {a} but the upload is at offset {}",
-                    session.offset
-                ),
-            )
-            .with_header(header::RANGE, &range_value(ctx, session.offset, false))
-            .with_header(header::LOCATION, &location(ctx, name, uuid, session.offset))
-            .with_header(header::HeaderName::from_static("docker-upload-uuid"), uuid));
-        }
-        let len = b - a + 1;
-        if let Some(cl) = ctx.header(header::CONTENT_LENGTH)
-            && cl.trim().parse::<u64>().ok() != Some(len)
-        {
-            return Err(ApiError::upload_invalid(format!(
-                "Content-Length {cl} does not match Content-Range {raw}"
-            )));
-        }
-        expected = Some(len);
-    }
+    let expected = declared_chunk(ctx, name, uuid, &session)?;
     append(&mut session, body, expected).await?;
     Ok(session_response(
         ctx,
@@ -472,7 +484,7 @@ pub(crate) async fn status(ctx: &Ctx, name: &str, uuid: &str) -> Result<Response
     ))
 }
 
-/// `PUT <upload location>?digest=` (optional final chunk).
+/// `PUT <upload location>?digest=` (optional final chunk, with an optional `Content-Range`).
 pub(crate) async fn put(
     ctx: &Ctx,
     name: &str,
@@ -487,7 +499,15 @@ pub(crate) async fn put(
     };
     ensure_repo_writable(ctx, name)?;
     let mut session = lock_open(&shared, name).await?;
-    append(&mut session, body, None).await?;
+    // A final chunk with a Content-Range is held to the order of chunks like a PATCH (the
+    // post-1.1.1 text: "If the final chunk is uploaded out of order, the registry MUST respond
+    // with a `416`"); the session stays open for the right chunk.
+    let expected = if ctx.app.has(Fault::FinalChunkOrderIgnored) {
+        None
+    } else {
+        declared_chunk(ctx, name, uuid, &session)?
+    };
+    append(&mut session, body, expected).await?;
     let result = finish(ctx, name, &mut session, &digest).await;
     if result.is_err() {
         discard(ctx, &mut session).await;

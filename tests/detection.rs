@@ -199,6 +199,7 @@ pub(crate) const EXPECTED: &[(&str, &str, &[&str])] = &[
         "none",
         &["scenario.json./errors/0/code", "scenario.status"],
     ),
+    ("blob-delete-ignored", "none", &["scenario.status"]),
     (
         "write-enabled-not-enforced",
         "none",
@@ -212,9 +213,15 @@ pub(crate) const EXPECTED: &[(&str, &str, &[&str])] = &[
             "GetRepositories.last-respected",
             "GetTagList.last-respected",
             "GetTagList.sorted",
+            "scenario.header.Link",
             "scenario.json./repositories",
             "scenario.json./tags",
         ],
+    ),
+    (
+        "tags-page-size-ignored",
+        "none",
+        &["GetTagList.n-respected", "scenario.json./tags"],
     ),
     (
         "oauth2-bad-grant-accepted",

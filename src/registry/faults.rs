@@ -78,8 +78,12 @@ faults! {
     AcrSchemaViolation => ("acr-schema-violation", "GET /acr/v1/{name} body lacks the required imageName"),
     /// Manifest DELETE answers 202 but keeps the manifest.
     DeleteIgnored => ("delete-ignored", "manifest DELETE answers 202 but the manifest stays retrievable"),
+    /// Blob DELETE answers 202 but keeps the blob.
+    BlobDeleteIgnored => ("blob-delete-ignored", "blob DELETE answers 202 but the blob stays retrievable"),
     /// `writeEnabled=false` is not enforced.
     WriteEnabledNotEnforced => ("write-enabled-not-enforced", "writeEnabled=false does not prevent pushes or overwrites"),
+    /// `tags/list` ignores `n`.
+    TagsPageSizeIgnored => ("tags-page-size-ignored", "tags/list ignores n (n=0 included): a page holds every tag after last, with no Link"),
     /// `tags/list` and `_catalog` are not sorted.
     TagsUnsorted => ("tags-unsorted", "tags/list and _catalog return names in reverse lexical order"),
     // Hostile faults (src/registry/hostile/): raw bytes on the wire, each bounded server-side.

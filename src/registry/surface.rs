@@ -19,7 +19,8 @@
 //!
 //! Faults still work on the minimal registry: a fault whose violation needs an optional
 //! feature (a wrong `Docker-Content-Digest`, a 206 with a wrong `Content-Range`, a NOT_FOUND
-//! JSON code, a DELETE that answers 202 but keeps the manifest) turns that feature back on.
+//! JSON code, a DELETE that answers 202 but keeps the manifest or the blob) turns that feature
+//! back on.
 
 use super::faults::{Fault, FaultSet};
 use super::routes::Route;
@@ -90,6 +91,9 @@ pub(crate) fn admit(faults: &FaultSet, method: &Method, route: &Route) -> Admiss
         | Route::AcrManifest { .. } => Admission::RouterMiss,
         // A delete that pretends to work needs deletes to be offered.
         Route::Manifest { .. } if *method == Method::DELETE && faults.has(Fault::DeleteIgnored) => {
+            Admission::Handle
+        }
+        Route::Blob { .. } if *method == Method::DELETE && faults.has(Fault::BlobDeleteIgnored) => {
             Admission::Handle
         }
         Route::Upload { .. } | Route::Blob { .. } | Route::Manifest { .. }

@@ -165,6 +165,12 @@ pub(crate) async fn delete(ctx: &Ctx, name: &str, raw: &str) -> Result<Response<
         return Err(ApiError::blob_unknown(&digest));
     }
     ensure_repo_deletable(ctx, name)?;
+    if ctx.app.has(Fault::BlobDeleteIgnored) {
+        return Ok(empty_response(
+            StatusCode::ACCEPTED,
+            &[("docker-content-digest", digest.clone())],
+        ));
+    }
     ctx.app
         .store
         .mutate(|m| {

@@ -20,7 +20,8 @@
 //!   `{"errors":[{"code":"DENIED","message":"The operation is disallowed on this registry, repository or image."}]}`
 //!   (OCI's DENIED; ACR's exact status for locks is UNVERIFIED). Like ACR's image lock,
 //!   `writeEnabled=false` also blocks deletes.
-//! * Only `sha256` digests are accepted for uploads; other algorithms → `400 DIGEST_INVALID`.
+//! * `sha256` and `sha512` digests are accepted for uploads (a sha512 blob is stored and served
+//!   under its sha512 digest); other algorithms → `400 DIGEST_INVALID`.
 //! * Auth: `basic` mode challenges with `Basic realm="regcheck"`; `token` mode challenges with
 //!   ACR's `Bearer realm=...,service=...,scope=...`. Like ACR, both modes accept the configured
 //!   Basic credentials (or the null-GUID user with one of our refresh tokens as password) and

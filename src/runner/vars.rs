@@ -110,6 +110,13 @@ impl Vars {
             if g.size > 0 {
                 v.run_unique.insert(g.digest());
             }
+            if spec.sha512 {
+                let d = g.sha512_digest();
+                v.set(&format!("blobs.{name}.sha512"), TValue::Str(d.clone()));
+                if g.size > 0 {
+                    v.run_unique.insert(d);
+                }
+            }
             v.blobs.push(g);
         }
         for (name, tpl) in &scenario.vars {

@@ -140,6 +140,9 @@ pub struct BlobSpec {
     /// Seed mixed with the run id; two blobs with the same seed in one run are identical.
     #[serde(default)]
     pub seed: u64,
+    /// Also compute `blobs.NAME.sha512` (`sha512:<128 hex>`), for uploads by a sha512 digest.
+    #[serde(default)]
+    pub sha512: bool,
 }
 
 /// A JSON document built at scenario start (typically a manifest).

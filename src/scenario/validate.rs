@@ -165,12 +165,15 @@ impl Validator<'_> {
                 ),
             );
         }
-        for name in s.blobs.keys() {
+        for (name, spec) in &s.blobs {
             let path = join(&[], &["blobs", name]);
             self.check_item_name(&path, name, "blob");
             self.blobs.push(name.clone());
             for field in ["digest", "size"] {
                 self.defined.push(format!("blobs.{name}.{field}"));
+            }
+            if spec.sha512 {
+                self.defined.push(format!("blobs.{name}.sha512"));
             }
         }
         for (key, value) in &s.vars {

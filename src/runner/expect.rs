@@ -97,6 +97,12 @@ pub fn evaluate(expect: &Expect, resp: &ObservedResponse) -> Vec<Verdict> {
             )
         })];
         at_level(Some(p.level), &mut v);
+        for f in v.iter_mut().filter_map(|v| match v {
+            Verdict::Fail(f) => Some(f),
+            _ => None,
+        }) {
+            f.spec = Some(p.spec.clone());
+        }
         out.extend(v);
     }
     for (name, m) in &expect.headers {
@@ -797,8 +803,9 @@ mod tests {
 
     #[test]
     fn a_status_the_text_only_prefers_warns_and_only_among_the_allowed() {
-        let e =
-            expect("{ status: [400, 416], preferred_status: { status: 416, level: convention } }");
+        let e = expect(
+            "{ status: [400, 416], preferred_status: { status: 416, level: convention, spec: dev } }",
+        );
         assert_eq!(outcome(&e, &resp(416, &[], b"")), ["pass", "pass"]);
         let v = evaluate(&e, &resp(400, &[], b""));
         let Verdict::Fail(f) = &v[1] else {
@@ -807,6 +814,7 @@ mod tests {
         assert_eq!(f.rule, "scenario.status");
         assert_eq!(f.severity, crate::contract::Severity::Warn);
         assert_eq!(f.level, Some(Level::Convention));
+        assert_eq!(f.spec.as_deref(), Some("dev"));
         // A status the MUST set refuses is one failure, not a failure and a warning.
         let o = outcome(&e, &resp(201, &[], b""));
         assert_eq!(o.len(), 1, "{o:?}");

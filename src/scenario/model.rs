@@ -351,6 +351,9 @@ pub struct PreferredStatus {
     pub status: StatusSet,
     /// The level of the text that prefers them (`should`, `convention`, …).
     pub level: Level,
+    /// The text that prefers them, as reports show it (e.g. `OCI distribution-spec main (after
+    /// v1.1.1) §Pushing a blob in chunks`).
+    pub spec: String,
 }
 
 /// A header matcher; at least one field is set.

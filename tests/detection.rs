@@ -71,6 +71,12 @@ pub(crate) const EXPECTED: &[(&str, &str, &[&str])] = &[
             "UploadChunk.upload-uuid-present",
         ],
     ),
+    // A SHOULD: a warning (blob-upload-chunked).
+    (
+        "bad-chunk-min-length",
+        "none",
+        &["scenario.header.OCI-Chunk-Min-Length"],
+    ),
     (
         "wrong-upload-range",
         "none",

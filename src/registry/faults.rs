@@ -44,6 +44,8 @@ faults! {
     MissingStartLocation => ("missing-start-location", "StartUpload 202 has no Location header"),
     /// StartUpload/UploadChunk 202 lack `Docker-Upload-UUID`.
     MissingUploadUuid => ("missing-upload-uuid", "StartUpload/UploadChunk 202 have no Docker-Upload-UUID header"),
+    /// StartUpload 202 announces its minimum chunk size in another unit.
+    BadChunkMinLength => ("bad-chunk-min-length", "StartUpload 202 carries OCI-Chunk-Min-Length: 1MiB instead of a byte count"),
     /// PATCH 202 `Range` end is off by one.
     WrongUploadRange => ("wrong-upload-range", "UploadChunk 202 Range end is off by one"),
     /// Upload `Range` header is written `bytes 0-N`.

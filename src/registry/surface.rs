@@ -128,7 +128,9 @@ pub(crate) fn trim_response(faults: &FaultSet, headers: &mut HeaderMap) {
     }
     headers.remove("docker-upload-uuid");
     headers.remove("docker-distribution-api-version");
-    headers.remove("oci-chunk-min-length");
+    if !faults.has(Fault::BadChunkMinLength) {
+        headers.remove("oci-chunk-min-length");
+    }
     headers.remove(header::LINK);
     if !ranges_offered(faults) {
         headers.remove(header::ACCEPT_RANGES);

@@ -222,6 +222,9 @@ fn session_response(
     }
     let off = is_patch && ctx.app.has(Fault::WrongUploadRange);
     headers.push(("range", range_value(ctx, session.offset, off)));
+    if is_start && ctx.app.has(Fault::BadChunkMinLength) {
+        headers.push(("oci-chunk-min-length", "1MiB".to_owned()));
+    }
     if !((is_start || is_patch) && ctx.app.has(Fault::MissingUploadUuid)) {
         headers.push(("docker-upload-uuid", session.uuid.clone()));
     }

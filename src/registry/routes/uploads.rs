@@ -1,5 +1,6 @@
 //! Blob upload sessions: StartUpload / MountBlob / monolithic POST, UploadChunk (streamed or
-//! with `Content-Range`), GetUploadStatus, CompleteUpload (digest verified) and CancelUpload.
+//! with `Content-Range`), GetUploadStatus, CompleteUpload (sha256 or sha512 digest verified; a
+//! final chunk with a `Content-Range` held to the order of chunks) and CancelUpload.
 //! Bodies are streamed into chunk buffers (memory mode) or a temp file (disk mode) while an
 //! incremental sha256 runs, so no request is buffered twice.
 

@@ -3,7 +3,7 @@
 //! in memory. Used for request bodies, ranges and chunks; digests are computed by streaming.
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// Bytes produced per block.
 pub const BLOCK: u64 = 64 * 1024;
@@ -83,6 +83,15 @@ impl BlobGen {
         }
         format!("sha256:{}", hex::encode(h.finalize()))
     }
+
+    /// `sha512:<hex>` of the whole blob, computed by streaming.
+    pub fn sha512_digest(&self) -> String {
+        let mut h = Sha512::new();
+        for piece in self.all() {
+            h.update(&piece);
+        }
+        format!("sha512:{}", hex::encode(h.finalize()))
+    }
 }
 
 pub use crate::vocab::digest::sha256_digest;
@@ -120,6 +129,17 @@ mod tests {
         assert_ne!(a, BlobGen::new("run2", 1, 100).digest());
         assert_ne!(a, BlobGen::new("run1", 2, 100).digest());
         assert_eq!(a, BlobGen::new("run1", 1, 100).digest());
+    }
+
+    #[test]
+    fn sha512_is_of_the_same_bytes() {
+        let g = BlobGen::new("r", 3, 2 * BLOCK + 5);
+        let all = collect(g.all());
+        assert_eq!(
+            g.sha512_digest(),
+            format!("sha512:{}", hex::encode(Sha512::digest(&all)))
+        );
+        assert_eq!(g.sha512_digest().len(), "sha512:".len() + 128);
     }
 
     #[test]

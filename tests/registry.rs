@@ -1365,6 +1365,106 @@ async fn fault_bad_digest_accepted() {
 }
 
 #[tokio::test]
+async fn closing_put_content_range_keeps_the_chunk_order() {
+    let r = Reg::plain().await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let digest = sha(&data);
+    let loc = header(&r.start_upload("ns/final").await, "location");
+    let first = r.patch_range(&loc, "0-39", data[..40].to_vec()).await;
+    let loc = header(&first, "location");
+    let put_range = |range: &'static str, body: Vec<u8>| {
+        r.req(Method::PUT, &format!("{loc}&digest={digest}"))
+            .header("content-range", range)
+            .body(body)
+    };
+    // A final chunk that skips bytes is refused with 416 and the session stays open.
+    let skipped = sent("PUT skipped", put_range("60-99", data[60..].to_vec())).await;
+    assert_eq!(skipped.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&skipped, "range"), "0-39");
+    let done = sent("PUT in order", put_range("40-99", data[40..].to_vec())).await;
+    assert_eq!(done.status(), StatusCode::CREATED);
+    let got = r.get(&format!("/v2/ns/final/blobs/{digest}")).await;
+    assert_eq!(got.bytes().await.expect("body").to_vec(), data);
+}
+
+#[tokio::test]
+async fn sha512_blobs_are_verified_stored_and_served() {
+    use sha2::{Digest as _, Sha512};
+    let r = Reg::plain().await;
+    let data = b"sha512 content".to_vec();
+    let d512 = format!("sha512:{}", hex::encode(Sha512::digest(&data)));
+    let loc = header(&r.start_upload("ns/s5").await, "location");
+    let done = r.put(&format!("{loc}&digest={d512}"), data.clone()).await;
+    assert_eq!(done.status(), StatusCode::CREATED);
+    assert_eq!(header(&done, "docker-content-digest"), d512);
+    assert_eq!(header(&done, "location"), format!("/v2/ns/s5/blobs/{d512}"));
+    let got = r.get(&format!("/v2/ns/s5/blobs/{d512}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(header(&got, "docker-content-digest"), d512);
+    assert_eq!(got.bytes().await.expect("body").to_vec(), data);
+    // A sha512 that does not match is DIGEST_INVALID, like a wrong sha256.
+    let wrong = format!("sha512:{}", hex::encode(Sha512::digest(b"other")));
+    let loc = header(&r.start_upload("ns/s5").await, "location");
+    let bad = r.put(&format!("{loc}&digest={wrong}"), data).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_codes(bad).await, ["DIGEST_INVALID"]);
+}
+
+#[tokio::test]
+async fn fault_final_chunk_order_ignored() {
+    let r = Reg::with_fault(Fault::FinalChunkOrderIgnored).await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let loc = header(&r.start_upload("f").await, "location");
+    let loc = header(
+        &r.patch_range(&loc, "0-39", data[..40].to_vec()).await,
+        "location",
+    );
+    // The chunk is appended where it does not belong: the digest of the whole no longer matches.
+    let req = r
+        .req(Method::PUT, &format!("{loc}&digest={}", sha(&data)))
+        .header("content-range", "60-99")
+        .body(data[60..].to_vec());
+    let put = sent("PUT", req).await;
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn fault_blob_delete_ignored() {
+    let r = Reg::with_fault(Fault::BlobDeleteIgnored).await;
+    let d = r.push_blob("f", b"kept").await;
+    let del = r.delete(&format!("/v2/f/blobs/{d}")).await;
+    assert_eq!(del.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        r.head(&format!("/v2/f/blobs/{d}")).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn fault_tags_page_size_ignored() {
+    let r = Reg::with_fault(Fault::TagsPageSizeIgnored).await;
+    let (manifest, _) = r.push_image("f", "a", "1").await;
+    r.put_manifest("f", "b", OCI_MANIFEST, &manifest).await;
+    for q in ["n=0", "n=1"] {
+        let page = r.get(&format!("/v2/f/tags/list?{q}")).await;
+        assert!(page.headers().get("link").is_none(), "{q}");
+        let tags: Value = page.json().await.expect("json");
+        assert_eq!(tags["tags"], json!(["a", "b"]), "{q}");
+    }
+    let after = r.get_json("/v2/f/tags/list?n=1&last=a").await;
+    assert_eq!(after["tags"], json!(["b"]));
+}
+
+#[tokio::test]
+async fn fault_bad_chunk_min_length() {
+    let r = Reg::with_fault(Fault::BadChunkMinLength).await;
+    let start = r.start_upload("f").await;
+    assert_eq!(header(&start, "oci-chunk-min-length"), "1MiB");
+    let clean = Reg::plain().await.start_upload("f").await;
+    assert!(clean.headers().get("oci-chunk-min-length").is_none());
+}
+
+#[tokio::test]
 async fn fault_manifest_digest_mismatch() {
     let r = Reg::with_fault(Fault::ManifestDigestMismatch).await;
     let (manifest, d) = r.push_image("f", "v1", "1").await;

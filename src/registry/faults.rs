@@ -44,10 +44,14 @@ faults! {
     MissingStartLocation => ("missing-start-location", "StartUpload 202 has no Location header"),
     /// StartUpload/UploadChunk 202 lack `Docker-Upload-UUID`.
     MissingUploadUuid => ("missing-upload-uuid", "StartUpload/UploadChunk 202 have no Docker-Upload-UUID header"),
+    /// StartUpload 202 announces its minimum chunk size in another unit.
+    BadChunkMinLength => ("bad-chunk-min-length", "StartUpload 202 carries OCI-Chunk-Min-Length: 1MiB instead of a byte count"),
     /// PATCH 202 `Range` end is off by one.
     WrongUploadRange => ("wrong-upload-range", "UploadChunk 202 Range end is off by one"),
     /// Upload `Range` header is written `bytes 0-N`.
     BadRangeFormat => ("bad-range-format", "upload progress Range header is written `bytes 0-N` instead of `0-N`"),
+    /// The closing PUT's `Content-Range` is ignored (its chunk is appended wherever it starts).
+    FinalChunkOrderIgnored => ("final-chunk-order-ignored", "the closing PUT appends its chunk without checking that its Content-Range starts at the upload offset"),
     /// CompleteUpload with a wrong digest is accepted.
     BadDigestAccepted => ("bad-digest-accepted", "CompleteUpload with a digest that does not match the content answers 201"),
     /// GET manifest `Docker-Content-Digest` is wrong.
@@ -80,8 +84,12 @@ faults! {
     AcrSchemaViolation => ("acr-schema-violation", "GET /acr/v1/{name} body lacks the required imageName"),
     /// Manifest DELETE answers 202 but keeps the manifest.
     DeleteIgnored => ("delete-ignored", "manifest DELETE answers 202 but the manifest stays retrievable"),
+    /// Blob DELETE answers 202 but keeps the blob.
+    BlobDeleteIgnored => ("blob-delete-ignored", "blob DELETE answers 202 but the blob stays retrievable"),
     /// `writeEnabled=false` is not enforced.
     WriteEnabledNotEnforced => ("write-enabled-not-enforced", "writeEnabled=false does not prevent pushes or overwrites"),
+    /// `tags/list` ignores `n`.
+    TagsPageSizeIgnored => ("tags-page-size-ignored", "tags/list ignores n (n=0 included): a page holds every tag after last, with no Link"),
     /// `tags/list` and `_catalog` are not sorted.
     TagsUnsorted => ("tags-unsorted", "tags/list and _catalog return names in reverse lexical order"),
     // Hostile faults (src/registry/hostile/): raw bytes on the wire, each bounded server-side.

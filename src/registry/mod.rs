@@ -20,7 +20,8 @@
 //!   `{"errors":[{"code":"DENIED","message":"The operation is disallowed on this registry, repository or image."}]}`
 //!   (OCI's DENIED; ACR's exact status for locks is UNVERIFIED). Like ACR's image lock,
 //!   `writeEnabled=false` also blocks deletes.
-//! * Only `sha256` digests are accepted for uploads; other algorithms → `400 DIGEST_INVALID`.
+//! * `sha256` and `sha512` digests are accepted for uploads (a sha512 blob is stored and served
+//!   under its sha512 digest); other algorithms → `400 DIGEST_INVALID`.
 //! * The OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`, `routes/referrers.rs`)
 //!   is served, and a manifest PUT (image or index) with a `subject` answers `OCI-Subject`;
 //!   an unknown subject or repository lists no referrers (an empty index, never 404).

@@ -1,5 +1,5 @@
 //! Storage of the embedded registry: a content-addressed blob store (memory, or files under
-//! `blobs/sha256/<hex>`) and the repository metadata (links, manifests, tags, attributes),
+//! `blobs/sha256/<hex>`, `blobs/sha512/<hex>`) and the repository metadata (links, manifests, tags, attributes),
 //! optionally persisted as `metadata.json` with atomic writes (temp file, fsync, rename).
 
 use super::RegistryError;
@@ -229,7 +229,7 @@ impl Store {
     pub fn open(root: Option<PathBuf>) -> Result<Store, RegistryError> {
         let mut meta = Meta::default();
         if let Some(dir) = &root {
-            for sub in ["blobs/sha256", "tmp", "uploads"] {
+            for sub in ["blobs/sha256", "blobs/sha512", "tmp", "uploads"] {
                 let p = dir.join(sub);
                 std::fs::create_dir_all(&p).map_err(|e| storage_err(&p, e))?;
             }
@@ -268,8 +268,11 @@ impl Store {
     }
 
     fn blob_path(root: &Path, digest: &str) -> PathBuf {
-        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-        root.join("blobs/sha256").join(hex)
+        match digest.split_once(':') {
+            Some(("sha512", hex)) => root.join("blobs/sha512").join(hex),
+            Some((_, hex)) => root.join("blobs/sha256").join(hex),
+            None => root.join("blobs/sha256").join(digest),
+        }
     }
 
     /// Content by digest (regardless of repository links).
@@ -282,7 +285,7 @@ impl Store {
                 .and_then(|m| m.get(digest).cloned())
                 .map(BlobData::Memory),
             Some(root) => {
-                if !digest.starts_with("sha256:") {
+                if !(digest.starts_with("sha256:") || digest.starts_with("sha512:")) {
                     return None;
                 }
                 let path = Self::blob_path(root, digest);

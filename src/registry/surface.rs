@@ -25,7 +25,8 @@
 //!
 //! Faults still work on the minimal registry: a fault whose violation needs an optional
 //! feature (a wrong `Docker-Content-Digest`, a 206 with a wrong `Content-Range`, a NOT_FOUND
-//! JSON code, a DELETE that answers 202 but keeps the manifest) turns that feature back on.
+//! JSON code, a DELETE that answers 202 but keeps the manifest or the blob) turns that feature
+//! back on.
 
 use super::faults::{Fault, FaultSet};
 use super::routes::Route;
@@ -99,6 +100,9 @@ pub(crate) fn admit(faults: &FaultSet, method: &Method, route: &Route) -> Admiss
         Route::Manifest { .. } if *method == Method::DELETE && faults.has(Fault::DeleteIgnored) => {
             Admission::Handle
         }
+        Route::Blob { .. } if *method == Method::DELETE && faults.has(Fault::BlobDeleteIgnored) => {
+            Admission::Handle
+        }
         Route::Upload { .. } | Route::Blob { .. } | Route::Manifest { .. }
             if *method == Method::DELETE =>
         {
@@ -135,7 +139,9 @@ pub(crate) fn trim_response(faults: &FaultSet, headers: &mut HeaderMap) {
     }
     headers.remove("docker-upload-uuid");
     headers.remove("docker-distribution-api-version");
-    headers.remove("oci-chunk-min-length");
+    if !faults.has(Fault::BadChunkMinLength) {
+        headers.remove("oci-chunk-min-length");
+    }
     headers.remove("oci-subject");
     headers.remove(header::LINK);
     if !ranges_offered(faults) {

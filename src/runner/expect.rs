@@ -76,6 +76,35 @@ pub fn evaluate(expect: &Expect, resp: &ObservedResponse) -> Vec<Verdict> {
             )
         }));
     }
+    let allowed = expect
+        .status
+        .as_ref()
+        .is_none_or(|s| s.contains(resp.status));
+    if let Some(p) = expect.preferred_status.as_ref().filter(|_| allowed) {
+        let want = p
+            .status
+            .0
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let mut v = [verdict(p.status.contains(resp.status), || {
+            fail(
+                "scenario.status".into(),
+                format!("status {} where {want} is preferred", resp.status),
+                &want,
+                resp.status.to_string(),
+            )
+        })];
+        at_level(Some(p.level), &mut v);
+        for f in v.iter_mut().filter_map(|v| match v {
+            Verdict::Fail(f) => Some(f),
+            _ => None,
+        }) {
+            f.spec = Some(p.spec.clone());
+        }
+        out.extend(v);
+    }
     for (name, m) in &expect.headers {
         let from = out.len();
         header_verdicts(name, m, resp, &mut out);
@@ -822,6 +851,25 @@ mod tests {
             panic!()
         };
         assert_eq!(f.severity, crate::contract::Severity::Fail);
+    }
+
+    #[test]
+    fn a_status_the_text_only_prefers_warns_and_only_among_the_allowed() {
+        let e = expect(
+            "{ status: [400, 416], preferred_status: { status: 416, level: convention, spec: dev } }",
+        );
+        assert_eq!(outcome(&e, &resp(416, &[], b"")), ["pass", "pass"]);
+        let v = evaluate(&e, &resp(400, &[], b""));
+        let Verdict::Fail(f) = &v[1] else {
+            panic!("{v:?}")
+        };
+        assert_eq!(f.rule, "scenario.status");
+        assert_eq!(f.severity, crate::contract::Severity::Warn);
+        assert_eq!(f.level, Some(Level::Convention));
+        assert_eq!(f.spec.as_deref(), Some("dev"));
+        // A status the MUST set refuses is one failure, not a failure and a warning.
+        let o = outcome(&e, &resp(201, &[], b""));
+        assert_eq!(o.len(), 1, "{o:?}");
     }
 
     #[test]

@@ -114,6 +114,13 @@ impl Vars {
             if g.size > 0 {
                 v.run_unique.insert(g.digest());
             }
+            if spec.sha512 {
+                let d = g.sha512_digest();
+                v.set(&format!("blobs.{name}.sha512"), TValue::Str(d.clone()));
+                if g.size > 0 {
+                    v.run_unique.insert(d);
+                }
+            }
             if mentions_base64(scenario, name) {
                 v.set(&format!("blobs.{name}.base64"), TValue::Str(base64_of(&g)));
             }

@@ -145,6 +145,9 @@ pub struct BlobSpec {
     /// Seed mixed with the run id; two blobs with the same seed in one run are identical.
     #[serde(default)]
     pub seed: u64,
+    /// Also compute `blobs.NAME.sha512` (`sha512:<128 hex>`), for uploads by a sha512 digest.
+    #[serde(default)]
+    pub sha512: bool,
 }
 
 /// A JSON document built at scenario start (typically a manifest).
@@ -287,6 +290,10 @@ pub struct Expect {
     /// Allowed statuses.
     #[serde(default)]
     pub status: Option<StatusSet>,
+    /// Of the allowed statuses, the one(s) a weaker text prefers (a SHOULD, or the wording of
+    /// an unreleased spec version): any other status is a warning at that text's level.
+    #[serde(default)]
+    pub preferred_status: Option<PreferredStatus>,
     /// Header matchers by (case-insensitive) header name.
     #[serde(default)]
     pub headers: IndexMap<String, HeaderMatch>,
@@ -339,6 +346,19 @@ impl<'de> Deserialize<'de> for StatusSet {
         }
         Ok(StatusSet(set))
     }
+}
+
+/// Statuses a text below MUST prefers; another status is a warning at `level`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredStatus {
+    /// The preferred statuses.
+    pub status: StatusSet,
+    /// The level of the text that prefers them (`should`, `convention`, …).
+    pub level: Level,
+    /// The text that prefers them, as reports show it (e.g. `OCI distribution-spec main (after
+    /// v1.1.1) §Pushing a blob in chunks`).
+    pub spec: String,
 }
 
 /// A header matcher; at least one field is set.

@@ -166,12 +166,15 @@ impl Validator<'_> {
                 ),
             );
         }
-        for name in s.blobs.keys() {
+        for (name, spec) in &s.blobs {
             let path = join(&[], &["blobs", name]);
             self.check_item_name(&path, name, "blob");
             self.blobs.push(name.clone());
             for field in ["digest", "encoded", "size", "base64"] {
                 self.defined.push(format!("blobs.{name}.{field}"));
+            }
+            if spec.sha512 {
+                self.defined.push(format!("blobs.{name}.sha512"));
             }
         }
         for (key, value) in &s.vars {
@@ -922,6 +925,7 @@ fn static_range(s: &str) -> bool {
 
 fn expect_is_empty(e: &Expect) -> bool {
     e.status.is_none()
+        && e.preferred_status.is_none()
         && e.headers.is_empty()
         && e.json.is_empty()
         && e.body_digest.is_none()

@@ -14,10 +14,12 @@ use bytes::Bytes;
 /// Lifetime of redirect URLs (ACR's SAS URLs: 20 minutes).
 pub(crate) const REDIRECT_TTL_SECS: i64 = 20 * 60;
 
-/// Parses a path digest: malformed → 400 DIGEST_INVALID, other algorithms → 404 BLOB_UNKNOWN.
+/// Parses a path digest: malformed → 400 DIGEST_INVALID, algorithms other than sha256 and
+/// sha512 → 404 BLOB_UNKNOWN.
 fn blob_digest(raw: &str) -> Result<String, ApiError> {
     match parse_digest(raw) {
         Some(DigestKind::Sha256(d)) => Ok(d),
+        Some(DigestKind::Other(d)) if d.starts_with("sha512:") => Ok(d),
         Some(DigestKind::Other(d)) => Err(ApiError::blob_unknown(&d)),
         None => Err(ApiError::digest_invalid(format!(
             "`{raw}` is not a valid digest"
@@ -165,6 +167,12 @@ pub(crate) async fn delete(ctx: &Ctx, name: &str, raw: &str) -> Result<Response<
         return Err(ApiError::blob_unknown(&digest));
     }
     ensure_repo_deletable(ctx, name)?;
+    if ctx.app.has(Fault::BlobDeleteIgnored) {
+        return Ok(empty_response(
+            StatusCode::ACCEPTED,
+            &[("docker-content-digest", digest.clone())],
+        ));
+    }
     ctx.app
         .store
         .mutate(|m| {

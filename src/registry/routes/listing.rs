@@ -110,7 +110,7 @@ pub(crate) fn acr_catalog(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 
 /// `GET /v2/<name>/tags/list`.
 pub(crate) fn v2_tags(ctx: &Ctx, name: &str) -> Result<Response<Body>, ApiError> {
-    let n = parse_n(ctx)?;
+    let n = parse_n(ctx)?.filter(|_| !ctx.app.has(Fault::TagsPageSizeIgnored));
     let tags = ctx.app.store.read(|m| {
         m.known_repo(name).map(|r| {
             r.tags

@@ -1,5 +1,6 @@
 //! Blob upload sessions: StartUpload / MountBlob / monolithic POST, UploadChunk (streamed or
-//! with `Content-Range`), GetUploadStatus, CompleteUpload (digest verified) and CancelUpload.
+//! with `Content-Range`), GetUploadStatus, CompleteUpload (sha256 or sha512 digest verified; a
+//! final chunk with a `Content-Range` held to the order of chunks) and CancelUpload.
 //! Bodies are streamed into chunk buffers (memory mode) or a temp file (disk mode) while an
 //! incremental sha256 runs, so no request is buffered twice.
 
@@ -11,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Response, StatusCode, header};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 use std::collections::HashMap;
 use std::io::SeekFrom;
 use std::path::PathBuf;
@@ -222,6 +223,9 @@ fn session_response(
     }
     let off = is_patch && ctx.app.has(Fault::WrongUploadRange);
     headers.push(("range", range_value(ctx, session.offset, off)));
+    if is_start && ctx.app.has(Fault::BadChunkMinLength) {
+        headers.push(("oci-chunk-min-length", "1MiB".to_owned()));
+    }
     if !((is_start || is_patch) && ctx.app.has(Fault::MissingUploadUuid)) {
         headers.push(("docker-upload-uuid", session.uuid.clone()));
     }
@@ -311,9 +315,10 @@ async fn finish(
 ) -> Result<Response<Body>, ApiError> {
     let digest = match parse_digest(requested) {
         Some(DigestKind::Sha256(d)) => d,
+        Some(DigestKind::Other(d)) if d.starts_with("sha512:") => d,
         Some(DigestKind::Other(_)) => {
             return Err(ApiError::digest_invalid(
-                "only sha256 digests are supported by this registry",
+                "only sha256 and sha512 digests are supported by this registry",
             ));
         }
         None => {
@@ -322,7 +327,11 @@ async fn finish(
             )));
         }
     };
-    let actual = format!("sha256:{}", hex::encode(session.hasher.clone().finalize()));
+    let actual = if digest.starts_with("sha512:") {
+        sha512_of(session).await?
+    } else {
+        format!("sha256:{}", hex::encode(session.hasher.clone().finalize()))
+    };
     if actual != digest && !ctx.app.has(Fault::BadDigestAccepted) {
         return Err(ApiError::digest_invalid(format!(
             "provided digest {digest} did not match uploaded content ({actual})"
@@ -383,6 +392,32 @@ async fn finish(
     Ok(empty_response(StatusCode::CREATED, &headers))
 }
 
+/// `sha512:<hex>` of what the session holds. Uploads hash sha256 as they stream; the rare
+/// sha512 upload (image-spec: "Implementations MAY implement SHA-512 digest verification")
+/// is hashed again from the stored bytes when it closes.
+async fn sha512_of(session: &mut Session) -> Result<String, ApiError> {
+    let mut h = Sha512::new();
+    match &mut session.data {
+        SessionData::Memory(pieces) => pieces.iter().for_each(|p| h.update(p)),
+        SessionData::File { path, writer } => {
+            writer
+                .flush()
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot write upload: {e}")))?;
+            let path = path.clone();
+            h = tokio::task::spawn_blocking(move || -> std::io::Result<Sha512> {
+                let mut file = std::fs::File::open(path)?;
+                std::io::copy(&mut file, &mut h)?;
+                Ok(h)
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(format!("cannot read upload: {e}")))?;
+        }
+    }
+    Ok(format!("sha512:{}", hex::encode(h.finalize())))
+}
+
 async fn discard(ctx: &Ctx, session: &mut Session) {
     session.closed = true;
     ctx.app.sessions.remove(&session.uuid);
@@ -407,6 +442,47 @@ fn parse_content_range(raw: &str) -> Option<(u64, u64)> {
     (b >= a).then_some((a, b))
 }
 
+/// The length a request's `Content-Range` declares for its chunk (`None` without one): the
+/// chunk must start at the session's offset ("Chunks MUST be uploaded in order", else 416)
+/// and agree with `Content-Length`.
+fn declared_chunk(
+    ctx: &Ctx,
+    name: &str,
+    uuid: &str,
+    session: &Session,
+) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = ctx.header(header::CONTENT_RANGE) else {
+        return Ok(None);
+    };
+    let Some((a, b)) = parse_content_range(raw) else {
+        return Err(ApiError::upload_invalid(format!(
+            "invalid Content-Range `{raw}` (expected `<start>-<end>`)"
+        )));
+    };
+    if a != session.offset {
+        return Err(ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "BLOB_UPLOAD_INVALID",
+            format!(
+                "chunk starts at {a} but the upload is at offset {}",
+                session.offset
+            ),
+        )
+        .with_header(header::RANGE, &range_value(ctx, session.offset, false))
+        .with_header(header::LOCATION, &location(ctx, name, uuid, session.offset))
+        .with_header(header::HeaderName::from_static("docker-upload-uuid"), uuid));
+    }
+    let len = b - a + 1;
+    if let Some(cl) = ctx.header(header::CONTENT_LENGTH)
+        && cl.trim().parse::<u64>().ok() != Some(len)
+    {
+        return Err(ApiError::upload_invalid(format!(
+            "Content-Length {cl} does not match Content-Range {raw}"
+        )));
+    }
+    Ok(Some(len))
+}
+
 /// `PATCH <upload location>`.
 pub(crate) async fn patch(
     ctx: &Ctx,
@@ -417,36 +493,7 @@ pub(crate) async fn patch(
     let shared = ctx.app.sessions.get(uuid)?;
     ensure_repo_writable(ctx, name)?;
     let mut session = lock_open(&shared, name).await?;
-    let mut expected = None;
-    if let Some(raw) = ctx.header(header::CONTENT_RANGE) {
-        let Some((a, b)) = parse_content_range(raw) else {
-            return Err(ApiError::upload_invalid(format!(
-                "invalid Content-Range `{raw}` (expected `<start>-<end>`)"
-            )));
-        };
-        if a != session.offset {
-            return Err(ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "BLOB_UPLOAD_INVALID",
-                format!(
-                    "chunk starts at {a} but the upload is at offset {}",
-                    session.offset
-                ),
-            )
-            .with_header(header::RANGE, &range_value(ctx, session.offset, false))
-            .with_header(header::LOCATION, &location(ctx, name, uuid, session.offset))
-            .with_header(header::HeaderName::from_static("docker-upload-uuid"), uuid));
-        }
-        let len = b - a + 1;
-        if let Some(cl) = ctx.header(header::CONTENT_LENGTH)
-            && cl.trim().parse::<u64>().ok() != Some(len)
-        {
-            return Err(ApiError::upload_invalid(format!(
-                "Content-Length {cl} does not match Content-Range {raw}"
-            )));
-        }
-        expected = Some(len);
-    }
+    let expected = declared_chunk(ctx, name, uuid, &session)?;
     append(&mut session, body, expected).await?;
     Ok(session_response(
         ctx,
@@ -472,7 +519,7 @@ pub(crate) async fn status(ctx: &Ctx, name: &str, uuid: &str) -> Result<Response
     ))
 }
 
-/// `PUT <upload location>?digest=` (optional final chunk).
+/// `PUT <upload location>?digest=` (optional final chunk, with an optional `Content-Range`).
 pub(crate) async fn put(
     ctx: &Ctx,
     name: &str,
@@ -487,7 +534,15 @@ pub(crate) async fn put(
     };
     ensure_repo_writable(ctx, name)?;
     let mut session = lock_open(&shared, name).await?;
-    append(&mut session, body, None).await?;
+    // A final chunk with a Content-Range is held to the order of chunks like a PATCH (the
+    // post-1.1.1 text: "If the final chunk is uploaded out of order, the registry MUST respond
+    // with a `416`"); the session stays open for the right chunk.
+    let expected = if ctx.app.has(Fault::FinalChunkOrderIgnored) {
+        None
+    } else {
+        declared_chunk(ctx, name, uuid, &session)?
+    };
+    append(&mut session, body, expected).await?;
     let result = finish(ctx, name, &mut session, &digest).await;
     if result.is_err() {
         discard(ctx, &mut session).await;

@@ -171,7 +171,7 @@ fn list_shows_every_operation_and_rule() {
     assert_eq!((ids[0], ids[16]), ("end-1", "end-14"));
     assert!(
         out.stdout
-            .contains("scenarios (1): blob-upload-single-post"),
+            .contains("scenarios (2): blob-upload-empty-single-post, blob-upload-single-post"),
         "{}",
         out.stdout
     );

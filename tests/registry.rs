@@ -2335,6 +2335,27 @@ async fn fault_referrers_404() {
 }
 
 #[tokio::test]
+async fn fault_referrers_invalid_digest_404() {
+    let (r, subject, d, _) = referrers_fixture(Fault::ReferrersInvalidDigest404).await;
+    let resp = r.get("/v2/ref/x/referrers/sha256:not-hex").await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // Well-formed digests are answered as before.
+    let (status, _, _, body) = r.referrers("ref/x", &subject, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(by_digest(&body).contains_key(&d));
+}
+
+#[tokio::test]
+async fn fault_referrers_not_an_index() {
+    let (r, subject, d, _) = referrers_fixture(Fault::ReferrersNotAnIndex).await;
+    let (status, ct, _, body) = r.referrers("ref/x", &subject, "").await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, OCI_INDEX));
+    assert!(body.get("manifests").is_none(), "{body}");
+    let listed = body["referrers"].as_array().expect("referrers array");
+    assert!(listed.iter().any(|e| e["digest"] == d.as_str()), "{body}");
+}
+
+#[tokio::test]
 async fn fault_referrers_wrong_content_type() {
     let (r, subject, d, _) = referrers_fixture(Fault::ReferrersWrongContentType).await;
     let (status, ct, _, body) = r.referrers("ref/x", &subject, "").await;

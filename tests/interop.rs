@@ -615,28 +615,13 @@ fn skopeo_copies_an_image_index_with_all() {
     assert_eq!(status, 200, "GET child manifest by digest");
     assert_eq!(body, image.manifest.bytes, "child manifest differs");
 
-    let mut pull = skopeo(scratch);
-    pull.args([
-        "copy",
-        "--all",
-        "--retry-times",
-        "0",
-        "--src-tls-verify=false",
-    ])
-    .arg(&reference)
-    .arg(format!("oci:{}:v1", back.display()));
-    let done = run(pull, scratch, "skopeo-pull-index");
-    assert_eq!(
-        done.code,
-        Some(0),
-        "{}",
-        done.describe("skopeo copy --all (pull)")
+    copy_index_back(
+        scratch,
+        &reference,
+        &back,
+        "skopeo-pull-index",
+        &index.digest(),
     );
-    let layout: Value =
-        serde_json::from_slice(&std::fs::read(back.join("index.json")).expect("index.json"))
-            .expect("index.json is JSON");
-    assert_eq!(layout["manifests"][0]["digest"], index.digest(), "{layout}");
-    assert_eq!(layout["manifests"][0]["mediaType"], OCI_INDEX, "{layout}");
     for blob in image.blobs().chain(std::iter::once(&index)) {
         let digest = blob.digest();
         let path = back
@@ -1318,28 +1303,13 @@ fn skopeo_copies_a_multi_platform_index_in_and_out_of_regcheck_serve() {
         "{inspected}"
     );
 
-    let mut pull = skopeo(scratch);
-    pull.args([
-        "copy",
-        "--all",
-        "--retry-times",
-        "0",
-        "--src-tls-verify=false",
-    ])
-    .arg(&reference)
-    .arg(format!("oci:{}:v1", back.display()));
-    let done = run(pull, scratch, "skopeo-pull-platforms");
-    assert_eq!(
-        done.code,
-        Some(0),
-        "{}",
-        done.describe("skopeo copy --all (pull)")
+    copy_index_back(
+        scratch,
+        &reference,
+        &back,
+        "skopeo-pull-platforms",
+        &index.digest(),
     );
-    let layout: Value =
-        serde_json::from_slice(&std::fs::read(back.join("index.json")).expect("index.json"))
-            .expect("index.json is JSON");
-    assert_eq!(layout["manifests"][0]["digest"], index.digest(), "{layout}");
-    assert_eq!(layout["manifests"][0]["mediaType"], OCI_INDEX, "{layout}");
     // Every digest made the round trip unchanged: index, both manifests, configs and layers.
     for blob in images
         .iter()
@@ -1359,4 +1329,31 @@ fn skopeo_copies_a_multi_platform_index_in_and_out_of_regcheck_serve() {
             "{digest} differs after the round trip"
         );
     }
+}
+
+/// `skopeo copy --all` of the index at `reference` into the OCI layout `back` (tag `v1`): the
+/// layout's index names the pushed index digest, as an image index.
+fn copy_index_back(scratch: &Path, reference: &str, back: &Path, label: &str, digest: &str) {
+    let mut pull = skopeo(scratch);
+    pull.args([
+        "copy",
+        "--all",
+        "--retry-times",
+        "0",
+        "--src-tls-verify=false",
+    ])
+    .arg(reference)
+    .arg(format!("oci:{}:v1", back.display()));
+    let done = run(pull, scratch, label);
+    assert_eq!(
+        done.code,
+        Some(0),
+        "{}",
+        done.describe("skopeo copy --all (pull)")
+    );
+    let layout: Value =
+        serde_json::from_slice(&std::fs::read(back.join("index.json")).expect("index.json"))
+            .expect("index.json is JSON");
+    assert_eq!(layout["manifests"][0]["digest"], digest, "{layout}");
+    assert_eq!(layout["manifests"][0]["mediaType"], OCI_INDEX, "{layout}");
 }

@@ -207,3 +207,64 @@ fn storage_signatures_are_redacted_from_transcripts() {
     let leaked = regex::Regex::new(r"sig=[0-9a-f]{16}").expect("regex");
     assert!(!leaked.is_match(&text), "a storage signature leaked");
 }
+
+/// A registry with a minimum chunk size (S3-backed registries have 5 MiB): it announces
+/// `OCI-Chunk-Min-Length` and refuses, on the closing PUT, an upload whose chunks before the
+/// last were shorter. `blob-upload-chunked` honours the announced minimum (its 3 MiB blob goes in
+/// 2 MiB + 1 MiB instead of three 1 MiB chunks) and passes; the same scenario with the minimum
+/// ignored is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_uploads_honour_an_announced_minimum_chunk_length() {
+    use regcheck::registry::{self, RegistryConfig};
+    let reg = registry::start(RegistryConfig {
+        chunk_min_length: Some(2 << 20),
+        ..RegistryConfig::default()
+    })
+    .await
+    .expect("registry starts");
+    let url = reg.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let ignoring = dir.path().join("ignoring.yaml");
+    let bundled = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/blob-upload-chunked.yaml"),
+    )
+    .expect("scenario");
+    let stripped = bundled.replace(r#", min_chunk_size: "{{chunk_min}}""#, "");
+    assert_ne!(stripped, bundled, "the scenario honours the minimum");
+    std::fs::write(&ignoring, stripped).expect("write");
+    let (honoured, ignored) = tokio::task::spawn_blocking(move || {
+        let spec = format!("json={}", report.display());
+        let honoured = run_against(
+            &url,
+            &["--filter", "^blob-upload-chunked$", "--report", &spec],
+        );
+        let json = read_report(&report);
+        let ignored = run_against(
+            &url,
+            &[
+                "--scenarios",
+                ignoring.to_str().expect("utf8"),
+                "--no-report",
+            ],
+        );
+        ((honoured, json), ignored)
+    })
+    .await
+    .expect("runs");
+    let (out, json) = honoured;
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let patches = json["scenarios"][0]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["op"] == "UploadChunk")
+        .count();
+    assert_eq!(patches, 2, "{}", json["scenarios"][0]);
+    assert_eq!(ignored.code, 1, "{}", ignored.stdout);
+    assert!(
+        ignored.stdout.contains("BLOB_UPLOAD_INVALID") || ignored.stdout.contains("400"),
+        "{}",
+        ignored.stdout
+    );
+}

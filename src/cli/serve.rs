@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// 1/DELAY requests a second, for testing `load --find-max`.
     #[arg(long, value_name = "DELAY", value_parser = parse_delay)]
     pub one_at_a_time: Option<std::time::Duration>,
+    /// A minimum chunk size (`5MiB`, as on S3 storage): announced in `OCI-Chunk-Min-Length`;
+    /// an upload whose chunks before the last are shorter is refused when it is closed.
+    #[arg(long, value_name = "SIZE", value_parser = parse_chunk_min)]
+    pub chunk_min_length: Option<u64>,
     /// Inject a named contract violation (repeatable).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<Fault>,
@@ -80,6 +84,7 @@ pub async fn serve(args: ServeArgs) -> Result<i32> {
         faults: args.faults,
         fault_on: args.fault_on,
         one_at_a_time: args.one_at_a_time,
+        chunk_min_length: args.chunk_min_length,
         surface: if args.minimal {
             Surface::Minimal
         } else {
@@ -137,6 +142,14 @@ async fn wait_for_stop() -> Result<()> {
 #[cfg(not(unix))]
 async fn wait_for_stop() -> Result<()> {
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+}
+
+fn parse_chunk_min(s: &str) -> Result<u64, String> {
+    match crate::load::units::parse_size(s) {
+        Ok(0) => Err("the minimum chunk size must be positive".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn parse_delay(s: &str) -> Result<std::time::Duration, String> {

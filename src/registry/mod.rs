@@ -160,6 +160,10 @@ pub struct RegistryConfig {
     /// Answer one request at a time, each after this delay: a registry of known capacity
     /// (1/delay requests a second), for testing capacity searches. Not a contract violation.
     pub one_at_a_time: Option<std::time::Duration>,
+    /// A minimum chunk size, as S3-backed registries have: the POST of an upload answers
+    /// `OCI-Chunk-Min-Length: <bytes>` and the closing PUT refuses (400 BLOB_UPLOAD_INVALID) an
+    /// upload whose chunks before the last were shorter. Not a contract violation.
+    pub chunk_min_length: Option<u64>,
 }
 
 impl Default for RegistryConfig {
@@ -175,6 +179,7 @@ impl Default for RegistryConfig {
             tls: None,
             surface: Surface::Full,
             one_at_a_time: None,
+            chunk_min_length: None,
         }
     }
 }

@@ -36,9 +36,11 @@ pub(super) fn capture_all(
 fn capture(cap: &Capture, resp: &ObservedResponse, request_url: &str) -> Result<String, String> {
     let raw = match &cap.source {
         CaptureSource::Header(h) => {
-            let v = resp
-                .header(h)
-                .ok_or_else(|| format!("cannot capture header `{h}`: absent from the response"))?;
+            let Some(v) = resp.header(h) else {
+                return cap.default.clone().ok_or_else(|| {
+                    format!("cannot capture header `{h}`: absent from the response")
+                });
+            };
             if h.eq_ignore_ascii_case("location") {
                 // Keep Locations absolute, resolved against the URL that answered.
                 Url::parse(request_url)
@@ -56,7 +58,10 @@ fn capture(cap: &Capture, resp: &ObservedResponse, request_url: &str) -> Result<
             match json.pointer(ptr) {
                 Some(serde_json::Value::String(s)) => s.clone(),
                 Some(serde_json::Value::Null) | None => {
-                    return Err(format!("cannot capture `{ptr}`: not in the body"));
+                    return cap
+                        .default
+                        .clone()
+                        .ok_or_else(|| format!("cannot capture `{ptr}`: not in the body"));
                 }
                 Some(other) => other.to_string(),
             }
@@ -103,12 +108,13 @@ mod tests {
             };
             let location = || CaptureSource::Header("Location".into());
             for cap in [
-                Capture { source: location(), regex: None, secret: false },
-                Capture { source: CaptureSource::Json(pointer.clone()), regex: None, secret: false },
+                Capture { source: location(), regex: None, secret: false, default: None },
+                Capture { source: CaptureSource::Json(pointer.clone()), regex: None, secret: false, default: None },
                 Capture {
                     source: location(),
                     regex: Some("/([^/]+)$".into()),
                     secret: false,
+                    default: None,
                 },
             ] {
                 let _ = capture(&cap, &resp, "http://127.0.0.1:5000/v2/a/blobs/uploads/");

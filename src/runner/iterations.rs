@@ -17,14 +17,29 @@ pub(super) enum Iterations {
     Items(Vec<TValue>),
 }
 
+/// A rendered `min_chunk_size`: a number of bytes (what a registry's `OCI-Chunk-Min-Length`
+/// says). Anything else sets no bound: the header's own matcher judges a malformed value, and a
+/// minimum the registry does not state is not a reason to stop.
+fn min_bytes(template_text: &str, vars: &Vars) -> Result<u64, String> {
+    let text = template::render_str(template_text, vars).map_err(|e| e.to_string())?;
+    Ok(text.trim().parse::<u64>().unwrap_or(0))
+}
+
 impl Iterations {
     /// Resolves a loop, or says why it cannot run (an item that does not render, too many
     /// iterations).
     pub(super) fn new(fe: &Loop, vars: &Vars) -> Result<Self, String> {
         let it = match fe {
-            Loop::Chunks { blob, chunk_size } => {
+            Loop::Chunks {
+                blob,
+                chunk_size,
+                min_chunk_size,
+            } => {
                 let g = vars.blob(blob);
-                let chunk = chunk_size.get();
+                let chunk = match min_chunk_size {
+                    None => chunk_size.get(),
+                    Some(t) => chunk_size.get().max(min_bytes(t, vars)?),
+                };
                 // An empty blob has no chunks: nothing to send.
                 Iterations::Chunks {
                     size: g.size,

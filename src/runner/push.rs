@@ -76,6 +76,7 @@ pub fn expand(push: &Push, pos: &SourcePos) -> Vec<Step> {
                     source: CaptureSource::Header("Location".into()),
                     regex: None,
                     secret: false,
+                    default: None,
                 },
             );
         }

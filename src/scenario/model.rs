@@ -469,6 +469,10 @@ pub struct CaptureSpec {
     /// The value is a secret (a token): redacted in every transcript and report.
     #[serde(default)]
     pub secret: bool,
+    /// The value when the source is absent from the response (an OPTIONAL header, such as
+    /// `OCI-Chunk-Min-Length`): the capture then succeeds with it instead of failing.
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 /// A spec-legal variant that skips the rest of the scenario.
@@ -512,6 +516,11 @@ pub struct ForEach {
     /// Chunk size for `chunks`.
     #[serde(default)]
     pub chunk_size: Option<ByteSize>,
+    /// A lower bound on the chunk size, rendered when the loop starts (a template giving a
+    /// number of bytes, e.g. a captured `OCI-Chunk-Min-Length`): chunks are then the larger
+    /// of the two (the last one may be shorter).
+    #[serde(default)]
+    pub min_chunk_size: Option<String>,
     /// Items to iterate over (templates); each iteration sets `item` and `item.index`.
     #[serde(default)]
     pub items: Option<Vec<String>>,

@@ -171,6 +171,8 @@ pub enum Loop {
         blob: BlobRef,
         /// Bytes per chunk.
         chunk_size: NonZeroU64,
+        /// Template of a lower bound on the chunk size (bytes), rendered when the loop starts.
+        min_chunk_size: Option<String>,
     },
     /// Item templates (never empty).
     Items(Vec<String>),
@@ -185,6 +187,8 @@ pub struct Capture {
     pub regex: Option<String>,
     /// Redacted in transcripts and reports.
     pub secret: bool,
+    /// The value when the source is absent from the response.
+    pub default: Option<String>,
 }
 
 /// Where a captured value comes from: exactly one source.
@@ -337,6 +341,7 @@ impl Converter<'_> {
             (Some(blob), None) => Some(Loop::Chunks {
                 blob: self.blob(blob)?,
                 chunk_size: NonZeroU64::new(fe.chunk_size?.0)?,
+                min_chunk_size: fe.min_chunk_size,
             }),
             (None, Some(items)) if !items.is_empty() => Some(Loop::Items(items)),
             _ => None,
@@ -393,6 +398,7 @@ fn capture_of(c: model::CaptureSpec) -> Option<Capture> {
         source,
         regex: c.regex,
         secret: c.secret,
+        default: c.default,
     })
 }
 
@@ -473,7 +479,8 @@ steps:
             s.steps[1].for_each,
             Some(Loop::Chunks {
                 blob: layer.clone(),
-                chunk_size: NonZeroU64::new(4).unwrap()
+                chunk_size: NonZeroU64::new(4).unwrap(),
+                min_chunk_size: None,
             })
         );
         let StepKind::Group(sub) = &s.steps[1].kind else {

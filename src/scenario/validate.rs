@@ -564,6 +564,17 @@ impl Validator<'_> {
                 Some("remove it, or add `chunks: BLOB`".to_string()),
             );
         }
+        if let Some(min) = &fe.min_chunk_size {
+            if fe.chunks.is_some() {
+                self.template(&join(fp, &["min_chunk_size"]), min);
+            } else {
+                self.key_err(
+                    &join(fp, &["min_chunk_size"]),
+                    "`min_chunk_size` only applies to `chunks`",
+                    Some("remove it, or add `chunks: BLOB`".to_string()),
+                );
+            }
+        }
         if let Some(items) = &fe.items {
             if items.is_empty() {
                 self.key_err(

@@ -37,6 +37,10 @@ pub(crate) struct Session {
     hasher: Sha256,
     data: SessionData,
     closed: bool,
+    /// Bytes of the last PATCH (the chunk that is last so far).
+    last_chunk: Option<u64>,
+    /// A chunk before the last was shorter than the registry's minimum chunk length.
+    short_chunk: bool,
 }
 
 type Shared = Arc<tokio::sync::Mutex<Session>>;
@@ -82,6 +86,8 @@ impl Sessions {
             hasher: Sha256::new(),
             data,
             closed: false,
+            last_chunk: None,
+            short_chunk: false,
         }));
         self.map().insert(uuid, session.clone());
         Ok(session)
@@ -225,6 +231,8 @@ fn session_response(
     headers.push(("range", range_value(ctx, session.offset, off)));
     if is_start && ctx.app.has(Fault::BadChunkMinLength) {
         headers.push(("oci-chunk-min-length", "1MiB".to_owned()));
+    } else if let Some(min) = ctx.app.config.chunk_min_length.filter(|_| is_start) {
+        headers.push(("oci-chunk-min-length", min.to_string()));
     }
     if !((is_start || is_patch) && ctx.app.has(Fault::MissingUploadUuid)) {
         headers.push(("docker-upload-uuid", session.uuid.clone()));
@@ -494,7 +502,9 @@ pub(crate) async fn patch(
     ensure_repo_writable(ctx, name)?;
     let mut session = lock_open(&shared, name).await?;
     let expected = declared_chunk(ctx, name, uuid, &session)?;
+    let before = session.offset;
     append(&mut session, body, expected).await?;
+    note_chunk(ctx, &mut session, before);
     Ok(session_response(
         ctx,
         StatusCode::ACCEPTED,
@@ -542,12 +552,36 @@ pub(crate) async fn put(
     } else {
         declared_chunk(ctx, name, uuid, &session)?
     };
+    let before = session.offset;
     append(&mut session, body, expected).await?;
-    let result = finish(ctx, name, &mut session, &digest).await;
+    note_chunk(ctx, &mut session, before);
+    let result = if session.short_chunk {
+        Err(ApiError::upload_invalid(format!(
+            "every chunk but the last must be at least {} bytes (OCI-Chunk-Min-Length)",
+            ctx.app.config.chunk_min_length.unwrap_or(0)
+        )))
+    } else {
+        finish(ctx, name, &mut session, &digest).await
+    };
     if result.is_err() {
         discard(ctx, &mut session).await;
     }
     result
+}
+
+/// Records a chunk that took the session from `before` to its offset: the previous chunk was
+/// not the last, so it is held to the registry's minimum chunk length, if any.
+fn note_chunk(ctx: &Ctx, session: &mut Session, before: u64) {
+    let len = session.offset - before;
+    if len == 0 {
+        return;
+    }
+    if let (Some(min), Some(prev)) = (ctx.app.config.chunk_min_length, session.last_chunk)
+        && prev < min
+    {
+        session.short_chunk = true;
+    }
+    session.last_chunk = Some(len);
 }
 
 /// `DELETE <upload location>` → 204; the session is gone afterwards.

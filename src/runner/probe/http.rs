@@ -26,10 +26,26 @@ pub(super) async fn execute_as(
     r: &OutgoingRequest,
     creds: Credentials,
 ) -> Result<Observed, RunnerError> {
-    client
-        .execute(r, creds)
-        .await
-        .map_err(|source| unreachable(client, source))
+    match client.execute(r, creds).await {
+        // A GET or HEAD that died before any answer (the connection reset as it was sent: a
+        // keep-alive connection the server was closing, RFC 9112 §9.3.1) is tried once more on
+        // a fresh connection before the target counts as unreachable.
+        Err(ClientError::Http { detail, .. })
+            if is_idempotent(r) && detail.contains("SendRequest") =>
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            client
+                .execute(r, creds)
+                .await
+                .map_err(|source| unreachable(client, source))
+        }
+        other => other.map_err(|source| unreachable(client, source)),
+    }
+}
+
+/// GET and HEAD: safe to send again.
+fn is_idempotent(r: &OutgoingRequest) -> bool {
+    r.method == Method::GET || r.method == Method::HEAD
 }
 
 fn unreachable(client: &Client, source: ClientError) -> RunnerError {

@@ -146,6 +146,17 @@ fn a_mixed_load_on_the_embedded_registry_adds_up_and_cleans_up() {
     let secs = r["load"]["measured_secs"].as_f64().unwrap();
     assert!((1.9..3.0).contains(&secs), "measured {secs}");
     assert!(out.stdout.contains("p99 ms"), "{}", out.stdout);
+    // The generator's CPU over the measured part: some, at most every core for the whole
+    // time, and marked as including the embedded registry's (same process).
+    let cpu = &r["load"]["generator_cpu"];
+    let total = cpu["user_secs"].as_f64().unwrap() + cpu["system_secs"].as_f64().unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    assert!(
+        total > 0.01 && total <= secs * cores * 1.2,
+        "{cpu} over {secs}s"
+    );
+    assert_eq!(cpu["includes_target"], true, "{cpu}");
+    assert!(out.stdout.contains("generator CPU"), "{}", out.stdout);
     // Cleanup removed the run's repositories (the embedded registry has ACR extensions).
     assert!(u(&r["cleanup"]["deleted"]) >= 2, "{}", r["cleanup"]);
     assert_eq!(r["cleanup"]["leftovers"].as_array().unwrap().len(), 0);
@@ -857,6 +868,10 @@ fn an_outage_backs_off_recovers_is_reported_and_fails_the_run() {
         .any(|p| u(&p["requests"]) > u(&p["errors"]));
     assert!(recovered, "no success after the outage: {timeline:?}");
     assert!(stdout.contains("outage:"), "{stdout}");
+    // A target of its own process: the generator's CPU is its own alone.
+    let cpu = &r["load"]["generator_cpu"];
+    assert!(cpu["user_secs"].as_f64().unwrap() > 0.0, "{cpu}");
+    assert!(cpu.get("includes_target").is_none(), "{cpu}");
 }
 
 #[test]

@@ -199,6 +199,7 @@ pub async fn load(args: LoadArgs) -> Result<i32> {
         verbose: args.verbose,
         transport: target.transport.clone(),
         limits: args.limits.to_limits(),
+        target_in_process: args.target.target.is_none(),
     };
     let secrets = target.credentials.secrets();
     let stop = CancellationToken::new();

@@ -1,15 +1,14 @@
 //! The client's lean path for the load engine: one request through the shared connection pool
-//! (or, for body-less reads on plain http, the `fast` lane), its body streamed chunk by chunk,
+//! (or, for body-less reads on plain http, the `wire` lane), its body streamed chunk by chunk,
 //! and the authentication answers — without transcripts, checks or body capture. The transport
 //! rules are the full path's (no https→http downgrade), requests carry credentials only to the
 //! target's origin, and the token cache is the one `execute` uses (one fetch for concurrent
 //! requests, refreshed before expiry and after a 401). Redirects are the caller's, hop by hop,
 //! through `redirect`.
 
-use super::fast::{self, FastClient};
+use super::wire::{self, WireBody, WirePool};
 use super::{Client, ClientError, OutgoingBody, OutgoingRequest, challenge};
 use bytes::Bytes;
-use hyper::body::Incoming;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
@@ -68,10 +67,15 @@ pub struct LeanResponse {
 }
 
 enum Lane {
-    Reqwest(reqwest::Response),
-    Fast {
-        response: hyper::Response<Incoming>,
-        deadline: Instant,
+    Reqwest {
+        response: reqwest::Response,
+        /// The piece [`LeanResponse::chunk`] lent out last.
+        current: Bytes,
+    },
+    Wire {
+        status: u16,
+        headers: HeaderMap,
+        body: WireBody,
     },
 }
 
@@ -79,16 +83,16 @@ impl LeanResponse {
     /// Status code.
     pub fn status(&self) -> u16 {
         match &self.lane {
-            Lane::Reqwest(r) => r.status().as_u16(),
-            Lane::Fast { response, .. } => response.status().as_u16(),
+            Lane::Reqwest { response, .. } => response.status().as_u16(),
+            Lane::Wire { status, .. } => *status,
         }
     }
 
     /// Headers.
     pub fn headers(&self) -> &HeaderMap {
         match &self.lane {
-            Lane::Reqwest(r) => r.headers(),
-            Lane::Fast { response, .. } => response.headers(),
+            Lane::Reqwest { response, .. } => response.headers(),
+            Lane::Wire { headers, .. } => headers,
         }
     }
 
@@ -97,41 +101,46 @@ impl LeanResponse {
         &self.url
     }
 
-    /// The next piece of the body; `None` at its end.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, LeanError> {
+    /// The next piece of the body (lent until the next call); `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<&[u8]>, LeanError> {
         match &mut self.lane {
-            Lane::Reqwest(r) => r.chunk().await.map_err(|e| LeanError {
-                kind: if e.is_timeout() {
-                    LeanErrorKind::Timeout
-                } else {
-                    LeanErrorKind::Body
-                },
-                detail: reqwest_cause(&e),
-            }),
-            Lane::Fast { response, deadline } => fast::chunk(response, *deadline).await,
+            Lane::Reqwest { response, current } => {
+                let next = response.chunk().await.map_err(|e| LeanError {
+                    kind: if e.is_timeout() {
+                        LeanErrorKind::Timeout
+                    } else {
+                        LeanErrorKind::Body
+                    },
+                    detail: reqwest_cause(&e),
+                })?;
+                Ok(next.map(|b| {
+                    *current = b;
+                    &current[..]
+                }))
+            }
+            Lane::Wire { body, .. } => body.chunk().await,
         }
     }
 }
 
 impl Client {
-    /// The fast lane's pool, built on first use (plain-http targets only).
-    fn fast_lane(&self) -> Option<&FastClient> {
+    /// The wire lane's pool, built on first use (plain-http targets only).
+    fn wire_lane(&self) -> Option<&std::sync::Arc<WirePool>> {
         if self.options.target.scheme() != "http" {
             return None;
         }
-        Some(self.fast.get_or_init(|| {
-            fast::build(
-                self.options
-                    .limits
-                    .connect_timeout
-                    .min(self.options.timeout),
+        Some(self.wire.get_or_init(|| {
+            let limits = &self.options.limits;
+            WirePool::new(
+                limits.connect_timeout.min(self.options.timeout),
+                limits.max_head_bytes,
             )
         }))
     }
 
     /// Sends one request on the lean path: `headers` as given, `auth` as the `Authorization`
     /// (the caller decided it may go to this URL), `body` streamed. Body-less GET and HEAD on
-    /// plain http take the fast lane (with `User-Agent` and `Accept-Encoding: identity`, as
+    /// plain http take the wire lane (with `User-Agent` and `Accept-Encoding: identity`, as
     /// the pool's defaults are on the other lane).
     pub async fn send_lean(
         &self,
@@ -143,7 +152,7 @@ impl Client {
     ) -> Result<LeanResponse, LeanError> {
         super::transport::check_request(&self.options.target, url, &self.options.transport)
             .map_err(|e| LeanError::connection(e.to_string()))?;
-        let lane = match (self.fast_lane(), body) {
+        let lane = match (self.wire_lane(), body) {
             (Some(pool), None)
                 if url.scheme() == "http"
                     && (*method == Method::GET || *method == Method::HEAD) =>
@@ -157,8 +166,12 @@ impl Client {
                 }
                 let deadline = Instant::now() + self.options.timeout;
                 let response =
-                    fast::send(pool, method, url, &all, deadline, self.options.timeout).await?;
-                Lane::Fast { response, deadline }
+                    wire::send(pool, method, url, &all, deadline, self.options.timeout).await?;
+                Lane::Wire {
+                    status: response.status,
+                    headers: response.headers,
+                    body: response.body,
+                }
             }
             (_, body) => {
                 let mut rb = self.http.request(method.clone(), url.clone());
@@ -179,7 +192,10 @@ impl Client {
                     },
                     detail: reqwest_cause(&e),
                 })?;
-                Lane::Reqwest(response)
+                Lane::Reqwest {
+                    response,
+                    current: Bytes::new(),
+                }
             }
         };
         Ok(LeanResponse {

@@ -3,13 +3,12 @@
 //! (`auth`), waits out throttling (`throttle`), and enforces the transport rules
 //! (`transport`). Credentials are only ever sent to the target's own origin. Two paths share
 //! the pool, the credentials and the transport rules: the full one (`execute`: transcripts and
-//! observed exchanges, for conformance) and the lean one (`lean`, with its `fast` lane, for
+//! observed exchanges, for conformance) and the lean one (`lean`, with its `wire` lane, for
 //! load). Redirects are followed by the callers, hop by hop, through the one `redirect` policy.
 
 pub mod auth;
 pub mod credentials;
 pub mod error;
-pub mod fast;
 pub mod lean;
 pub mod limits;
 pub mod origin;
@@ -22,6 +21,7 @@ pub mod simple;
 pub mod throttle;
 pub mod transport;
 pub mod verbose;
+pub mod wire;
 
 pub use auth::AuthStats;
 pub use auth::basic::basic_authorization;
@@ -62,7 +62,7 @@ pub struct Client {
     options: ClientOptions,
     auth: Authenticator,
     /// The lean path's fast lane (plain http), built on first use.
-    fast: std::sync::OnceLock<fast::FastClient>,
+    wire: std::sync::OnceLock<std::sync::Arc<wire::WirePool>>,
 }
 
 impl Client {
@@ -81,7 +81,7 @@ impl Client {
             http,
             options,
             auth,
-            fast: std::sync::OnceLock::new(),
+            wire: std::sync::OnceLock::new(),
         })
     }
 

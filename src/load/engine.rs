@@ -6,6 +6,7 @@
 //! recorded); warm-up operations are not recorded. A closed-model worker whose operation could
 //! not reach the target backs off (`backoff`) instead of spinning.
 
+use super::cpu::CpuTime;
 use super::metrics::{Metrics, Sample};
 use super::ops::{Ctx, pick_weighted};
 use super::spec::{LoadSpec, Model, Workload};
@@ -29,6 +30,9 @@ pub struct Outcome {
     /// Open model: operations that started more than 1 s after their intended time because
     /// `max_in_flight` were busy (their latency includes the wait).
     pub late_starts: u64,
+    /// The generator's CPU time over the measured part (`None`: not readable, or stopped
+    /// during warm-up).
+    pub cpu: Option<CpuTime>,
 }
 
 struct Plan {
@@ -98,6 +102,18 @@ pub async fn drive_with(
         stages_end,
     });
     let late = Arc::new(AtomicU64::new(0));
+    // The CPU clock is read when measurement starts: now, or at the end of the warm-up.
+    let cpu_start = Arc::new(Mutex::new(None));
+    let cpu_sampler = if spec.warmup.is_zero() {
+        *cpu_start.lock().unwrap_or_else(|e| e.into_inner()) = CpuTime::now();
+        None
+    } else {
+        let slot = cpu_start.clone();
+        Some(tokio::spawn(async move {
+            tokio::time::sleep_until(warm_end.into()).await;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = CpuTime::now();
+        }))
+    };
     match spec.model {
         Model::Closed { concurrency } => {
             let peak = spec
@@ -136,11 +152,17 @@ pub async fn drive_with(
         }
     }
     let end = Instant::now();
+    let cpu_end = CpuTime::now();
+    if let Some(s) = cpu_sampler {
+        s.abort();
+    }
+    let cpu_start = *cpu_start.lock().unwrap_or_else(|e| e.into_inner());
     Outcome {
         measure_start: warm_end,
         measured: end.saturating_duration_since(warm_end),
         interrupted: stop.is_cancelled(),
         late_starts: late.load(Ordering::Relaxed),
+        cpu: cpu_start.zip(cpu_end).map(|(a, b)| b.since(a)),
     }
 }
 
@@ -170,8 +192,11 @@ async fn closed_worker(
         }
         let op = pick(&ctx.spec.mix);
         let start = Instant::now();
+        // Pinned where it is made: the operation's future is large, and select! would move it.
+        let run = ctx.run(op);
+        tokio::pin!(run);
         let result = tokio::select! {
-            r = ctx.run(op) => r,
+            r = &mut run => r,
             _ = stop.cancelled() => return,
         };
         let wait = backoff.after(result.as_ref().err());

@@ -294,7 +294,7 @@ async fn read_body(
     let mut check = BodyCheck::new(verify, expected_len);
     loop {
         match response.chunk().await {
-            Ok(Some(c)) => check.update(&c).map_err(|f| f.at(&shown(response.url())))?,
+            Ok(Some(c)) => check.update(c).map_err(|f| f.at(&shown(response.url())))?,
             Ok(None) => break,
             Err(e) => {
                 let kind = if e.kind == LeanErrorKind::Timeout {

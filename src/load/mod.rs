@@ -7,6 +7,7 @@
 //! and is deleted at the end unless `keep`.
 
 pub mod backoff;
+pub mod cpu;
 pub mod engine;
 pub mod error;
 pub mod hdrlog;
@@ -35,6 +36,7 @@ use crate::client::{
 use crate::namespace::CleanupReport;
 use crate::namespace::cleanup::{self, Scope, Tracker};
 use crate::namespace::slots::{self, Slot};
+use cpu::CpuTime;
 use metrics::Metrics;
 use ops::Ctx;
 use pool::Pool;
@@ -79,6 +81,9 @@ pub struct LoadOptions {
     pub limits: crate::client::Limits,
     /// `--find-max`: search the highest rate holding these SLOs instead of one load.
     pub find_max: Option<search::FindMax>,
+    /// The target runs in this process (the embedded registry): the generator's CPU time
+    /// includes the target's.
+    pub target_in_process: bool,
 }
 
 /// A whole load run, as serialized in the JSON report.
@@ -321,6 +326,10 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
             measured_secs: outcome.measured.as_secs_f64(),
             interrupted: outcome.interrupted,
             late_starts: outcome.late_starts,
+            generator_cpu: outcome.cpu.map(|c| CpuTime {
+                includes_target: opts.target_in_process,
+                ..c
+            }),
             prepare: prepared,
             auth: report::AuthReport {
                 challenges_answered: ctx.http.challenges_answered.load(Ordering::Relaxed) - before,
@@ -351,6 +360,7 @@ pub async fn run(opts: &LoadOptions, stop: CancellationToken) -> Result<LoadRunR
                         measured: Duration::ZERO,
                         interrupted: stop.is_cancelled(),
                         late_starts: 0,
+                        cpu: None,
                     };
                     LoadReport::build(&none, facts(&none, &outcome, SystemTime::now()))
                 }

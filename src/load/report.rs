@@ -4,6 +4,7 @@
 //! timeline. Built from `Metrics`, merged exactly across shards (histograms added, counters
 //! summed, timelines aligned on wall-clock seconds).
 
+use super::cpu::CpuTime;
 use super::metrics::{ErrorKind, Metrics, OpMetrics, Tick, new_histogram};
 use super::pool::PrepareStats;
 use super::spec::LoadSpec;
@@ -165,6 +166,9 @@ pub struct LoadReport {
     pub interrupted: bool,
     /// Open model: operations that started over a second late (all slots busy).
     pub late_starts: u64,
+    /// The generator's own CPU time over the measured part (for merged shards: their sum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_cpu: Option<CpuTime>,
     /// Prepare phase.
     pub prepare: PrepareStats,
     /// Per workload.
@@ -302,6 +306,8 @@ pub struct RunFacts {
     pub interrupted: bool,
     /// Late starts (open model).
     pub late_starts: u64,
+    /// The generator's CPU time over the measured part.
+    pub generator_cpu: Option<CpuTime>,
     /// Prepare phase.
     pub prepare: PrepareStats,
     /// Authentication.
@@ -340,6 +346,7 @@ impl LoadReport {
             measured_secs: secs,
             interrupted: facts.interrupted,
             late_starts: facts.late_starts,
+            generator_cpu: facts.generator_cpu,
             prepare: facts.prepare,
             outages: outages(&timeline_points),
             capacity: None,
@@ -424,6 +431,11 @@ impl LoadReport {
             measured_secs: secs,
             interrupted: parts.iter().any(|p| p.interrupted),
             late_starts: parts.iter().map(|p| p.late_starts).sum(),
+            generator_cpu: parts
+                .iter()
+                .map(|p| p.generator_cpu)
+                .collect::<Option<Vec<_>>>()
+                .map(CpuTime::sum),
             prepare,
             operations: ops.iter().map(|(n, m)| op_report(n, m, secs)).collect(),
             total: op_report("total", &total_of(&ops), secs),

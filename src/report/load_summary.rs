@@ -51,6 +51,23 @@ pub fn render(r: &LoadReport) -> String {
             r.late_starts
         ));
     }
+    if let Some(c) = &r.generator_cpu
+        && r.measured_secs > 0.0
+    {
+        out.push_str(&format!(
+            "generator CPU {:.2} s (user {:.2}, system {:.2}) over the measured {:.1} s: {:.2} cores busy{}\n",
+            c.total(),
+            c.user_secs,
+            c.system_secs,
+            r.measured_secs,
+            c.total() / r.measured_secs,
+            if c.includes_target {
+                " (the embedded registry's share included: it runs in this process)"
+            } else {
+                ""
+            }
+        ));
+    }
     if let Some(c) = &r.capacity {
         out.push_str(&format!("capacity search ({}):\n", c.slos.join(", ")));
         for s in &c.steps {

@@ -6,11 +6,11 @@
 //! requests, refreshed before expiry and after a 401). Redirects are the caller's, hop by hop,
 //! through `redirect`.
 
+use super::fields::{Fields, HeaderView};
 use super::wire::{self, WireBody, WirePool};
 use super::{Client, ClientError, OutgoingBody, OutgoingRequest, challenge};
 use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use url::Url;
 
@@ -74,7 +74,7 @@ enum Lane {
     },
     Wire {
         status: u16,
-        headers: HeaderMap,
+        headers: Fields,
         body: WireBody,
     },
 }
@@ -89,10 +89,10 @@ impl LeanResponse {
     }
 
     /// Headers.
-    pub fn headers(&self) -> &HeaderMap {
+    pub fn headers(&self) -> HeaderView<'_> {
         match &self.lane {
-            Lane::Reqwest { response, .. } => response.headers(),
-            Lane::Wire { headers, .. } => headers,
+            Lane::Reqwest { response, .. } => HeaderView::Map(response.headers()),
+            Lane::Wire { headers, .. } => HeaderView::Fields(headers),
         }
     }
 

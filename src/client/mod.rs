@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod error;
+pub mod fields;
 pub mod lean;
 pub mod limits;
 pub mod origin;

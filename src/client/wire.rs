@@ -8,11 +8,12 @@
 //! closed while idle is retried once on a new one when nothing came back (GET and HEAD are
 //! idempotent, RFC 9112 §9.3.1). Heads are bounded by the run's head limit and 100 fields.
 
+use super::fields::Fields;
 use super::lean::LeanError;
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,9 +28,15 @@ const MAX_IDLE: usize = 1024;
 /// A connection's buffer until it reads a large body.
 const SMALL_BUF: usize = 16 * 1024;
 /// A connection's buffer grows to the next power of two of the longest body it carried, up to
-/// this: large reads cut the kernel's work per byte (fewer receive calls, fewer window updates;
-/// `benches/cost-goals.sh` measured 1.1 GB per CPU-second at 256 KiB, 1.4 at 1 MiB).
+/// this — or [`HUGE_BUF`] on at most [`HUGE_CONNS`] connections at once, so the pool's memory
+/// stays bounded however many connections a run opens. Large reads cut the kernel's work per
+/// byte (fewer receive calls and window updates): verified 64 MiB pulls measured 1.1 GB per
+/// CPU-second at 256 KiB, 1.38 at 1 MiB, 1.46 at 4 MiB (`benches/cost-goals.sh`).
 const LARGE_BUF: usize = 1024 * 1024;
+/// See [`LARGE_BUF`].
+const HUGE_BUF: usize = 4 * 1024 * 1024;
+/// See [`LARGE_BUF`].
+const HUGE_CONNS: usize = 16;
 /// Longest chunk-size line or trailer line of a chunked body.
 const MAX_LINE: usize = 4096;
 
@@ -38,6 +45,8 @@ pub struct WirePool {
     idle: Mutex<Vec<Conn>>,
     connect_timeout: Duration,
     max_head: usize,
+    /// Connections holding a [`HUGE_BUF`] buffer.
+    huge: Arc<AtomicUsize>,
 }
 
 /// One connection and what it has read but not yet handed out (`buf[start..end]`).
@@ -50,6 +59,47 @@ struct Conn {
     end: usize,
     /// The request being written (reused).
     out: Vec<u8>,
+    /// Its buffer is huge: one of the pool's [`HUGE_CONNS`] slots, given back on drop.
+    huge: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(slots) = self.huge.take() {
+            slots.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Conn {
+    /// Grows the buffer for a body of `len` bytes (see [`LARGE_BUF`]).
+    fn grow_for(&mut self, len: u64, pool: &WirePool) {
+        if len <= self.buf.len() as u64 || self.buf.len() >= HUGE_BUF {
+            return;
+        }
+        let want = usize::try_from(len)
+            .unwrap_or(HUGE_BUF)
+            .min(HUGE_BUF)
+            .next_power_of_two();
+        let size = if want <= LARGE_BUF {
+            want
+        } else if self.huge.is_some()
+            || pool
+                .huge
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < HUGE_CONNS).then_some(n + 1)
+                })
+                .is_ok()
+        {
+            self.huge = Some(Arc::clone(&pool.huge));
+            HUGE_BUF
+        } else {
+            LARGE_BUF
+        };
+        if size > self.buf.len() {
+            self.buf.resize(size, 0);
+        }
+    }
 }
 
 /// A response head, its body still on the connection.
@@ -57,7 +107,7 @@ pub struct WireResponse {
     /// Status code.
     pub status: u16,
     /// Header fields.
-    pub headers: HeaderMap,
+    pub headers: Fields,
     /// The body.
     pub body: WireBody,
 }
@@ -97,6 +147,7 @@ impl WirePool {
             idle: Mutex::new(Vec::new()),
             connect_timeout,
             max_head: usize::try_from(max_head).unwrap_or(usize::MAX).max(1024),
+            huge: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -152,6 +203,7 @@ impl WirePool {
             start: 0,
             end: 0,
             out: Vec::new(),
+            huge: None,
         })
     }
 }
@@ -208,12 +260,8 @@ pub async fn send(
     if body.framing == Framing::Length(u64::MAX) {
         body.framing = Framing::Close;
     }
-    if let (Framing::Length(n), Some(c)) = (body.framing, body.conn.as_mut())
-        && n > c.buf.len() as u64
-        && c.buf.len() < LARGE_BUF
-    {
-        let size = usize::try_from(n).unwrap_or(LARGE_BUF).next_power_of_two();
-        c.buf.resize(size.min(LARGE_BUF), 0);
+    if let (Framing::Length(n), Some(c)) = (body.framing, body.conn.as_mut()) {
+        c.grow_for(n, pool);
     }
     body.release_if_done();
     Ok(WireResponse {
@@ -226,7 +274,7 @@ pub async fn send(
 /// A parsed head and what it says of the body.
 struct Head {
     status: u16,
-    headers: HeaderMap,
+    headers: Fields,
     framing: Framing,
     reusable: bool,
 }
@@ -366,21 +414,19 @@ fn parse_head(bytes: &[u8], method: &Method) -> Result<Option<(usize, Option<Hea
     if (100..200).contains(&status) && status != 101 {
         return Ok(Some((used, None)));
     }
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    let mut headers = Fields::with_capacity(response.headers.len(), used);
     let (mut close, mut chunked, mut coded, mut length) = (false, false, false, None::<u64>);
     for h in response.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| format!("invalid header name {:?} in the response", h.name))?;
-        let value = HeaderValue::from_bytes(h.value)
-            .map_err(|_| format!("invalid value of {} in the response", h.name))?;
-        if name == reqwest::header::CONNECTION {
+        // httparse has checked that names are tokens and values free of control characters.
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"connection") {
             close |= tokens(h.value).any(|t| t.eq_ignore_ascii_case(b"close"));
-        } else if name == reqwest::header::TRANSFER_ENCODING {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             coded = true;
             chunked = tokens(h.value)
                 .last()
                 .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
-        } else if name == reqwest::header::CONTENT_LENGTH {
+        } else if name.eq_ignore_ascii_case(b"content-length") {
             for t in tokens(h.value) {
                 let n = std::str::from_utf8(t)
                     .ok()
@@ -393,7 +439,7 @@ fn parse_head(bytes: &[u8], method: &Method) -> Result<Option<(usize, Option<Hea
                 length = Some(n);
             }
         }
-        headers.append(name, value);
+        headers.push(name, h.value);
     }
     let bodiless = *method == Method::HEAD || status == 204 || status == 304;
     let framing = if bodiless {
@@ -738,6 +784,47 @@ mod tests {
         assert_eq!(get(&pool, &url, Method::GET).await.unwrap().0, 404);
         drop(pool);
         assert_eq!(server.await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn buffers_grow_with_bodies_within_the_pool_bound() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let pool = WirePool::new(Duration::from_secs(2), 64 * 1024);
+        let mut conns = Vec::new();
+        for _ in 0..=HUGE_CONNS {
+            conns.push(
+                pool.connect(&url, "127.0.0.1", url.port().unwrap())
+                    .await
+                    .unwrap(),
+            );
+        }
+        conns[0].grow_for(100, &pool);
+        assert_eq!(
+            conns[0].buf.len(),
+            SMALL_BUF,
+            "a small body keeps the small buffer"
+        );
+        conns[0].grow_for(100_000, &pool);
+        assert_eq!(conns[0].buf.len(), 128 * 1024);
+        for c in conns.iter_mut() {
+            c.grow_for(64 << 20, &pool);
+        }
+        let sizes: Vec<usize> = conns.iter().map(|c| c.buf.len()).collect();
+        assert_eq!(sizes.iter().filter(|s| **s == HUGE_BUF).count(), HUGE_CONNS);
+        assert_eq!(
+            *sizes.last().unwrap(),
+            LARGE_BUF,
+            "over the bound: {sizes:?}"
+        );
+        // A closed connection gives its slot back.
+        drop(conns.remove(0));
+        let mut late = pool
+            .connect(&url, "127.0.0.1", url.port().unwrap())
+            .await
+            .unwrap();
+        late.grow_for(64 << 20, &pool);
+        assert_eq!(late.buf.len(), HUGE_BUF);
     }
 
     #[tokio::test]

@@ -49,10 +49,7 @@ pub struct Head {
 impl Head {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
+        self.response.headers().get_str(name)
     }
 
     /// The URL that answered.
@@ -229,8 +226,8 @@ impl Http {
             .headers()
             .iter()
             .map(|(k, v)| {
-                let v = String::from_utf8_lossy(v.as_bytes());
-                let v = if secret::is_sensitive_header(k.as_str()) {
+                let v = String::from_utf8_lossy(v);
+                let v = if secret::is_sensitive_header(k) {
                     secret::redact_auth_header(&v)
                 } else {
                     red(&v)

@@ -12,6 +12,7 @@
 //! that judging costs a lookup on the hot path (`benches/load-cost-compare.sh`).
 
 use super::metrics::Failure;
+use crate::client::fields::HeaderView;
 use crate::contract::Operation;
 use crate::contract::rules::{self as r, Rule};
 use crate::exchange::{
@@ -19,7 +20,6 @@ use crate::exchange::{
 };
 use crate::vocab::{Severity, Target};
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -141,7 +141,7 @@ pub struct Seen<'a> {
     /// Status received.
     pub status: u16,
     /// Headers received.
-    pub headers: &'a HeaderMap,
+    pub headers: HeaderView<'a>,
 }
 
 /// SHOULD-level rules broken under load, by rule id (the whole run, prepare included).
@@ -174,8 +174,7 @@ pub fn judge_head(checks: &Checks, seen: &Seen<'_>, warnings: &Warnings) -> Resu
     let coding = seen
         .headers
         .get_all("content-encoding")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| std::str::from_utf8(v).ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .find(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"));
@@ -262,9 +261,9 @@ fn key(
     }
     out.push(u8::from(seen.authenticated) | u8::from(seen.via_redirect) << 1);
     out.extend_from_slice(&seen.status.to_le_bytes());
-    for (k, v) in seen.headers {
-        put(out, k.as_str().as_bytes());
-        put(out, v.as_bytes());
+    for (k, v) in seen.headers.iter() {
+        put(out, k.as_bytes());
+        put(out, v);
     }
     if let Some(b) = body {
         out.extend_from_slice(&b.len.to_le_bytes());
@@ -317,12 +316,7 @@ fn exchange(op: Operation, seen: &Seen<'_>, body: Option<ObservedBody>) -> Excha
     let headers = seen
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v).into_owned()))
         .collect();
     Exchange {
         op,
@@ -350,7 +344,7 @@ fn exchange(op: Operation, seen: &Seen<'_>, body: Option<ObservedBody>) -> Excha
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use reqwest::header::{HeaderMap, HeaderValue};
 
     fn seen<'a>(
         method: &'a Method,
@@ -366,7 +360,7 @@ mod tests {
             authenticated: false,
             via_redirect: false,
             status,
-            headers,
+            headers: HeaderView::Map(headers),
         }
     }
 

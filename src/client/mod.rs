@@ -62,7 +62,7 @@ pub struct Client {
     http: reqwest::Client,
     options: ClientOptions,
     auth: Authenticator,
-    /// The lean path's fast lane (plain http), built on first use.
+    /// The lean path's wire lane (plain http), built on first use.
     wire: std::sync::OnceLock<std::sync::Arc<wire::WirePool>>,
 }
 

@@ -72,6 +72,15 @@ impl Drop for Conn {
 }
 
 impl Conn {
+    /// Nothing (no byte, no end of stream) has arrived since the last answer was read. Costs no
+    /// system call unless the reactor saw the socket become readable; then a peek tells.
+    fn quiet(&self) -> bool {
+        let mut byte = [0u8; 1];
+        let mut probe = tokio::io::ReadBuf::new(&mut byte);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        self.stream.poll_peek(&mut cx, &mut probe).is_pending()
+    }
+
     /// Grows the buffer for a body of `len` bytes (see [`LARGE_BUF`]).
     fn grow_for(&mut self, len: u64, pool: &WirePool) {
         if len <= self.buf.len() as u64 || self.buf.len() >= HUGE_BUF {
@@ -151,12 +160,17 @@ impl WirePool {
         })
     }
 
+    /// An idle connection to `host:port` that is still quiet: one the server closed or wrote
+    /// to while it sat idle (a 408, say) is dropped, not handed its next answer.
     fn take(&self, host: &str, port: u16) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let i = idle
-            .iter()
-            .rposition(|c| c.port == port && c.host == host)?;
-        Some(idle.swap_remove(i))
+        while let Some(i) = idle.iter().rposition(|c| c.port == port && c.host == host) {
+            let conn = idle.swap_remove(i);
+            if conn.quiet() {
+                return Some(conn);
+            }
+        }
+        None
     }
 
     fn give_back(&self, conn: Conn) {
@@ -256,9 +270,6 @@ pub async fn send(
     };
     if body.framing == Framing::Length(0) {
         body.framing = Framing::Done;
-    }
-    if body.framing == Framing::Length(u64::MAX) {
-        body.framing = Framing::Close;
     }
     if let (Framing::Length(n), Some(c)) = (body.framing, body.conn.as_mut()) {
         c.grow_for(n, pool);
@@ -597,7 +608,7 @@ impl WireBody {
 
     /// Gives the connection back once the body has ended, if it can carry another request.
     fn release_if_done(&mut self) {
-        if self.framing != Framing::Done {
+        if !matches!(self.framing, Framing::Done | Framing::Length(0)) {
             return;
         }
         if let Some(conn) = self.conn.take()
@@ -784,6 +795,50 @@ mod tests {
         assert_eq!(get(&pool, &url, Method::GET).await.unwrap().0, 404);
         drop(pool);
         assert_eq!(server.await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_the_server_wrote_to_is_not_reused() {
+        // The first connection answers; once that answer was read (the connection is idle in
+        // the pool), it sends an unasked 408 and closes. The next request must get the second
+        // connection's answer, not that 408.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/v2/", listener.local_addr().unwrap())).unwrap();
+        let (read, was_read) = tokio::sync::oneshot::channel::<()>();
+        let (wrote, written) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            let (mut s, _) = listener.accept().await.unwrap();
+            let _ = s.read(&mut buf).await.unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\none")
+                .await
+                .unwrap();
+            was_read.await.unwrap();
+            s.write_all(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            drop(s);
+            wrote.send(()).unwrap();
+            let (mut s, _) = listener.accept().await.unwrap();
+            let _ = s.read(&mut buf).await.unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\ntwo")
+                .await
+                .unwrap();
+        });
+        let pool = WirePool::new(Duration::from_secs(2), 64 * 1024);
+        let first = get(&pool, &url, Method::GET).await.unwrap();
+        assert_eq!(first, (200, b"one".to_vec()));
+        assert_eq!(
+            pool.idle.lock().unwrap().len(),
+            1,
+            "the first connection is pooled"
+        );
+        read.send(()).unwrap();
+        written.await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = get(&pool, &url, Method::GET).await.unwrap();
+        assert_eq!(second, (200, b"two".to_vec()));
+        server.await.unwrap();
     }
 
     #[tokio::test]

@@ -268,9 +268,6 @@ pub async fn send(
         reusable: head.reusable,
         deadline,
     };
-    if body.framing == Framing::Length(0) {
-        body.framing = Framing::Done;
-    }
     if let (Framing::Length(n), Some(c)) = (body.framing, body.conn.as_mut()) {
         c.grow_for(n, pool);
     }
@@ -464,7 +461,7 @@ fn parse_head(bytes: &[u8], method: &Method) -> Result<Option<(usize, Option<Hea
         }
     } else {
         match length {
-            Some(n) => Framing::Length(n.min(u64::MAX - 1)),
+            Some(n) => Framing::Length(n),
             None => Framing::Close,
         }
     };
@@ -543,7 +540,9 @@ impl WireBody {
                 Framing::Length(0) => self.framing = Framing::Done,
                 Framing::ChunkData(0) => self.framing = Framing::ChunkEnd,
                 Framing::Length(left) | Framing::ChunkData(left) => {
-                    if conn.start == conn.end && read(conn, self.deadline).await? == 0 {
+                    if conn.start == conn.end
+                        && read(conn, self.deadline, conn.buf.len()).await? == 0
+                    {
                         return Err(LeanError::body(
                             "the connection closed before the end of the body",
                         ));
@@ -559,7 +558,9 @@ impl WireBody {
                     return Ok(Some(&conn.buf[from..from + n]));
                 }
                 Framing::Close => {
-                    if conn.start == conn.end && read(conn, self.deadline).await? == 0 {
+                    if conn.start == conn.end
+                        && read(conn, self.deadline, conn.buf.len()).await? == 0
+                    {
                         self.reusable = false;
                         self.framing = Framing::Done;
                         continue;
@@ -626,9 +627,8 @@ impl Drop for WireBody {
     }
 }
 
-/// Reads more body bytes before `deadline`.
-async fn read(conn: &mut Conn, deadline: Instant) -> Result<usize, LeanError> {
-    let cap = conn.buf.len();
+/// Reads more body bytes before `deadline`, the buffer grown up to `cap` bytes if it is full.
+async fn read(conn: &mut Conn, deadline: Instant, cap: usize) -> Result<usize, LeanError> {
     match tokio::time::timeout_at(deadline, fill(conn, cap)).await {
         Err(_) => Err(LeanError::timeout("operation timed out")),
         Ok(Err(e)) => Err(LeanError::body(e.to_string())),
@@ -655,12 +655,7 @@ async fn line(conn: &mut Conn, deadline: Instant) -> Result<(usize, usize), Lean
             return Err(LeanError::body("a line of the chunked body is too long"));
         }
         let cap = conn.buf.len().max(MAX_LINE * 2);
-        let n = match tokio::time::timeout_at(deadline, fill(conn, cap)).await {
-            Err(_) => return Err(LeanError::timeout("operation timed out")),
-            Ok(Err(e)) => return Err(LeanError::body(e.to_string())),
-            Ok(Ok(n)) => n,
-        };
-        if n == 0 {
+        if read(conn, deadline, cap).await? == 0 {
             return Err(LeanError::body(
                 "the connection closed before the end of the body",
             ));

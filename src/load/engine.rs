@@ -103,17 +103,13 @@ pub async fn drive_with(
     });
     let late = Arc::new(AtomicU64::new(0));
     // The CPU clock is read when measurement starts: now, or at the end of the warm-up.
-    let cpu_start = Arc::new(Mutex::new(None));
-    let cpu_sampler = if spec.warmup.is_zero() {
-        *cpu_start.lock().unwrap_or_else(|e| e.into_inner()) = CpuTime::now();
-        None
-    } else {
-        let slot = cpu_start.clone();
-        Some(tokio::spawn(async move {
+    let cpu_now = CpuTime::now();
+    let cpu_at_warm_end = (!spec.warmup.is_zero()).then(|| {
+        tokio::spawn(async move {
             tokio::time::sleep_until(warm_end.into()).await;
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = CpuTime::now();
-        }))
-    };
+            CpuTime::now()
+        })
+    });
     match spec.model {
         Model::Closed { concurrency } => {
             let peak = spec
@@ -153,10 +149,15 @@ pub async fn drive_with(
     }
     let end = Instant::now();
     let cpu_end = CpuTime::now();
-    if let Some(s) = cpu_sampler {
-        s.abort();
-    }
-    let cpu_start = *cpu_start.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu_start = match cpu_at_warm_end {
+        None => cpu_now,
+        // Stopped before the warm-up ended: nothing was measured.
+        Some(t) if !t.is_finished() => {
+            t.abort();
+            None
+        }
+        Some(t) => t.await.ok().flatten(),
+    };
     Outcome {
         measure_start: warm_end,
         measured: end.saturating_duration_since(warm_end),
